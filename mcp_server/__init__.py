@@ -1,0 +1,1 @@
+"""database-use MCP server (thin face over utils_db)."""
