@@ -1,7 +1,193 @@
-"""MCP tools over the schema engine: filled in by the MCP server issue (placeholder)."""
+"""The schema tools: introspect, compare, generate_docs, validate, report, log_change.
+
+Each is a thin face over the ``utils_db.service`` function the CLI calls: validate the
+arguments (pydantic does it from the annotations), call the service, return its dict as a
+pydantic model. The service (and SQLAlchemy behind it) is imported inside the tool bodies so
+that starting the server stays fast. Results go out twice, as the SDK expects: structured
+content (typed by the output schema) and a compact JSON text block for clients that read
+only text (Roo Code, Claude Desktop).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
-def register(server) -> None:
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from mcp_server.common import project_from_ctx, tool_errors
+from mcp_server.schemas import (
+    CompareResult,
+    GenerateDocsResult,
+    IntrospectResult,
+    LogChangeResult,
+    ReportResult,
+    Side,
+    ValidateResult,
+)
+from utils_db.errors import NotFound
+
+# Spec defaults are pessimistic (destructive, open world), so every hint is spelled out.
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+WRITES_DOC = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+WRITES_REPORT = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+APPENDS_LOG = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 1000
+
+
+def structured(model: BaseModel) -> CallToolResult:
+    """Structured content plus the same data as one compact JSON text block."""
+    data = model.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+@contextmanager
+def schema_tool_errors(tool: str, ctx: Context) -> Iterator[None]:
+    """tool_errors plus the next step for a missing doc (the model should call generate_docs)."""
+    with tool_errors(tool):
+        try:
+            yield
+        except NotFound as exc:
+            doc = project_from_ctx(ctx).doc_path
+            text = str(exc)
+            if (str(doc) in text or doc.name in text) and "generate_docs" not in text:
+                raise NotFound(
+                    f"{exc.message}: call the generate_docs tool to create "
+                    f"{doc.relative_to(project_from_ctx(ctx).root)} from the live database",
+                    hint=exc.hint,
+                ) from None
+            raise
+
+
+def _service():
+    # Imported on first use: the engine pulls in heavier modules than server start-up needs.
+    from utils_db import service
+
+    return service
+
+
+# -- the tools -------------------------------------------------------------------------
+
+
+def introspect(
+    ctx: Context,
+    schema: Annotated[
+        str | None,
+        Field(description="Only this PostgreSQL schema, e.g. 'public' (default: all non-system schemas)"),
+    ] = None,
+    table: Annotated[
+        str | None,
+        Field(description="One table in full detail: 'users' or schema-qualified 'public.users'"),
+    ] = None,
+    verbose: Annotated[
+        bool, Field(description="Overview with every column's type, nullability and default")
+    ] = False,
+    limit: Annotated[
+        int, Field(ge=1, le=MAX_LIMIT, description=f"Tables per page of the overview (default {DEFAULT_LIMIT})")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[
+        int, Field(ge=0, description="Skip this many tables (the answer tells the next offset when there are more)")
+    ] = 0,
+) -> Annotated[CallToolResult, IntrospectResult]:
+    """Look at the live database (read-only): a compact overview, one entry per table with its
+    columns and key facts, or one table in full detail (columns, keys, indexes, constraints,
+    comments, what references it). Large schemas are paged: see limit/offset."""
+    with schema_tool_errors("introspect", ctx):
+        data = _service().introspect(
+            project_from_ctx(ctx), schema=schema, table=table, verbose=verbose, limit=limit, offset=offset
+        )
+        return structured(IntrospectResult.model_validate(data))
+
+
+def compare(
+    ctx: Context,
+    left: Annotated[Side, Field(description="First source: db (live database), models (models_*.py) or doc")],
+    right: Annotated[Side, Field(description="Second source: db, models or doc (different from left)")],
+) -> Annotated[CallToolResult, CompareResult]:
+    """Compare two schema sources (read-only). Each difference names the object, what each side
+    holds, the authoritative side (live db > models > doc) and a one-line fix on the other side."""
+    with schema_tool_errors("compare", ctx):
+        if left == right:
+            raise ToolError(
+                f"compare needs two different sources, got left={left!r} and right={right!r}; "
+                "use e.g. left='db', right='models' or left='models', right='doc'"
+            )
+        data = _service().compare(project_from_ctx(ctx), left, right)
+        return structured(CompareResult.model_validate(data))
+
+
+def generate_docs(ctx: Context) -> Annotated[CallToolResult, GenerateDocsResult]:
+    """Regenerate .roo/docs/database_schema.md from the live database. Deterministic: the file is
+    rewritten only when the schema changed (changed=false otherwise)."""
+    with schema_tool_errors("generate_docs", ctx):
+        data = _service().generate_docs(project_from_ctx(ctx))
+        return structured(GenerateDocsResult.model_validate(data))
+
+
+def validate(ctx: Context) -> Annotated[CallToolResult, ValidateResult]:
+    """Check (read-only) that the schema doc is current with the live database; ok=false lists the
+    differences (fix: call generate_docs) and warns about schema changes nobody logged."""
+    with schema_tool_errors("validate", ctx):
+        data = _service().validate(project_from_ctx(ctx))
+        return structured(ValidateResult.model_validate(data))
+
+
+def report(ctx: Context) -> Annotated[CallToolResult, ReportResult]:
+    """Run all three comparisons (db↔models, models↔doc, db↔doc) and write a JSON and a Markdown
+    report under .roo/reports/; returns their paths and a summary of the counts."""
+    with schema_tool_errors("report", ctx):
+        data = _service().report(project_from_ctx(ctx))
+        return structured(ReportResult.model_validate(data))
+
+
+def log_change(
+    ctx: Context,
+    summary: Annotated[
+        str, Field(min_length=1, max_length=300, description="One line: what changed, e.g. 'users: add column nickname'")
+    ],
+    details: Annotated[
+        str, Field(max_length=20_000, description="Why and how (Markdown; optional)")
+    ] = "",
+    tables: Annotated[
+        list[str] | None, Field(description="Tables touched, e.g. ['public.users'] (optional)")
+    ] = None,
+) -> Annotated[CallToolResult, LogChangeResult]:
+    """Append a dated entry to .roo/docs/pgdb_changes.md (created with a header when missing; the
+    append is atomic and never rewrites old entries). Step 4 of the change workflow."""
+    with schema_tool_errors("log_change", ctx):
+        data: dict[str, Any] = _service().log_change(
+            project_from_ctx(ctx), summary, details=details, tables=tuple(tables or ())
+        )
+        return structured(LogChangeResult.model_validate(data))
+
+
+TOOLS = (
+    (introspect, "Introspect the live database", READ_ONLY),
+    (compare, "Compare two schema sources", READ_ONLY),
+    (generate_docs, "Regenerate the schema doc", WRITES_DOC),
+    (validate, "Validate the schema doc", READ_ONLY),
+    (report, "Write a drift report", WRITES_REPORT),
+    (log_change, "Log a schema change", APPENDS_LOG),
+)
+
+
+def register(server: MCPServer) -> None:
     """Add the schema tools to ``server`` (an MCPServer)."""
+    for fn, title, hints in TOOLS:
+        server.add_tool(fn, name=fn.__name__, title=title, annotations=hints)

@@ -1,0 +1,139 @@
+"""Start the database-use MCP server: ``python -m mcp_server`` or ``database-use-mcp``.
+
+stdout belongs to the stdio transport, so everything else (logs, startup notes, errors)
+goes to stderr, with any password in a database URL masked. The server starts even when
+DATABASE_URL is missing or the database is down; the tools then say what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from utils_db.settings import mask_url
+
+log = logging.getLogger("database_use.mcp")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+HTTP_PATH = "/mcp"
+
+
+class MaskPasswords(logging.Filter):
+    """Mask passwords in URLs / ``password=`` pairs in every record a handler emits."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave the record alone
+            return True
+        masked = mask_url(message)
+        if record.exc_info and not record.exc_text:
+            # Tracebacks may quote a URL too; format them now so the mask covers them.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_url(record.exc_text)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """One stderr handler on the root logger, masking passwords (set before the SDK's own)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskPasswords())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="database-use-mcp",
+        description="MCP server for safe work on a PostgreSQL database behind a SQLAlchemy app. "
+        "DATABASE_URL comes from the environment or <project-root>/.env.",
+    )
+    parser.add_argument(
+        "--project-root", default=None,
+        help="folder holding models/, .roo/, temp/ and .env (default: the current directory)",
+    )
+    parser.add_argument(
+        "--transport", choices=("stdio", "streamable-http"), default="stdio",
+        help="stdio (default; for clients that start the server) or streamable-http",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"HTTP bind address (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--log-level", default="INFO", type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="stderr log level (default INFO)",
+    )
+    return parser
+
+
+def _describe_database(project) -> str:
+    from utils_db.errors import DatabaseUseError
+
+    try:
+        return project.masked_url
+    except DatabaseUseError as exc:
+        return f"not configured ({exc}); tools will report this until it is fixed"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    root = Path(args.project_root or ".").expanduser().resolve()
+    if not root.is_dir():
+        log.error("--project-root %s is not a directory", root)
+        return 2
+
+    from mcp_server.server import build_server
+    from utils_db.database import db
+
+    # Scripts and models that use the shared `db` object find the project's .env too.
+    db.configure(url=None, project_root=root)
+    server = build_server(root)
+    project_note = _describe_database(_project_of(root))
+    try:
+        if args.transport == "stdio":
+            log.info("database-use MCP server on stdio; project %s; database %s", root, project_note)
+            server.run()
+        else:
+            log.info(
+                "database-use MCP server on http://%s:%d%s; project %s; database %s",
+                args.host, args.port, HTTP_PATH, root, project_note,
+            )
+            _run_http(server, args.host, args.port, args.log_level)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _project_of(root: Path):
+    from utils_db.project import open_project
+
+    return open_project(root)
+
+
+def _run_http(server, host: str, port: int, log_level: str) -> None:
+    """Serve streamable HTTP with uvicorn, logging through our stderr handler.
+
+    The SDK's ``run("streamable-http")`` uses uvicorn's default logging config, which writes
+    access lines to stdout; ``log_config=None`` keeps uvicorn on the root logger instead.
+    """
+    import anyio
+    import uvicorn
+
+    app = server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower())
+    anyio.run(uvicorn.Server(config).serve)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The database-use MCP server: tools, resources and prompts over the utils_db engine.
+
+``build_server`` only wires things together: the tool modules register their tools, the
+resources and prompts below read through the same service functions the CLI uses. Nothing
+here connects to the database or imports SQLAlchemy at build time, so the server answers
+``initialize`` quickly and starts even when the database is down (the tools then explain
+what is wrong).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from pydantic import Field
+
+from mcp_server import tools_changes, tools_schema, tools_scripts
+from mcp_server.common import ServerState
+from utils_db.errors import DatabaseUseError, NotFound
+from utils_db.project import Project, open_project
+from utils_db.settings import mask_url
+
+log = logging.getLogger("database_use.mcp")
+T = TypeVar("T")
+
+SERVER_NAME = "database-use"
+
+INSTRUCTIONS = """\
+database-use: safe work on this project's PostgreSQL database (SQLAlchemy app).
+- Source of truth, highest first: live database > models/models_*.py > .roo/docs/database_schema.md.
+  Every difference names the side that wins (authority) and the fix on the other side.
+- Look before you act: introspect (overview; table=... for detail), compare(left, right),
+  validate. The generated doc is the resource schema://doc; the change log is changes://log.
+- Never paste SQL or Python into a terminal: draft a script in temp/ (draft_script), run it
+  (run_script), promote the proven one to utils_db/ (promote_script).
+- Any column change (add, rename, alter, drop) needs a person's approval first: call
+  propose_column_change, let the person approve it, then apply_change. You cannot approve.
+- Change workflow, in order: 1) change the live DB, 2) update the models, 3) regenerate the
+  doc (generate_docs), 4) log it (log_change; apply_change does 1, 3 and 4 for you).
+  The prompts schema-change and drift-check walk through these steps."""
+
+SCHEMA_CHANGE_PROMPT = """\
+Make this schema change safely: {change}
+{table_line}
+Follow these steps in order and do not skip the approval:
+1. Look first: call introspect with table=<the table> to see its columns, keys and indexes,
+   and compare(left="db", right="models") to be sure there is no drift already.
+2. Propose: call propose_column_change describing exactly this change. Read back the SQL,
+   the risk findings and the dry-run result it returns, and show them to the person.
+3. Approval: a person must approve the proposal (the client asks them, or they run
+   `python utils_db/schema_inspector.py approve <id>` in a terminal). You cannot approve it
+   yourself and no tool argument approves anything; if they decline, stop here.
+4. Apply: call apply_change with the proposal id. It changes the live database, regenerates
+   .roo/docs/database_schema.md and logs the change in .roo/docs/pgdb_changes.md.
+5. Update the models: edit models/models_*.py with the model lines apply_change returned
+   (the live database is the authority; the models follow it).
+6. Verify: compare(left="db", right="models") must report zero differences and validate must
+   say ok. If not, fix the models (not the database) and compare again.
+Never run the SQL yourself in a terminal or paste it into a shell."""
+
+DRIFT_CHECK_PROMPT = """\
+Check this project's schema for drift and tell me what to fix where.
+1. compare(left="db", right="models"): the live database is the authority. For each
+   difference, the fix is in models/models_*.py (use the record's fix line) — unless the person
+   says the database itself is wrong, in which case it is a column change that needs their
+   approval (propose_column_change → approval → apply_change), never hand-run SQL.
+2. compare(left="models", right="doc") and validate: the doc is generated, never edited by hand;
+   fix doc drift with generate_docs (it renders the live database). If the doc is missing,
+   generate_docs creates it.
+3. Report back grouped by authority: what the models must change, whether the doc needs
+   regenerating, and anything that needs a person's decision (possible renames, data loss).
+   Quote each difference's fix line. Do not change anything without saying so first."""
+
+
+def build_server(project_root: str | Path | None = None, database_url: str | None = None) -> MCPServer:
+    """The MCP server for the project at ``project_root`` (default: the current directory).
+
+    ``database_url`` overrides DATABASE_URL from the environment / the project's .env; it is
+    read lazily, on the first tool call, so a missing or unreachable database does not stop
+    the server from starting.
+    """
+    project = open_project(project_root, database_url)
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[ServerState]:
+        # Per connection: the engine state the tools reach through the request context.
+        yield ServerState(project=project)
+
+    server: MCPServer = MCPServer(
+        SERVER_NAME,
+        title="database-use (PostgreSQL schema tools)",
+        instructions=INSTRUCTIONS,
+        version=_version(),
+        lifespan=lifespan,
+    )
+    for module in (tools_schema, tools_changes, tools_scripts):
+        module.register(server)
+    _register_resources(server, project)
+    _register_prompts(server)
+    return server
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("database-use")
+    except Exception:  # not installed as a distribution (running from a checkout)
+        return "0.1.0"
+
+
+# -- resources -------------------------------------------------------------------------
+
+
+@contextmanager
+def resource_errors(uri: str) -> Iterator[None]:
+    """Our errors → ResourceError with the masked message; anything else logged, then named."""
+    try:
+        yield
+    except ResourceError:
+        raise
+    except NotFound as exc:
+        raise ResourceNotFoundError(mask_url(" ".join(str(exc).split()))) from None
+    except DatabaseUseError as exc:
+        raise ResourceError(mask_url(" ".join(str(exc).split()))) from None
+    except Exception as exc:
+        log.exception("resource %s failed", uri)
+        raise ResourceError(
+            f"reading {uri} failed unexpectedly ({type(exc).__name__}: {mask_url(str(exc))[:200]}); "
+            "the server log has details"
+        ) from None
+
+
+def _guarded(uri: str, fn: Callable[[], T]) -> T:
+    with resource_errors(uri):
+        return fn()
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def read_doc(project: Project) -> str:
+    """The generated schema doc; a clear error telling how to create it when missing."""
+    path = project.doc_path
+    if not path.is_file():
+        raise ResourceNotFoundError(
+            f"the schema doc {path} does not exist yet: call the generate_docs tool "
+            "(or run `python utils_db/schema_inspector.py generate-docs`) to create it "
+            "from the live database"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def read_changes_log(project: Project) -> str:
+    path = project.changes_log_path
+    if not path.is_file():
+        # A project that never logged a change is normal, not an error.
+        return (
+            "# Database changes\n\nNo changes logged yet "
+            f"({path} does not exist); log_change and apply_change add entries.\n"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def _register_resources(server: MCPServer, project: Project) -> None:
+    # Static resources cannot receive the request context, so they close over the same
+    # Project object the lifespan hands to the tools.
+
+    @server.resource(
+        "schema://doc",
+        name="schema-doc",
+        title="Schema doc (.roo/docs/database_schema.md)",
+        description="The generated Markdown schema doc (lowest authority: live DB > models > doc).",
+        mime_type="text/markdown",
+    )
+    def schema_doc() -> str:
+        return _guarded("schema://doc", lambda: read_doc(project))
+
+    @server.resource(
+        "schema://tables",
+        name="schema-tables",
+        title="Tables overview (live database)",
+        description="Compact overview of the live database: one entry per table (same data as introspect).",
+        mime_type="application/json",
+    )
+    def schema_tables() -> str:
+        from utils_db import service
+
+        return _guarded("schema://tables", lambda: _compact(service.introspect(project)))
+
+    @server.resource(
+        "schema://tables/{name}",
+        name="schema-table",
+        title="One table in detail (live database)",
+        description="Columns, keys, indexes, constraints and comments of one table; name may be schema-qualified.",
+        mime_type="application/json",
+    )
+    def schema_table(name: str) -> str:
+        from utils_db import service
+
+        uri = f"schema://tables/{name}"
+        return _guarded(uri, lambda: _compact(service.introspect(project, table=name, verbose=True)))
+
+    @server.resource(
+        "changes://log",
+        name="changes-log",
+        title="Change log (.roo/docs/pgdb_changes.md)",
+        description="The dated log of schema changes, newest last.",
+        mime_type="text/markdown",
+    )
+    def changes_log() -> str:
+        return _guarded("changes://log", lambda: read_changes_log(project))
+
+
+# -- prompts ---------------------------------------------------------------------------
+
+
+def _register_prompts(server: MCPServer) -> None:
+    @server.prompt(
+        name="schema-change",
+        title="Change the schema safely",
+        description=(
+            "Walks through a column change: propose_column_change → a person approves → "
+            "apply_change (DB, docs, log) → update the models → compare shows zero differences."
+        ),
+    )
+    def schema_change(
+        change: Annotated[str, Field(description="The change in plain words, e.g. 'add nickname varchar(50) to users'")],
+        table: Annotated[str, Field(description="The table it touches, e.g. public.users (optional)")] = "",
+    ) -> str:
+        table_line = f"Table: {table}\n" if table.strip() else ""
+        return SCHEMA_CHANGE_PROMPT.format(change=change.strip(), table_line=table_line)
+
+    @server.prompt(
+        name="drift-check",
+        title="Check for schema drift",
+        description="Compare live DB ↔ models ↔ doc and say what to fix where, by authority.",
+    )
+    def drift_check() -> str:
+        return DRIFT_CHECK_PROMPT
