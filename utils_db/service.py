@@ -1,0 +1,747 @@
+"""The service functions every face calls: the CLI, the MCP tools and the guarded-change flow.
+
+Each takes a :class:`~utils_db.project.Project`, returns plain JSON-able dicts with stable keys
+and never prints. Errors are raised as :mod:`utils_db.errors` exceptions; the faces translate
+them (CLI exit codes, MCP tool errors).
+
+- :func:`introspect`   compact overview of the live schema (bounded size), or one table in full
+- :func:`load_source`  a snapshot from ``db`` | ``models`` | ``doc``
+- :func:`compare`      difference records between two sources
+- :func:`generate_docs` write ``.roo/docs/database_schema.md`` from the live database
+- :func:`validate`     is the doc what ``generate_docs`` would write now? (+ unlogged-change warning)
+- :func:`report`       all three comparisons as JSON + Markdown under ``.roo/reports/``
+- :func:`log_change`   append a dated entry to ``.roo/docs/pgdb_changes.md`` (atomic, append-only)
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from utils_db.errors import DocParseError, InvalidRequest, NotFound
+from utils_db.project import Project
+
+if TYPE_CHECKING:  # pragma: no cover
+    from utils_db.snapshot import Snapshot, Table
+
+SOURCES = ("db", "models", "doc")
+COMPARISONS = (("db", "models"), ("models", "doc"), ("db", "doc"))
+
+# The overview's size budget (characters of JSON for the table entries). It keeps the default
+# answer for a 1,000-table database well under ~32 KB (~8k tokens) whatever the table widths;
+# a page ends at ``limit`` tables or at this budget, whichever comes first.
+OVERVIEW_BUDGET = 24_000
+VERBOSE_BUDGET = 96_000
+ENUM_BUDGET = 3_000
+MAX_LIMIT = 5_000
+
+
+# ---------------------------------------------------------------------------------------------
+# sources
+# ---------------------------------------------------------------------------------------------
+def _live(project: Project, schemas: list[str] | None = None) -> Snapshot:
+    from utils_db.sources.live import from_database
+
+    return from_database(project, schemas=schemas)
+
+
+def load_source(project: Project, which: str) -> Snapshot:
+    """The snapshot of one source: ``db`` (live), ``models`` (models_*.py) or ``doc``."""
+    if which == "db":
+        return _live(project)
+    if which == "models":
+        from utils_db.sources.models import load_models
+
+        return load_models(project.root)
+    if which == "doc":
+        from utils_db.sources.doc import load_doc
+
+        if not project.doc_path.is_file():
+            raise NotFound(
+                f"the schema doc {_rel(project, project.doc_path)} does not exist; "
+                "run generate-docs to create it from the live database"
+            )
+        return load_doc(project.doc_path)
+    raise InvalidRequest(f"unknown source '{which}'; use one of: {', '.join(SOURCES)}")
+
+
+def _check_pair(left: str, right: str) -> None:
+    for side in (left, right):
+        if side not in SOURCES:
+            raise InvalidRequest(f"unknown source '{side}'; use one of: {', '.join(SOURCES)}")
+    if left == right:
+        raise InvalidRequest(f"compare needs two different sources, got '{left}' twice")
+
+
+# ---------------------------------------------------------------------------------------------
+# introspect
+# ---------------------------------------------------------------------------------------------
+_TYPE_ABBREVIATIONS = (
+    ("character varying", "varchar"),
+    ("timestamp with time zone", "timestamptz"),
+    ("timestamp without time zone", "timestamp"),
+    ("time with time zone", "timetz"),
+    ("time without time zone", "time"),
+    ("double precision", "float8"),
+    ("character", "char"),
+    ("integer", "int"),
+    ("boolean", "bool"),
+)
+
+
+def abbreviate_type(type_: str) -> str:
+    """Short spelling of a canonical PostgreSQL type for the compact overview."""
+    for long, short in _TYPE_ABBREVIATIONS:
+        if type_.startswith(long):
+            return short + type_[len(long):]
+    return type_
+
+
+def _rows(n: int | None) -> str:
+    if n is None or n < 0:
+        return "rows ?"
+    if n >= 1_000_000:
+        return f"~{n / 1_000_000:.1f}M rows"
+    if n >= 1_000:
+        return f"~{n / 1_000:.1f}k rows"
+    return f"~{n} rows"
+
+
+def _short_ref(ref_table: str) -> str:
+    return ref_table[len("public."):] if ref_table.startswith("public.") else ref_table
+
+
+def table_summary(table: Table, verbose: bool = False) -> str:
+    """One line: columns (type, PK/NN/UQ/FK markers), row estimate; verbose adds defaults, indexes."""
+    pk = set(table.primary_key.columns) if table.primary_key else set()
+    single_unique = {u.columns[0] for u in table.unique_constraints if len(u.columns) == 1}
+    single_unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
+    fk_of: dict[str, str] = {}
+    for fk in table.foreign_keys:
+        if len(fk.columns) == 1:
+            fk_of[fk.columns[0]] = f"→{_short_ref(fk.ref_table)}.{fk.ref_columns[0]}"
+    parts = []
+    for col in table.columns:
+        bits = [col.name, abbreviate_type(col.type)]
+        if col.name in pk:
+            bits.append("PK")
+        elif not col.nullable:
+            bits.append("NN")
+        if col.name in single_unique and col.name not in pk:
+            bits.append("UQ")
+        if col.name in fk_of:
+            bits.append(fk_of[col.name])
+        if verbose:
+            if col.identity:
+                bits.append(f"identity {col.identity}")
+            if col.default is not None:
+                bits.append(f"default {col.default}")
+            if col.generated:
+                bits.append(f"generated ({col.generated})")
+        parts.append(" ".join(bits))
+    line = ", ".join(parts)
+    extras = []
+    if table.primary_key and len(table.primary_key.columns) > 1:
+        extras.append(f"PK({', '.join(table.primary_key.columns)})")
+    for fk in table.foreign_keys:
+        if len(fk.columns) > 1:
+            extras.append(
+                f"FK({', '.join(fk.columns)})→{_short_ref(fk.ref_table)}({', '.join(fk.ref_columns)})"
+            )
+    for uq in table.unique_constraints:
+        if len(uq.columns) > 1:
+            extras.append(f"UQ({', '.join(uq.columns)})")
+    if verbose:
+        for ix in table.indexes:
+            desc = f"{'unique ' if ix.unique else ''}index {ix.name or '?'}({', '.join(ix.columns)})"
+            if ix.method != "btree":
+                desc += f" using {ix.method}"
+            if ix.where:
+                desc += f" where {ix.where}"
+            extras.append(desc)
+        extras.extend(f"check ({ck.expression})" for ck in table.check_constraints)
+    if extras:
+        line += "; " + "; ".join(extras)
+    prefix = "" if table.kind == "table" else f"[{table.kind}] "
+    return f"{prefix}{line} ({_rows(table.estimated_rows)})"
+
+
+def _closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    pool = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=n, cutoff=0.5)
+    if len(close) < n:  # also substring matches: "user" should find "public.app_users"
+        close += [c for c in pool if name.lower() in c.lower() and c not in close][: n - len(close)]
+    return close
+
+
+def _not_found(kind: str, name: str, candidates: Iterable[str]) -> NotFound:
+    close = _closest(name, candidates)
+    hint = f"closest: {', '.join(close)}" if close else "none is close"
+    return NotFound(f"{kind} '{name}' not found ({hint})")
+
+
+def _referenced_by(snapshot: Snapshot, qualified: str) -> list[dict[str, Any]]:
+    out = []
+    for other in sorted(snapshot.tables):
+        for fk in snapshot.tables[other].foreign_keys:
+            if fk.ref_table == qualified:
+                out.append({
+                    "table": other, "columns": list(fk.columns), "ref_columns": list(fk.ref_columns),
+                    "name": fk.name, "on_delete": fk.on_delete,
+                })
+    return out
+
+
+def _enum_types_of(snapshot: Snapshot, table: Table) -> dict[str, list[str]]:
+    used = {}
+    for col in table.columns:
+        base = col.type.removesuffix("[]")
+        for key in (base, f"public.{base}"):
+            if key in snapshot.enums:
+                used[key] = list(snapshot.enums[key].labels)
+    return used
+
+
+def introspect(
+    project: Project, schema: str | None = None, table: str | None = None,
+    verbose: bool = False, limit: int = 200, offset: int = 0,
+) -> dict[str, Any]:
+    """The live schema: a bounded overview (a line per table, paged), or one table in full.
+
+    Overview keys: ``schema_hash``, ``server_version``, ``schemas``, ``table_count``, ``offset``,
+    ``returned``, ``truncated``, ``next_offset``, ``tables`` (``[{"name", "summary"}]``),
+    ``enums`` (``[{"name", "labels"}]``), ``note``. Detail keys (``table=``): ``schema_hash``,
+    ``server_version``, ``table`` (the full table), ``referenced_by``, ``enums``.
+    """
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if offset < 0:
+        raise InvalidRequest(f"offset must be >= 0, got {offset}")
+    schemas = [schema] if schema else None
+    if table and not schema and "." in table and not table.startswith('"'):
+        schemas = [table.split(".", 1)[0]]
+    snap = _live(project, schemas)
+    if schema and schema not in snap.schemas and not snap.tables and not snap.enums:
+        everything = _live(project)
+        if schema not in everything.schemas:
+            raise _not_found("schema", schema, everything.schemas)
+    if table:
+        return _introspect_table(project, snap, table, schemas)
+    return _overview(snap, schema, verbose, limit, offset)
+
+
+def _introspect_table(
+    project: Project, snap: Snapshot, name: str, schemas: list[str] | None
+) -> dict[str, Any]:
+    found = snap.table(name)
+    if found is None and schemas:  # "x.y" that is not schema.table: look everywhere
+        snap = _live(project)
+        found = snap.table(name)
+    if found is None:
+        names = list(snap.tables) + [t.name for t in snap.tables.values()]
+        raise _not_found("table", name, names)
+    return {
+        "schema_hash": snap.schema_hash(),
+        "server_version": snap.server_version,
+        "table": asdict(found),
+        "referenced_by": _referenced_by(snap, found.qualified_name),
+        "enums": _enum_types_of(snap, found),
+    }
+
+
+def _overview(
+    snap: Snapshot, schema: str | None, verbose: bool, limit: int, offset: int
+) -> dict[str, Any]:
+    names = sorted(snap.tables)
+    budget = VERBOSE_BUDGET if verbose else OVERVIEW_BUDGET
+    entries: list[dict[str, str]] = []
+    used = 0
+    for qualified in names[offset:offset + limit]:
+        entry = {"name": qualified, "summary": table_summary(snap.tables[qualified], verbose)}
+        size = len(json.dumps(entry, ensure_ascii=False)) + 2
+        if entries and used + size > budget:
+            break
+        if not entries and size > budget:  # one giant table: still show it, shortened
+            entry["summary"] = entry["summary"][: budget - 200] + " … (use table= for all)"
+        entries.append(entry)
+        used += size
+    enums: list[dict[str, Any]] = []
+    enum_used = 0
+    enums_truncated = False
+    for key in sorted(snap.enums):
+        item = {"name": key, "labels": list(snap.enums[key].labels)}
+        enum_used += len(json.dumps(item, ensure_ascii=False)) + 2
+        if enum_used > ENUM_BUDGET and not verbose:
+            enums_truncated = True
+            break
+        enums.append(item)
+    end = offset + len(entries)
+    truncated = end < len(names)
+    scope = f" in schema {schema}" if schema else ""
+    if not names:
+        note = f"no tables{scope}"
+    elif truncated:
+        note = (
+            f"tables {offset + 1}-{end} of {len(names)}{scope}; ask for more with offset={end}, "
+            "for one table in full with table=NAME, or narrow with schema=NAME"
+        )
+    else:
+        note = (
+            f"tables {offset + 1 if entries else offset}-{end} of {len(names)}{scope}; "
+            "for one table in full (defaults, indexes, constraints, comments) use table=NAME"
+        )
+    if enums_truncated:
+        note += f"; {len(snap.enums) - len(enums)} more enums not shown (use verbose)"
+    return {
+        "schema_hash": snap.schema_hash(),
+        "server_version": snap.server_version,
+        "schemas": sorted(snap.schemas),
+        "table_count": len(names),
+        "enum_count": len(snap.enums),
+        "offset": offset,
+        "returned": len(entries),
+        "truncated": truncated,
+        "next_offset": end if truncated else None,
+        "tables": entries,
+        "enums": enums,
+        "note": note,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# compare
+# ---------------------------------------------------------------------------------------------
+def compare_snapshots(left: Snapshot, right: Snapshot, left_name: str, right_name: str) -> dict:
+    from utils_db.diff import diff
+
+    differences = [d.to_dict() for d in diff(left, right)]
+    return {"left": left_name, "right": right_name, "count": len(differences),
+            "differences": differences}
+
+
+def compare(project: Project, left: str, right: str) -> dict[str, Any]:
+    """Difference records between two sources (``db`` | ``models`` | ``doc``)."""
+    _check_pair(left, right)
+    return compare_snapshots(load_source(project, left), load_source(project, right), left, right)
+
+
+# ---------------------------------------------------------------------------------------------
+# the doc: generate / validate
+# ---------------------------------------------------------------------------------------------
+def _rel(project: Project, path: Path) -> str:
+    try:
+        return str(path.relative_to(project.root))
+    except ValueError:
+        return str(path)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            with suppress(OSError):
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _render_live(project: Project) -> tuple[Snapshot, bytes]:
+    from utils_db.render.doc import render_doc
+
+    snap = _live(project)
+    return snap, render_doc(snap).encode("utf-8")
+
+
+def generate_docs(project: Project) -> dict[str, Any]:
+    """Write the schema doc from the live database, only when its content changed."""
+    snap, content = _render_live(project)
+    path = project.doc_path
+    old = path.read_bytes() if path.is_file() else None
+    changed = old != content
+    if changed:
+        atomic_write(path, content)
+    return {
+        "path": _rel(project, path),
+        "changed": changed,
+        "schema_hash": snap.schema_hash(),
+        "tables": len(snap.tables),
+        "enums": len(snap.enums),
+    }
+
+
+def validate(project: Project) -> dict[str, Any]:
+    """Is the doc byte-identical to what generate-docs would write now? Differences if not.
+
+    Keys: ``ok``, ``differences`` (db vs doc records), ``schema_hash`` (live), ``doc_hash``
+    (the schema hash of the doc's content, null when missing or unparsable), ``warnings``,
+    ``doc_path``, ``message`` (one line).
+    """
+    snap, content = _render_live(project)
+    live_hash = snap.schema_hash()
+    path = project.doc_path
+    warnings: list[str] = []
+    differences: list[dict[str, Any]] = []
+    doc_hash: str | None = None
+    if not path.is_file():
+        ok = False
+        message = f"{_rel(project, path)} does not exist: run generate-docs to create it"
+        warnings.append(message)
+    else:
+        current = path.read_bytes()
+        if current == content:
+            ok, doc_hash = True, live_hash
+            message = f"{_rel(project, path)} is current with the live database"
+        else:
+            ok = False
+            from utils_db.sources.doc import parse_doc
+
+            try:
+                doc_snap = parse_doc(current.decode("utf-8", errors="replace"))
+            except DocParseError as exc:
+                message = (f"{_rel(project, path)} does not parse ({exc}); "
+                           "run generate-docs to rewrite it")
+                warnings.append(message)
+            else:
+                doc_hash = doc_snap.schema_hash()
+                differences = compare_snapshots(snap, doc_snap, "db", "doc")["differences"]
+                if differences:
+                    message = (f"{_rel(project, path)} is stale: {len(differences)} difference(s) "
+                               "with the live database; run generate-docs")
+                else:
+                    message = (f"{_rel(project, path)} differs from what generate-docs writes "
+                               "(hand edits or an older generator) though the schema facts "
+                               "match; run generate-docs")
+    logged = last_logged_schema_hash(project)
+    if logged and logged != live_hash:
+        warnings.append(
+            f"live schema changed since the last logged change (hash {live_hash}, logged "
+            f"{logged}): a change nobody logged? Log it with log-change"
+        )
+    return {
+        "ok": ok,
+        "differences": differences,
+        "schema_hash": live_hash,
+        "doc_hash": doc_hash,
+        "warnings": warnings,
+        "doc_path": _rel(project, path),
+        "message": message,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+def _load_or_error(project: Project, which: str) -> tuple[Snapshot | None, str | None]:
+    from utils_db.errors import DatabaseUseError
+    from utils_db.settings import mask_url
+
+    try:
+        return load_source(project, which), None
+    except DatabaseUseError as exc:
+        return None, mask_url(" ".join(str(exc).split()))
+
+
+def build_report(project: Project, now: datetime | None = None) -> dict[str, Any]:
+    """The report's data: the three comparisons; a source that fails becomes an error entry."""
+    now = now or datetime.now(UTC)
+    snaps: dict[str, Snapshot | None] = {}
+    errors: dict[str, str | None] = {}
+    for which in SOURCES:
+        snaps[which], errors[which] = _load_or_error(project, which)
+    comparisons = []
+    for left, right in COMPARISONS:
+        entry: dict[str, Any] = {"left": left, "right": right}
+        failed = [f"{w}: {errors[w]}" for w in (left, right) if errors[w]]
+        if failed:
+            entry.update(error="; ".join(failed), count=None, differences=[])
+        else:
+            result = compare_snapshots(snaps[left], snaps[right], left, right)  # type: ignore[arg-type]
+            entry.update(error=None, count=result["count"], differences=result["differences"])
+        comparisons.append(entry)
+    live = snaps["db"]
+    return {
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "project_root": str(project.root),
+        "schema_hash": live.schema_hash() if live is not None else None,
+        "sources": {w: {"ok": errors[w] is None, "error": errors[w]} for w in SOURCES},
+        "comparisons": comparisons,
+        "summary": _report_summary(comparisons),
+    }
+
+
+def _report_summary(comparisons: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "ok": all(c["error"] is None and c["count"] == 0 for c in comparisons),
+        "total_differences": sum(c["count"] or 0 for c in comparisons),
+        "errors": sum(1 for c in comparisons if c["error"]),
+        "comparisons": [
+            {"left": c["left"], "right": c["right"], "count": c["count"], "error": c["error"]}
+            for c in comparisons
+        ],
+    }
+
+
+def write_report_files(data: dict[str, Any], directory: Path, stem: str) -> tuple[Path, Path]:
+    """Write ``data`` as ``<stem>-<time>.json``/``.md`` plus ``latest.json``/``latest.md``."""
+    from utils_db.render.report import render_report_markdown
+
+    stamp = data["generated_at"].replace("-", "").replace(":", "")
+    as_json = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    as_md = render_report_markdown(data).encode("utf-8")
+    json_path = directory / f"{stem}-{stamp}.json"
+    md_path = directory / f"{stem}-{stamp}.md"
+    for path, payload in ((json_path, as_json), (md_path, as_md),
+                          (directory / "latest.json", as_json), (directory / "latest.md", as_md)):
+        atomic_write(path, payload)
+    return json_path, md_path
+
+
+def report(project: Project) -> dict[str, Any]:
+    """All three comparisons, written as JSON + Markdown under ``.roo/reports/``."""
+    data = build_report(project)
+    json_path, md_path = write_report_files(data, project.reports_dir, "schema-report")
+    return {
+        "json_path": _rel(project, json_path),
+        "markdown_path": _rel(project, md_path),
+        "latest_json": _rel(project, project.reports_dir / "latest.json"),
+        "latest_markdown": _rel(project, project.reports_dir / "latest.md"),
+        "summary": data["summary"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the change log
+# ---------------------------------------------------------------------------------------------
+LOG_HEADER = """\
+# PostgreSQL schema change log
+
+Every change to the live database's schema, oldest first. Entries are appended by
+`python utils_db/schema_inspector.py log-change`, the `log_change` MCP tool and applied guarded
+changes; the file is append-only: old entries are never rewritten.
+
+Entry format:
+
+    ## YYYY-MM-DD HH:MM UTC — one-line summary
+    - Tables: `schema.table`, ...
+    - Proposal: `<id>` · approved by `<person>` via `<channel>`
+    - Schema hash: `<before>` → `<after>`
+
+    ```sql
+    <the SQL that was run>
+    ```
+
+    Free-text details.
+
+Only the summary line is required. The schema hash is the live database's structure hash
+(`introspect` shows it); `validate` warns when the live hash differs from the newest logged
+"after" hash — a change nobody logged.
+"""
+
+MAX_SUMMARY = 200
+MAX_DETAILS = 20_000
+MAX_SQL = 100_000
+EXTRA_KEYS = ("proposal_id", "approved_by", "approval_channel",
+              "schema_hash_before", "schema_hash_after")
+_IDENT_PART = r'(?:[A-Za-z_][A-Za-z0-9_$]{0,62}|"[^"`\n\r]{1,63}")'
+_TABLE_NAME = re.compile(rf"^{_IDENT_PART}(?:\.{_IDENT_PART})?$")
+_HEX = re.compile(r"^[0-9a-f]{8,64}$")
+_SAFE_VALUE = re.compile(r"^[^\n\r`]{1,200}$")
+_HASH_LINE = re.compile(r"^- Schema hash: (?:`(?P<before>[0-9a-f]+)`)? ?→ ?(?:`(?P<after>[0-9a-f]+)`)?\s*$")
+
+
+def _validate_log_args(summary: str, details: str, tables: Iterable[str], sql: str | None,
+                       extra: dict[str, Any] | None) -> tuple[str, list[str], dict[str, str]]:
+    if not isinstance(summary, str) or not summary.strip():
+        raise InvalidRequest("the change summary is empty; say in one line what changed")
+    summary = summary.strip()
+    if "\n" in summary or "\r" in summary:
+        raise InvalidRequest("the change summary must be a single line (put the rest in details)")
+    if len(summary) > MAX_SUMMARY:
+        raise InvalidRequest(f"the change summary is {len(summary)} characters; keep it under "
+                             f"{MAX_SUMMARY} and put the rest in details")
+    if len(details or "") > MAX_DETAILS:
+        raise InvalidRequest(f"details are longer than {MAX_DETAILS} characters")
+    if sql is not None and len(sql) > MAX_SQL:
+        raise InvalidRequest(f"the SQL is longer than {MAX_SQL} characters")
+    names = []
+    for name in tables or ():
+        if not isinstance(name, str) or not _TABLE_NAME.match(name.strip()):
+            raise InvalidRequest(f"'{name}' is not a plausible table name (schema.table)")
+        names.append(name.strip())
+    clean: dict[str, str] = {}
+    for key, value in (extra or {}).items():
+        if key not in EXTRA_KEYS:
+            raise InvalidRequest(f"unknown log field '{key}'; known: {', '.join(EXTRA_KEYS)}")
+        if value is None or value == "":
+            continue
+        value = str(value).strip()
+        pattern = _HEX if key.startswith("schema_hash") else _SAFE_VALUE
+        if not pattern.match(value):
+            raise InvalidRequest(f"log field {key} has an unusable value")
+        clean[key] = value
+    return summary, names, clean
+
+
+def _fence(sql: str) -> str:
+    fence = "```"
+    while fence in sql:
+        fence += "`"
+    return f"{fence}sql\n{sql.strip()}\n{fence}"
+
+
+def _escape_details(details: str) -> str:
+    # A details line must not look like an entry heading or a metadata bullet of the log,
+    # or it could forge an entry (or a schema hash) that last_logged_schema_hash would read.
+    lines = []
+    for line in details.strip().splitlines():
+        if line.lstrip().startswith("#") or line.startswith("- Schema hash"):
+            line = "\\" + line.lstrip()
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def format_log_entry(summary: str, when: datetime, tables: list[str], details: str = "",
+                     sql: str | None = None, extra: dict[str, str] | None = None) -> str:
+    """One entry of pgdb_changes.md (see LOG_HEADER for the format)."""
+    extra = extra or {}
+    lines = [f"## {when.strftime('%Y-%m-%d %H:%M')} UTC — {summary}"]
+    if tables:
+        lines.append("- Tables: " + ", ".join(f"`{t}`" for t in tables))
+    if extra.get("proposal_id") or extra.get("approved_by"):
+        bits = []
+        if extra.get("proposal_id"):
+            bits.append(f"Proposal: `{extra['proposal_id']}`")
+        if extra.get("approved_by"):
+            approved = f"approved by `{extra['approved_by']}`"
+            if extra.get("approval_channel"):
+                approved += f" via `{extra['approval_channel']}`"
+            bits.append(approved)
+        lines.append("- " + " · ".join(bits))
+    elif extra.get("approval_channel"):
+        lines.append(f"- Approval channel: `{extra['approval_channel']}`")
+    before, after = extra.get("schema_hash_before"), extra.get("schema_hash_after")
+    if before or after:
+        left = f"`{before}` " if before else ""
+        right = f" `{after}`" if after else ""
+        lines.append(f"- Schema hash: {left}→{right}")
+    body = []
+    if sql and sql.strip():
+        body.append(_fence(sql))
+    if details and details.strip():
+        body.append(_escape_details(details))
+    text = "\n".join(lines)
+    if body:
+        text += "\n\n" + "\n\n".join(body)
+    return text + "\n"
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An advisory lock beside ``path`` so two writers in different processes take turns."""
+    lock_path = path.with_name(f".{path.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: rely on the prefix check alone
+            yield
+            return
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def log_change(project: Project, summary: str, details: str = "", tables: Iterable[str] = (),
+               sql: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Append a dated entry to ``.roo/docs/pgdb_changes.md`` (created with a header if missing).
+
+    The append is atomic: the full new content goes to a temp file, the old content is
+    checked to be an unchanged prefix of it, and ``os.replace`` swaps it in. Old entries are
+    never rewritten. ``extra`` keys: proposal_id, approved_by, approval_channel,
+    schema_hash_before, schema_hash_after.
+    """
+    summary, names, clean = _validate_log_args(summary, details, tables, sql, extra)
+    when = datetime.now(UTC)
+    entry = format_log_entry(summary, when, names, details or "", sql, clean)
+    path = project.changes_log_path
+    with _file_lock(path):
+        old = path.read_bytes() if path.is_file() else b""
+        created = not old
+        head = old if old else LOG_HEADER.encode("utf-8")
+        sep = b"\n" if head.endswith(b"\n") else b"\n\n"
+        new = head + sep + entry.encode("utf-8")
+        if not new.startswith(old):  # pragma: no cover - guards the invariant itself
+            raise InvalidRequest("refusing to write the change log: the append would alter it")
+        # Re-read just before the swap: a writer that ignores our lock must not lose entries.
+        latest = path.read_bytes() if path.is_file() else b""
+        if latest != old:
+            raise InvalidRequest(f"{_rel(project, path)} changed while appending; try again")
+        atomic_write(path, new)
+    return {
+        "path": _rel(project, path),
+        "created": created,
+        "logged_at": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "entry": entry,
+    }
+
+
+def _entries(text: str) -> list[list[str]]:
+    entries: list[list[str]] = []
+    in_fence = None
+    for line in text.splitlines():
+        stripped = line.rstrip()
+        if stripped.startswith("```"):  # indented fences (the header's example) do not count
+            fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
+            if in_fence is None:
+                in_fence = fence
+            elif stripped == in_fence:
+                in_fence = None
+        if in_fence is None and line.startswith("## "):
+            entries.append([line])
+        elif entries:
+            entries[-1].append(line)
+    return entries
+
+
+def last_logged_schema_hash(project: Project) -> str | None:
+    """The "after" schema hash of the newest log entry that carries one (None if none)."""
+    path = project.changes_log_path
+    if not path.is_file():
+        return None
+    latest = None
+    for entry in _entries(path.read_text(encoding="utf-8", errors="replace")):
+        # Only the bullet block right under the heading is metadata; details come later.
+        for line in entry[1:]:
+            if not line.startswith("- "):
+                break
+            match = _HASH_LINE.match(line)
+            if match and match["after"]:
+                latest = match["after"]
+    return latest
