@@ -144,6 +144,12 @@ class Database:
         options = readonly_options(statement_timeout_ms) if readonly else (
             f"-c statement_timeout={int(statement_timeout_ms)}"
         )
+        # libpq ignores PGOPTIONS once ``options`` is given; keep it in front so a session
+        # default set by the caller's environment (the read-only script runner sets
+        # default_transaction_read_only there) still applies to this connection.
+        inherited = os.environ.get("PGOPTIONS", "").strip()
+        if inherited:
+            options = f"{inherited} {options}"
         try:
             conn = psycopg.connect(
                 target, options=options, autocommit=autocommit, connect_timeout=10,
