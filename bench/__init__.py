@@ -1,0 +1,1 @@
+"""Speed benchmark of the schema engine and CLI (see bench/README.md)."""
