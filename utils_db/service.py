@@ -506,8 +506,9 @@ def _report_summary(comparisons: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write_report_files(data: dict[str, Any], directory: Path, stem: str) -> tuple[Path, Path]:
-    """Write ``data`` as ``<stem>-<time>.json``/``.md`` plus ``latest.json``/``latest.md``."""
+def write_report_files(data: dict[str, Any], directory: Path, stem: str,
+                       latest: str = "latest") -> tuple[Path, Path]:
+    """Write ``data`` as ``<stem>-<time>.json``/``.md`` plus ``<latest>.json``/``.md``."""
     from utils_db.render.report import render_report_markdown
 
     stamp = data["generated_at"].replace("-", "").replace(":", "")
@@ -516,7 +517,8 @@ def write_report_files(data: dict[str, Any], directory: Path, stem: str) -> tupl
     json_path = directory / f"{stem}-{stamp}.json"
     md_path = directory / f"{stem}-{stamp}.md"
     for path, payload in ((json_path, as_json), (md_path, as_md),
-                          (directory / "latest.json", as_json), (directory / "latest.md", as_md)):
+                          (directory / f"{latest}.json", as_json),
+                          (directory / f"{latest}.md", as_md)):
         atomic_write(path, payload)
     return json_path, md_path
 
