@@ -24,7 +24,6 @@ if not __package__:  # run as a plain script: see schema_inspector.py
     sys.path.insert(0, str(_here.parent))
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
