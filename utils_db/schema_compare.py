@@ -49,17 +49,28 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SOURCE_HELP = "db | models | doc | url:ENVVAR | PATH.json"
 
 
+def check_spec(spec: str) -> None:
+    """Refuse a malformed source spec before anything connects."""
+    if spec in service.SOURCES or spec.endswith(".json"):
+        return
+    if spec.startswith("url:"):
+        if not _ENV_NAME.match(spec[4:]):
+            # Not echoed: it may be a URL with a password, pasted where a name belongs.
+            raise InvalidRequest(
+                "after url: give the NAME of an environment variable holding the database "
+                "URL (e.g. url:STAGING_DATABASE_URL), never the URL itself"
+            )
+        return
+    raise InvalidRequest(f"unknown source '{spec}'; use one of: {SOURCE_HELP}")
+
+
 def load_spec(project: Project, spec: str) -> Snapshot:
     """The snapshot for one source spec (see the module docstring)."""
+    check_spec(spec)
     if spec in service.SOURCES:
         return service.load_source(project, spec)
     if spec.startswith("url:"):
         variable = spec[4:]
-        if not _ENV_NAME.match(variable):
-            raise InvalidRequest(
-                f"'{spec}': after url: give the NAME of an environment variable holding the "
-                "URL (e.g. url:STAGING_DATABASE_URL), never the URL itself"
-            )
         from utils_db.settings import database_url
         from utils_db.sources.live import from_database
 
@@ -83,6 +94,8 @@ def compare_specs(project: Project, left: str, right: str) -> dict[str, Any]:
     """Compare two source specs and write the JSON + Markdown report under ``temp/``."""
     if left == right:
         raise InvalidRequest(f"compare needs two different sources, got '{left}' twice")
+    check_spec(left)
+    check_spec(right)
     left_snap, right_snap = load_spec(project, left), load_spec(project, right)
     result = service.compare_snapshots(left_snap, right_snap, left, right)
     now = datetime.now(UTC)
