@@ -30,7 +30,8 @@ from mcp_server.schemas import (
     Side,
     ValidateResult,
 )
-from utils_db.errors import NotFound
+from utils_db.errors import DatabaseUseError
+from utils_db.settings import mask_url
 
 # Spec defaults are pessimistic (destructive, open world), so every hint is spelled out.
 READ_ONLY = ToolAnnotations(
@@ -52,27 +53,34 @@ MAX_LIMIT = 1000
 
 def structured(model: BaseModel) -> CallToolResult:
     """Structured content plus the same data as one compact JSON text block."""
-    data = model.model_dump(mode="json", by_alias=True)
+    # exclude_unset: fields the service did not send (e.g. the detail keys of an overview)
+    # stay out instead of arriving as nulls.
+    data = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
+# The service speaks the CLI's command names; an agent on MCP should call the tools instead.
+_CLI_TO_TOOL = (
+    ("run generate-docs", "call the generate_docs tool"),
+    ("with log-change", "with the log_change tool"),
+)
+
+
+def mcp_wording(text: str) -> str:
+    for cli, tool in _CLI_TO_TOOL:
+        text = text.replace(cli, tool)
+    return text
+
+
 @contextmanager
-def schema_tool_errors(tool: str, ctx: Context) -> Iterator[None]:
-    """tool_errors plus the next step for a missing doc (the model should call generate_docs)."""
+def schema_tool_errors(tool: str) -> Iterator[None]:
+    """tool_errors, with the next step named as the tool to call (e.g. a missing doc)."""
     with tool_errors(tool):
         try:
             yield
-        except NotFound as exc:
-            doc = project_from_ctx(ctx).doc_path
-            text = str(exc)
-            if (str(doc) in text or doc.name in text) and "generate_docs" not in text:
-                raise NotFound(
-                    f"{exc.message}: call the generate_docs tool to create "
-                    f"{doc.relative_to(project_from_ctx(ctx).root)} from the live database",
-                    hint=exc.hint,
-                ) from None
-            raise
+        except DatabaseUseError as exc:
+            raise ToolError(mask_url(" ".join(mcp_wording(str(exc)).split()))) from None
 
 
 def _service():
@@ -108,7 +116,7 @@ def introspect(
     """Look at the live database (read-only): a compact overview, one entry per table with its
     columns and key facts, or one table in full detail (columns, keys, indexes, constraints,
     comments, what references it). Large schemas are paged: see limit/offset."""
-    with schema_tool_errors("introspect", ctx):
+    with schema_tool_errors("introspect"):
         data = _service().introspect(
             project_from_ctx(ctx), schema=schema, table=table, verbose=verbose, limit=limit, offset=offset
         )
@@ -122,7 +130,7 @@ def compare(
 ) -> Annotated[CallToolResult, CompareResult]:
     """Compare two schema sources (read-only). Each difference names the object, what each side
     holds, the authoritative side (live db > models > doc) and a one-line fix on the other side."""
-    with schema_tool_errors("compare", ctx):
+    with schema_tool_errors("compare"):
         if left == right:
             raise ToolError(
                 f"compare needs two different sources, got left={left!r} and right={right!r}; "
@@ -135,7 +143,7 @@ def compare(
 def generate_docs(ctx: Context) -> Annotated[CallToolResult, GenerateDocsResult]:
     """Regenerate .roo/docs/database_schema.md from the live database. Deterministic: the file is
     rewritten only when the schema changed (changed=false otherwise)."""
-    with schema_tool_errors("generate_docs", ctx):
+    with schema_tool_errors("generate_docs"):
         data = _service().generate_docs(project_from_ctx(ctx))
         return structured(GenerateDocsResult.model_validate(data))
 
@@ -143,15 +151,18 @@ def generate_docs(ctx: Context) -> Annotated[CallToolResult, GenerateDocsResult]
 def validate(ctx: Context) -> Annotated[CallToolResult, ValidateResult]:
     """Check (read-only) that the schema doc is current with the live database; ok=false lists the
     differences (fix: call generate_docs) and warns about schema changes nobody logged."""
-    with schema_tool_errors("validate", ctx):
+    with schema_tool_errors("validate"):
         data = _service().validate(project_from_ctx(ctx))
+        if isinstance(data.get("message"), str):
+            data["message"] = mcp_wording(data["message"])
+        data["warnings"] = [mcp_wording(w) for w in data.get("warnings", [])]
         return structured(ValidateResult.model_validate(data))
 
 
 def report(ctx: Context) -> Annotated[CallToolResult, ReportResult]:
     """Run all three comparisons (db↔models, models↔doc, db↔doc) and write a JSON and a Markdown
     report under .roo/reports/; returns their paths and a summary of the counts."""
-    with schema_tool_errors("report", ctx):
+    with schema_tool_errors("report"):
         data = _service().report(project_from_ctx(ctx))
         return structured(ReportResult.model_validate(data))
 
@@ -170,7 +181,7 @@ def log_change(
 ) -> Annotated[CallToolResult, LogChangeResult]:
     """Append a dated entry to .roo/docs/pgdb_changes.md (created with a header when missing; the
     append is atomic and never rewrites old entries). Step 4 of the change workflow."""
-    with schema_tool_errors("log_change", ctx):
+    with schema_tool_errors("log_change"):
         data: dict[str, Any] = _service().log_change(
             project_from_ctx(ctx), summary, details=details, tables=tuple(tables or ())
         )
