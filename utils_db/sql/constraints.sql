@@ -1,0 +1,37 @@
+-- Primary key, unique, foreign key and check constraints of the selected schemas, one round
+-- trip. Column lists keep the constraint's order; a foreign key's clones on partitions
+-- (conparentid <> 0) are left out, the parent's row describes them.
+SELECT
+    con.conrelid,
+    con.conname::text,
+    con.contype::text,
+    ARRAY(
+        SELECT a.attname::text
+        FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+        ORDER BY k.ord
+    ),
+    fn.nspname::text,
+    fc.relname::text,
+    ARRAY(
+        SELECT a.attname::text
+        FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+        ORDER BY k.ord
+    ),
+    con.confdeltype::text,
+    con.confupdtype::text,
+    con.condeferrable,
+    con.condeferred,
+    CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.contype IN ('p', 'u', 'f', 'c')
+  AND con.conparentid = 0
+  AND NOT c.relispartition
+  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
+ORDER BY con.conrelid, con.conname

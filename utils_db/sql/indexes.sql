@@ -1,0 +1,31 @@
+-- Indexes of the selected schemas that do not back a primary key, unique or exclusion
+-- constraint (those are reported as constraints), one round trip. Key and INCLUDE columns
+-- come from pg_get_indexdef per position (names or expression text); indoption carries
+-- DESC (bit 1) and NULLS FIRST (bit 2) per key column.
+SELECT
+    i.indrelid,
+    ic.relname::text,
+    i.indisunique,
+    am.amname::text,
+    i.indnkeyatts,
+    ARRAY(
+        SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+        FROM generate_series(1, i.indnatts) AS k
+        ORDER BY k
+    ),
+    i.indoption::int2[],
+    pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT c.relispartition
+  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_constraint con
+      WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+        AND con.contype IN ('p', 'u', 'x')
+  )
+ORDER BY i.indrelid, ic.relname

@@ -1,0 +1,25 @@
+-- Tables, partitioned tables, views, materialized views and foreign tables of the selected
+-- schemas, in one round trip. Partitions are left out (the partitioned parent carries the
+-- structure), and so are objects that belong to an extension.
+SELECT
+    c.oid,
+    n.nspname::text,
+    c.relname::text,
+    c.relkind::text,
+    d.description,
+    c.reltuples::bigint,
+    CASE WHEN c.relkind IN ('r', 'p', 'm') THEN pg_catalog.pg_total_relation_size(c.oid) END,
+    CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid, true) END
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_description d
+    ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND NOT c.relispartition
+  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend e
+      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'
+  )
+ORDER BY n.nspname, c.relname

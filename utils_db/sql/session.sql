@@ -1,0 +1,23 @@
+-- First round trip: pin the session for the catalog reads that follow and list the schemas.
+-- search_path = pg_catalog, public makes format_type/pg_get_expr qualify user types and
+-- sequences exactly when they live outside public (the snapshot convention).
+-- The statement timeout is only set when the connection has none (SET LOCAL semantics).
+-- transaction_read_only makes this transaction read-only even on a read-write connection
+-- (switching to read-only is allowed at any point of a transaction).
+SELECT
+    set_config('transaction_read_only', 'on', true) AS read_only,
+    set_config('search_path', 'pg_catalog, public', true) AS search_path,
+    set_config(
+        'statement_timeout',
+        CASE current_setting('statement_timeout')
+            WHEN '0' THEN %(timeout)s
+            ELSE current_setting('statement_timeout')
+        END,
+        true
+    ) AS statement_timeout,
+    ARRAY(
+        SELECT n.nspname::text
+        FROM pg_catalog.pg_namespace n
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        ORDER BY n.nspname
+    ) AS schemas
