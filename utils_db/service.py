@@ -228,13 +228,21 @@ def introspect(
     if offset < 0:
         raise InvalidRequest(f"offset must be >= 0, got {offset}")
     schemas = [schema] if schema else None
-    if table and not schema and "." in table and not table.startswith('"'):
-        schemas = [table.split(".", 1)[0]]
-    snap = _live(project, schemas)
-    if schema and schema not in snap.schemas and not snap.tables and not snap.enums:
-        everything = _live(project)
-        if schema not in everything.schemas:
-            raise _not_found("schema", schema, everything.schemas)
+    try:
+        if table and not schema and "." in table and not table.startswith('"'):
+            # "audit.events": read only that schema; if it is no schema, read them all
+            schemas = [table.split(".", 1)[0]]
+            try:
+                snap = _live(project, schemas)
+            except NotFound:
+                schemas = None
+                snap = _live(project)
+        else:
+            snap = _live(project, schemas)
+    except NotFound as exc:
+        if schema and "schema" in str(exc):
+            raise _not_found("schema", schema, _live(project).schemas) from None
+        raise
     if table:
         return _introspect_table(project, snap, table, schemas)
     return _overview(snap, schema, verbose, limit, offset)
@@ -398,7 +406,8 @@ def validate(project: Project) -> dict[str, Any]:
     """Is the doc byte-identical to what generate-docs would write now? Differences if not.
 
     Keys: ``ok``, ``differences`` (db vs doc records), ``schema_hash`` (live), ``doc_hash``
-    (the schema hash of the doc's content, null when missing or unparsable), ``warnings``,
+    (the schema hash in the doc's header, else of its parsed content; null when missing),
+    ``warnings``,
     ``doc_path``, ``message`` (one line).
     """
     snap, content = _render_live(project)
@@ -418,16 +427,18 @@ def validate(project: Project) -> dict[str, Any]:
             message = f"{_rel(project, path)} is current with the live database"
         else:
             ok = False
-            from utils_db.sources.doc import parse_doc
+            from utils_db.sources.doc import doc_header_hash, parse_doc
 
+            text = current.decode("utf-8", errors="replace")
+            doc_hash = doc_header_hash(text)
             try:
-                doc_snap = parse_doc(current.decode("utf-8", errors="replace"))
+                doc_snap = parse_doc(text)
             except DocParseError as exc:
                 message = (f"{_rel(project, path)} does not parse ({exc}); "
                            "run generate-docs to rewrite it")
                 warnings.append(message)
             else:
-                doc_hash = doc_snap.schema_hash()
+                doc_hash = doc_hash or doc_snap.schema_hash()
                 differences = compare_snapshots(snap, doc_snap, "db", "doc")["differences"]
                 if differences:
                     message = (f"{_rel(project, path)} is stale: {len(differences)} difference(s) "
