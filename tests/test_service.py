@@ -33,7 +33,7 @@ def test_introspect_overview_is_compact_and_complete(proj):
     assert data["table_count"] == 2 and data["truncated"] is False and data["next_offset"] is None
     assert len(data["schema_hash"]) == 16 and data["server_version"]
     users = data["tables"][1]["summary"]
-    assert "id int PK" in users and "email varchar(255) NN UQ" in users
+    assert "id bigint PK" in users and "email varchar(255) NN UQ" in users
     media = data["tables"][0]["summary"]
     assert "owner_id" in media and "→users.id" in media
     assert {e["name"] for e in data["enums"]} >= {"public.user_role", "public.media_kind"}

@@ -108,8 +108,8 @@ def abbreviate_type(type_: str) -> str:
 
 
 def _rows(n: int | None) -> str:
-    if n is None or n < 0:
-        return "rows ?"
+    if n is None or n < 0:  # never analysed: say nothing rather than guess
+        return ""
     if n >= 1_000_000:
         return f"~{n / 1_000_000:.1f}M rows"
     if n >= 1_000:
@@ -173,7 +173,8 @@ def table_summary(table: Table, verbose: bool = False) -> str:
     if extras:
         line += "; " + "; ".join(extras)
     prefix = "" if table.kind == "table" else f"[{table.kind}] "
-    return f"{prefix}{line} ({_rows(table.estimated_rows)})"
+    rows = _rows(table.estimated_rows)
+    return f"{prefix}{line} ({rows})" if rows else f"{prefix}{line}"
 
 
 def _closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
