@@ -247,3 +247,16 @@ def test_schema_compare_plain_script_missing_env(project, example_db_url):
     result = run_script(COMPARER, "--project-root", str(project), "db", "url:NOT_SET_ANYWHERE",
                         url=example_db_url)
     _assert_one_masked_line(result, "NOT_SET_ANYWHERE")
+
+
+def test_introspect_does_not_import_sqlalchemy(project, example_db_url):
+    # Start-up speed: only the models source needs SQLAlchemy; introspection runs on psycopg.
+    code = (
+        "import sys; from utils_db import schema_inspector; "
+        f"rc = schema_inspector.main(['--project-root', {str(project)!r}, 'introspect']); "
+        "print('SQLA' if 'sqlalchemy' in sys.modules else 'NO-SQLA', rc)"
+    )
+    env = {**os.environ, "DATABASE_URL": example_db_url, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "NO-SQLA 0", result.stdout + result.stderr
