@@ -1,0 +1,29 @@
+"""Guarded column changes: propose → risk check → dry-run → a person approves → apply → docs → log.
+
+- :mod:`utils_db.changes.sqlgen`   identifier/literal quoting, type and default validation
+- :mod:`utils_db.changes.plan`     request → exact SQL + expected state (pure)
+- :mod:`utils_db.changes.pipeline` the service functions both faces call
+- :mod:`utils_db.risk`             risk findings (stable codes)
+- :mod:`utils_db.approvals`        signed person approvals
+
+The service functions are re-exported here lazily (``from utils_db.changes import
+propose_column_change``) so importing the sub-modules stays cheap and free of cycles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "apply_change", "approval_text", "approve_command", "dry_run", "get_change", "list_changes",
+    "load_change", "models_todo", "prepare_approval", "propose_column_change", "record_approval",
+    "reject_change",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from utils_db.changes import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)
