@@ -7,9 +7,9 @@ server version or dates). ``utils_db.sources.doc`` parses the doc back into a sn
 this module also owns the small text codec both sides share:
 
 - every value in a heading, list line or table cell is *escaped*: Markdown specials
-  (``\\ ` * _ [ ] | ~ # $``; not an underscore inside a word) get a backslash,
-  ``< > &`` become entities, a newline becomes ``<br>``, control/format characters and
-  leading/trailing whitespace become ``&#N;``.
+  (``\\ ` * _ [ ] | ~ # $ <``; not an underscore inside a word, ``>`` only first, ``&``
+  only before something entity-like) get a backslash, a newline becomes ``<br>``,
+  control/format characters and leading/trailing whitespace become ``&#N;``.
   Escaped text therefore never holds a raw ``*``, ``|`` or ``<``, which is what lets the
   doc use those for its own markers (``*identity always*``, cell separators, ``<br>``);
 - an empty string is the marker ``*(empty)*`` (a blank cell means "none");
@@ -58,8 +58,8 @@ ENUMS_HEAD = ("Enum", "Labels")
 # ---------------------------------------------------------------------------------------------
 # the text codec
 # ---------------------------------------------------------------------------------------------
-_BACKSLASHED = frozenset("\\`*_[]|~#$")
-_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_BACKSLASHED = frozenset("\\`*_[]|~#$<")
+_ENTITY_LIKE = re.compile(r"&#?[A-Za-z0-9]+;")
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|(lt|gt|amp|quot|nbsp));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "nbsp": "\u00a0"}
@@ -83,10 +83,13 @@ def escape(text: str, *, list_item: bool = False) -> str:
             # Intraword underscores never make emphasis (CommonMark), so ``owner_id``
             # stays as people and agents type it.
             out.append(ch)
-        elif ch in _BACKSLASHED or (list_item and ch == ","):
+        elif (
+            ch in _BACKSLASHED
+            or (list_item and ch == ",")
+            or (ch == ">" and i == 0)  # a blockquote marker only at the start
+            or (ch == "&" and _ENTITY_LIKE.match(text, i))
+        ):
             out.append("\\" + ch)
-        elif ch in _ENTITIES:
-            out.append(_ENTITIES[ch])
         elif ch == "\n":
             out.append("<br>")
         elif (ch.isspace() and (i == 0 or i == last)) or _numeric(ch):
