@@ -420,3 +420,29 @@ async def test_registered_entry_starts_the_server_with_the_url_from_dotenv(
     assert not answer.is_error, answer.content
     text = json.dumps(answer.structured_content or [c.model_dump() for c in answer.content])
     assert "users" in text and "media" in text
+
+
+def test_a_symlink_to_the_source_is_left_alone(home, tmp_path):
+    source = tmp_path / "src" / "database-use"
+    shutil.copytree(SKILL_SRC, source)
+    skills = home / ".claude" / "skills"
+    skills.mkdir(parents=True)
+    (skills / "database-use").symlink_to(source)
+    result = installer.install_skill(source=source)
+    assert result["status"] == "up_to_date" and result.get("linked")
+    assert not (source / installer.MANIFEST_NAME).exists()  # nothing written into the source
+
+
+def test_force_replaces_a_symlinked_foreign_copy_without_touching_its_target(home, tmp_path):
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    (other / "SKILL.md").write_text("theirs")
+    skills = home / ".claude" / "skills"
+    skills.mkdir(parents=True)
+    (skills / "database-use").symlink_to(other)
+    with pytest.raises(InvalidRequest):
+        installer.install_skill()
+    assert installer.install_skill(force=True)["status"] == "replaced"
+    assert not (skills / "database-use").is_symlink()
+    assert (other / "SKILL.md").read_text() == "theirs"
+    assert sorted(p.name for p in skills.iterdir()) == ["database-use"]

@@ -120,6 +120,9 @@ def install_skill(
     if dest.exists() and not dest.is_dir():
         raise InvalidRequest(f"{dest} exists and is not a folder; move it away first")
 
+    if dest.is_dir() and dest.resolve() == src.resolve():
+        # A developer's symlink to the checkout: it is the source itself, nothing to copy.
+        return {**result, "status": "up_to_date", "changed": [], "linked": True}
     if dest.is_dir():
         current = _tree_hashes(dest)
         manifest = _read_manifest(dest)
@@ -158,16 +161,22 @@ def _replace_tree(src: Path, dest: Path) -> None:
                         ignore=shutil.ignore_patterns("__pycache__", MANIFEST_NAME))
         if dest.exists():
             old = dest.parent / f".{SKILL_NAME}.old-{os.getpid()}"
-            if old.exists():
-                shutil.rmtree(old)
-            dest.rename(old)
+            _remove(old)
+            dest.rename(old)  # a symlinked install is replaced by a real copy; its target stays
             staging.rename(dest)
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
         else:
             staging.rename(dest)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_manifest(dest: Path, hashes: dict[str, str]) -> None:
