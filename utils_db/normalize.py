@@ -637,3 +637,36 @@ def normalize_default(text: str | None, column_type: str | None = None) -> str |
         if base == "boolean" and body.lower() in _BOOL_WORDS:
             return _BOOL_WORDS[body.lower()]
     return value
+
+
+_ORDER_SUFFIX = re.compile(r"(?i)\s+(asc|desc)?\s*(nulls\s+(first|last))?\s*$")
+
+
+def index_key(text: str, option: int | None = None) -> str:
+    """One index key as the snapshot spells it: a bare column name or a canonical expression,
+    then ``DESC`` / ``NULLS FIRST`` / ``NULLS LAST`` only where they differ from the default.
+
+    ``option`` is ``pg_index.indoption`` of the key (bit 1 DESC, bit 2 NULLS FIRST); without it
+    the order is read from a trailing ``ASC|DESC [NULLS FIRST|LAST]`` in ``text``.
+    """
+    text = text.strip()
+    desc = nulls_first = False
+    if option is None:
+        m = _ORDER_SUFFIX.search(text)
+        if m and m.group().strip():
+            desc = (m.group(1) or "").lower() == "desc"
+            nulls_first = (m.group(3) or ("first" if desc else "last")).lower() == "first"
+            text = text[: m.start()]
+        else:
+            nulls_first = False
+    else:
+        desc, nulls_first = bool(option & 1), bool(option & 2)
+    if text.startswith('"') and text.endswith('"') and text.count('"') == 2:
+        key = text[1:-1]  # a quoted column name; the snapshot holds names unquoted
+    elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", text):
+        key = text.lower() if quote_ident(text.lower()) == text.lower() else text
+    else:
+        key = normalize_expression(text) or text
+    if desc:
+        return key + (" DESC" if nulls_first else " DESC NULLS LAST")
+    return key + (" NULLS FIRST" if nulls_first else "")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from utils_db.errors import NotFound
-from utils_db.normalize import normalize_default, normalize_expression, normalize_type, quote_ident
+from utils_db.normalize import index_key, normalize_default, normalize_expression, normalize_type
 from utils_db.snapshot import (
     CheckConstraint,
     Column,
@@ -154,36 +154,16 @@ def build_snapshot(
             continue
         keys: list[str] = []
         for position, text in enumerate(defs[:nkey]):
-            keys.append(_index_key(text, options[position] if options else 0))
+            keys.append(index_key(text, options[position] if options else 0))
         table.indexes.append(Index(
             columns=keys, name=name, unique=bool(unique), method=method,
             where=normalize_expression(predicate) if predicate else None,
-            include=[_index_key(text, 0) for text in defs[nkey:]],
+            include=[index_key(text, 0) for text in defs[nkey:]],
         ))
 
     for schema, name, labels in enums:
         snap.add_enum(EnumType(schema=schema, name=name, labels=list(labels)))
     return snap
-
-
-def _index_key(text: str, option: int) -> str:
-    """An index key as the snapshot spells it: a bare column name or a canonical expression."""
-    key = _column_key(text)
-    if option & 1:
-        key += " DESC"
-        if not option & 2:
-            key += " NULLS LAST"
-    elif option & 2:
-        key += " NULLS FIRST"
-    return key
-
-
-def _column_key(text: str) -> str:
-    if text.startswith('"') and text.endswith('"') and text.count('"') == 2:
-        return text[1:-1]  # a quoted column name; the snapshot holds names unquoted
-    if quote_ident(text) == text:
-        return text
-    return normalize_expression(text) or text
 
 
 def from_database(project_or_url: Project | str | Path, schemas: list[str] | None = None) -> Snapshot:
