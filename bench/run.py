@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -199,24 +199,36 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, in
     return elapsed, proc.returncode, proc.stdout, (proc.stderr or proc.stdout).strip()[-300:]
 
 
-def measure(name: str, n: int, argv: list[str], env: dict[str, str], cwd: Path, repeat: int,
-            before_each=None, ok_codes: tuple[int, ...] = (0,)) -> Timing:
-    """One untimed warm-up (page cache, .pyc files), then ``repeat`` timed whole-process runs."""
-    timing = Timing(name, n, [], [])
+@dataclass
+class Job:
+    name: str
+    argv: list[str]
+    before_each: Callable[[], object] | None = None
+    ok_codes: tuple[int, ...] = (0,)
+
+
+def measure(jobs: list[Job], n: int, env: dict[str, str], cwd: Path, repeat: int) -> list[Timing]:
+    """One untimed warm-up round (page cache, .pyc files), then ``repeat`` timed rounds.
+
+    Rounds run every job once, in order, so a burst of load on the machine hits the command
+    and its baseline alike and the ratios stay fair."""
+    timings = [Timing(job.name, n, [], []) for job in jobs]
     for attempt in range(repeat + 1):
-        if before_each:
-            before_each()
-        elapsed, code, stdout, tail = run_once(argv, env, cwd)
-        if attempt:
-            timing.runs.append(elapsed)
-            timing.exit_codes.append(code)
-            timing.output = stdout.strip()[-200:]
-        if code not in ok_codes:
-            timing.failed = True
-            if not timing.note:
-                timing.note = f"exit {code}: {tail.splitlines()[-1] if tail else ''}"[:300]
-    log.info("%-30s N=%-6d median %.3fs", name, n, timing.median)
-    return timing
+        for job, timing in zip(jobs, timings, strict=True):
+            if job.before_each:
+                job.before_each()
+            elapsed, code, stdout, tail = run_once(job.argv, env, cwd)
+            if attempt:
+                timing.runs.append(elapsed)
+                timing.exit_codes.append(code)
+                timing.output = stdout.strip()[-200:]
+            if code not in job.ok_codes:
+                timing.failed = True
+                if not timing.note:
+                    timing.note = f"exit {code}: {tail.splitlines()[-1] if tail else ''}"[:300]
+    for timing in timings:
+        log.info("%-30s N=%-6d median %.3fs", timing.command, n, timing.median)
+    return timings
 
 
 def cli_available() -> list[str]:
@@ -269,18 +281,22 @@ def bench_one(server: Server, n: int, repeat: int, pg_dump: Path, commands: list
         info["build_seconds"] = round(build_schema(url, plan), 2)
         log.info("N=%d: schema built in %.1fs %s", n, info["build_seconds"], plan.counts())
         env = _child_env(url)
-        timings = [measure("pg_dump --schema-only", n, [str(pg_dump), "--schema-only", "-f",
-                                                          os.devnull, "-d", url], env, root, repeat)]
-        timings.append(measure("alembic compare_metadata", n,
-                               [sys.executable, str(ALEMBIC_SCRIPT), str(root)], env, root, repeat))
         doc = root / ".roo" / "docs" / "database_schema.md"
+        jobs = [
+            Job("pg_dump --schema-only", [str(pg_dump), "--schema-only", "-f", os.devnull,
+                                          "-d", url]),
+            Job("alembic compare_metadata", [sys.executable, str(ALEMBIC_SCRIPT), str(root)]),
+        ]
         for command in commands:
-            argv = [sys.executable, str(CLI), command, "--project-root", str(root)]
-            # generate-docs is timed writing a fresh doc each time (the worst case);
-            # validate then checks the doc the last generate-docs wrote.
-            before = (lambda: doc.unlink(missing_ok=True)) if command == "generate-docs" else None
-            ok = (0, 1) if command == "compare-db-models" else (0,)
-            timings.append(measure(command, n, argv, env, root, repeat, before, ok))
+            jobs.append(Job(
+                command, [sys.executable, str(CLI), command, "--project-root", str(root)],
+                # generate-docs is timed writing a fresh doc each time (the worst case);
+                # validate, next in the round, checks the doc generate-docs just wrote.
+                before_each=(lambda: doc.unlink(missing_ok=True))
+                if command == "generate-docs" else None,
+                ok_codes=(0, 1) if command == "compare-db-models" else (0,),
+            ))
+        timings = measure(jobs, n, env, root, repeat)
         if "compare-db-models" in commands:
             info["correctness"] = correctness_check(env, root)
         alembic = timings[1]

@@ -81,7 +81,6 @@ def test_alembic_finds_models_equal_to_the_database(synthetic: tuple[str, Path])
 
 
 def test_engine_finds_models_equal_to_the_database(synthetic: tuple[str, Path]) -> None:
-    pytest.importorskip("utils_db.sources.live")  # TEMPORARY: the engine is being written
     url, root = synthetic
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "utils_db" / "schema_inspector.py"), "compare-db-models",
