@@ -1,0 +1,159 @@
+"""The models source: files loaded by path, every MetaData collected, the process left clean."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from utils_db.errors import ModelLoadError, NotFound
+from utils_db.sources.models import from_metadata, load_models
+
+
+def write(project: Path, name: str, body: str) -> None:
+    (project / "models" / name).write_text(textwrap.dedent(body), encoding="utf-8")
+
+
+def test_example_models(project: Path) -> None:
+    snap = load_models(project)
+    assert snap.source == "models"
+    assert sorted(snap.tables) == ["public.media", "public.users"]
+    users, media = snap.tables["public.users"], snap.tables["public.media"]
+    assert users.column("id").identity == "by default"  # type: ignore[union-attr]
+    assert users.column("email").type == "character varying(255)"  # type: ignore[union-attr]
+    assert users.column("role").default == "'viewer'"  # type: ignore[union-attr]
+    assert users.column("created_at").default == "now()"  # type: ignore[union-attr]
+    assert users.column("pw_hashed").comment  # type: ignore[union-attr]
+    assert users.primary_key.name == "pk_users"  # type: ignore[union-attr]
+    assert [(u.name, u.columns) for u in users.unique_constraints] == [("uq_users_email", ["email"])]
+    assert media.column("metadata").default == "'{}'"  # type: ignore[union-attr]
+    (fk,) = media.foreign_keys
+    assert (fk.name, fk.ref_table, fk.on_delete) == ("fk_media_owner_id_users", "public.users", "CASCADE")
+    (check,) = media.check_constraints
+    assert (check.name, check.expression) == ("ck_media_size_bytes_non_negative", "size_bytes >= 0")
+    assert [(i.name, i.columns) for i in media.indexes] == [("ix_media_owner_id_kind", ["owner_id", "kind"])]
+    assert snap.enums["public.user_role"].labels == ["admin", "editor", "viewer"]
+    assert snap.model_origins["public.users"] == ("models/models_user.py", "User")  # type: ignore[attr-defined]
+
+
+def test_own_declarative_base_and_core_table_are_read(project: Path) -> None:
+    write(project, "models_audit.py", """
+        from sqlalchemy import Column, Integer, MetaData, String, Table, text, Index, Computed
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            metadata = MetaData(schema="audit")
+
+        class Event(Base):
+            __tablename__ = "event"
+            __table_args__ = (Index("ix_event_payload", "payload", postgresql_using="gin"),
+                              Index("ix_event_open", "id", postgresql_where=text("closed = false")))
+            id: Mapped[int] = mapped_column(Integer, primary_key=True)
+            payload: Mapped[str] = mapped_column(String(20))
+            double: Mapped[int] = mapped_column(Integer, Computed("id * 2"))
+            closed: Mapped[bool] = mapped_column(server_default=text("false"))
+
+        core = MetaData()
+        log_lines = Table("log_lines", core, Column("n", Integer, unique=True))
+    """)
+    snap = load_models(project)
+    assert {"audit.event", "public.log_lines", "public.users"} <= set(snap.tables)
+    event = snap.tables["audit.event"]
+    assert event.column("id").default == "nextval('audit.event_id_seq')"  # type: ignore[union-attr]
+    assert event.column("double").generated == "id * 2"  # type: ignore[union-attr]
+    methods = {i.name: (i.method, i.where) for i in event.indexes}
+    assert methods == {"ix_event_payload": ("gin", None), "ix_event_open": ("btree", "closed = false")}
+    assert snap.tables["public.log_lines"].unique_constraints[0].columns == ["n"]
+
+
+def test_loading_twice_and_alongside_the_imported_package_does_not_clash(project: Path) -> None:
+    import models  # noqa: F401 - the repo's own package, as tests/conftest.py imports it
+
+    before = {k: v for k, v in sys.modules.items() if k == "models" or k.startswith("models.")}
+    first = load_models(project)
+    second = load_models(project)
+    own = load_models(REPO_ROOT)
+    assert first.to_dict() == second.to_dict() == own.to_dict() | {"source": "models"}
+    after = {k: v for k, v in sys.modules.items() if k == "models" or k.startswith("models.")}
+    assert after == before
+
+
+def test_projects_do_not_leak_into_each_other(project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    (other / "models").mkdir(parents=True)
+    (other / "models" / "models_thing.py").write_text(textwrap.dedent("""
+        from sqlalchemy.orm import Mapped, mapped_column
+        from utils_db.database import db
+
+        class Thing(db.Model):
+            __tablename__ = "thing"
+            id: Mapped[int] = mapped_column(primary_key=True)
+    """))
+    assert sorted(load_models(other).tables) == ["public.thing"]
+    assert "public.thing" not in load_models(project).tables
+
+
+def test_broken_models_file_names_file_and_line(project: Path) -> None:
+    write(project, "models_broken.py", """
+        import sqlalchemy
+
+        x = 1
+        raise RuntimeError("boom")
+    """)
+    with pytest.raises(ModelLoadError) as caught:
+        load_models(project)
+    message = str(caught.value)
+    assert "models/models_broken.py:5" in message and "RuntimeError: boom" in message
+    assert "Traceback" not in message
+    # the next load is not poisoned by the failed one
+    (project / "models" / "models_broken.py").unlink()
+    assert sorted(load_models(project).tables) == ["public.media", "public.users"]
+
+
+def test_syntax_error_names_the_line(project: Path) -> None:
+    write(project, "models_bad.py", "x = 1\ndef (:\n")
+    with pytest.raises(ModelLoadError, match=r"models/models_bad.py:2: SyntaxError"):
+        load_models(project)
+
+
+def test_duplicate_table_is_reported(project: Path) -> None:
+    write(project, "models_dup.py", """
+        from sqlalchemy.orm import Mapped, mapped_column
+        from utils_db.database import db
+
+        class Again(db.Model):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+    """)
+    # models_dup.py sorts first, so the clash surfaces at the class in models_user.py
+    with pytest.raises(ModelLoadError, match=r"models/models_user.py:\d+: .*already defined"):
+        load_models(project)
+
+
+def test_no_models_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(NotFound):
+        load_models(tmp_path)
+
+
+def test_from_metadata_naming_convention_and_enum_schema() -> None:
+    from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Integer, MetaData, Table
+
+    metadata = MetaData(naming_convention={"fk": "fk_%(table_name)s_%(column_0_name)s",
+                                           "ck": "ck_%(table_name)s_%(constraint_name)s",
+                                           "ix": "ix_%(column_0_label)s"})
+    Table("parent", metadata, Column("id", Integer, primary_key=True), schema="app")
+    Table("child", metadata, Column("id", Integer, primary_key=True),
+          Column("parent_id", Integer, ForeignKey("app.parent.id", ondelete="set null"), index=True),
+          Column("level", Enum("lo", "hi", name="level", schema="app")),
+          CheckConstraint("parent_id > 0", name="positive"), schema="app")
+    snap = from_metadata(metadata)
+    child = snap.tables["app.child"]
+    assert child.foreign_keys[0].name == "fk_child_parent_id"
+    assert child.foreign_keys[0].on_delete == "SET NULL"
+    assert child.check_constraints[0].name == "ck_child_positive"
+    assert child.indexes[0].name == "ix_app_child_parent_id"  # column_0_label holds the schema
+    assert child.column("level").type == "app.level"  # type: ignore[union-attr]
+    assert snap.enums["app.level"].labels == ["lo", "hi"]
