@@ -59,7 +59,7 @@ def example_snapshot() -> Snapshot:
             Column("username", "character varying(64)", False, position=3),
             Column("pw_hashed", "character varying(255)", False,
                    comment="argon2id hash; never the plain password", position=4),
-            Column("role", "user_role", False, default="'viewer'::user_role", position=5),
+            Column("role", "user_role", False, default="'viewer'", position=5),
             Column("is_active", "boolean", False, default="true", position=6),
             Column("created_at", tstz, False, default="now()", position=7),
             Column("last_login_at", tstz, True, position=8),
@@ -76,7 +76,7 @@ def example_snapshot() -> Snapshot:
             Column("kind", "media_kind", False, position=3),
             Column("path", "text", False, comment="Path relative to the media root", position=4),
             Column("size_bytes", "bigint", False, default="0", position=5),
-            Column("metadata", "jsonb", True, default="'{}'::jsonb", position=6),
+            Column("metadata", "jsonb", True, default="'{}'", position=6),
             Column("created_at", tstz, False, default="now()", position=7),
         ],
         primary_key=PrimaryKey(["id"], "pk_media"),
@@ -165,7 +165,7 @@ def test_doc_contents() -> None:
     assert "- [public.users](#t-public-users)" in text and '<a id="t-public-users"></a>' in text
     assert "| id | bigint | no | *identity by default* | PK |  |" in text
     assert "| owner_id | bigint | no |  | FK → public.users.id |  |" in text
-    assert "| metadata | jsonb | yes | '{}'::jsonb |  |  |" in text
+    assert "| metadata | jsonb | yes | '{}' |  |  |" in text
     assert "| fk_media_owner_id_users | owner_id | public.users | id | CASCADE | NO ACTION | no |" \
         in text
     assert "| ck_media_size_bytes_non_negative | CHECK |  | size_bytes >= 0 |" in text

@@ -60,7 +60,7 @@ def test_table_text_shows_all_detail() -> None:
     text = render_table_text(snap.tables["public.media"])
     assert text.startswith("public.media (table) — Files uploaded by users\n")
     assert "identity by default" in text and "FK → public.users.id" in text
-    assert "'{}'::jsonb" in text
+    assert "'{}'" in text
     assert "PRIMARY KEY (id)" in text and "UNIQUE (owner_id, path)" in text
     assert "CHECK (size_bytes >= 0)" in text
     assert "→ public.users(id)" in text and "ON DELETE CASCADE" in text
