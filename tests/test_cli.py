@@ -110,7 +110,7 @@ def test_generate_validate_cycle(project, env_url, capsys):
     assert cli(capsys, "--project-root", str(project), "validate")[0] == 0
     assert cli(capsys, "--project-root", str(project), "compare-models-doc")[0] == 0
     assert cli(capsys, "--project-root", str(project), "compare-db-doc")[0] == 0
-    run_sql(env_url, "ALTER TABLE media ALTER COLUMN path TYPE text")
+    run_sql(env_url, "ALTER TABLE media ALTER COLUMN path TYPE character varying(500)")
     code, out, _ = cli(capsys, "--project-root", str(project), "--format", "json", "validate")
     assert code == 1
     data = json.loads(out)

@@ -257,8 +257,17 @@ def _introspect_table(
         snap = _live(project)
         found = snap.table(name)
     if found is None:
-        names = list(snap.tables) + [t.name for t in snap.tables.values()]
-        raise _not_found("table", name, names)
+        # match on bare and qualified names, suggest qualified ones
+        by_bare: dict[str, list[str]] = {}
+        for key, t in snap.tables.items():
+            by_bare.setdefault(t.name, []).append(key)
+        close: list[str] = []
+        for hit in _closest(name, list(snap.tables) + list(by_bare)):
+            for key in by_bare.get(hit, [hit]):
+                if key not in close:
+                    close.append(key)
+        hint = f"closest: {', '.join(close[:5])}" if close else "none is close"
+        raise NotFound(f"table '{name}' not found ({hint})")
     return {
         "schema_hash": snap.schema_hash(),
         "server_version": snap.server_version,
