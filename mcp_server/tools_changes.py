@@ -242,8 +242,10 @@ async def apply_change(
         if mode == "ask":
             data = answer.data if isinstance(answer, AcceptedElicitation) else None
             if not isinstance(data, ApprovalAnswer):
-                if isinstance(answer, DeclinedElicitation | CancelledElicitation):
-                    return _not_applied(project, change_id, prepared, answer.action)
+                if isinstance(answer, DeclinedElicitation):
+                    return _not_applied(project, change_id, prepared, "declined")
+                if isinstance(answer, CancelledElicitation):
+                    return _not_applied(project, change_id, prepared, "cancelled")
                 # The client cannot ask the person: name the human channel, apply nothing.
                 return _not_applied(project, change_id, prepared, "approval_required")
             if not data.approve:

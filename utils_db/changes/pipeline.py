@@ -593,25 +593,25 @@ def models_todo(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
     todo["model_line"] = _model_line(project, table, column, proposal)
     if not todo["differences"]:
         todo["note"] = "the models already match the database for this table"
+    elif proposal["request"]["action"] == "rename":
+        old = proposal["column"]
+        todo["note"] = (f"either rename the attribute (model_line), or keep the attribute and point it "
+                        f"at the new column name: {old} = mapped_column(\"{column}\", ...)")
     return todo
 
 
 def _model_line(project: Project, table: str, column: str, proposal: dict[str, Any]) -> str | None:
+    """The model line for the column as the database now has it (None for a drop)."""
     if proposal["request"]["action"] == "drop":
         return None
     try:
-        from utils_db.model_lines import model_line  # the engine's renderer of one column
+        from utils_db.model_lines import model_line
         from utils_db.sources.live import from_database
 
-        live_table = from_database(project).table(table)
+        snapshot = from_database(project)
+        live_table = snapshot.table(table)
         col = live_table.column(column) if live_table else None
-        if col is None:
-            return None
-        line = model_line(col, live_table)  # type: ignore[call-arg]
-        if proposal["request"]["action"] == "rename":
-            return f'{column} = mapped_column("{column}", ...)  # or keep the attribute name: ' \
-                   f'{proposal["column"]} = mapped_column("{column}", ...)' if line is None else line
-        return line
+        return model_line(col, live_table, snapshot) if col is not None else None
     except Exception as exc:  # a missing or different helper must not fail a finished apply
         log.warning("model line unavailable: %s", exc)
         return None
