@@ -136,6 +136,7 @@ def test_log_change_command(project, capsys):
                        "users: add column nickname", "--table", "public.users",
                        "--details", "requested by Ann")
     assert code == 0 and "created .roo/docs/pgdb_changes.md" in out
+    assert "note: schema hash not recorded (DATABASE_URL is not set" in out
     log = (project / ".roo/docs/pgdb_changes.md").read_text()
     assert "— users: add column nickname" in log and "`public.users`" in log
     code, _, err = cli(capsys, "--project-root", str(project), "log-change", "--summary", "x",
@@ -260,3 +261,25 @@ def test_introspect_does_not_import_sqlalchemy(project, example_db_url):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "NO-SQLA 0", result.stdout + result.stderr
+
+
+def test_log_change_records_the_live_hash_so_validate_spots_unlogged_changes(project, env_url,
+                                                                              capsys):
+    assert cli(capsys, "--project-root", str(project), "generate-docs")[0] == 0
+    code, out, _ = cli(capsys, "--project-root", str(project), "--format", "json", "log-change",
+                       "--summary", "baseline")
+    data = json.loads(out)
+    assert code == 0 and data["schema_hash_after"] and data["note"] is None
+    code, out, _ = cli(capsys, "--project-root", str(project), "--format", "json", "validate")
+    assert code == 0 and json.loads(out)["warnings"] == []
+    run_sql(env_url, "ALTER TABLE users ADD COLUMN nickname text")
+    cli(capsys, "--project-root", str(project), "generate-docs")
+    code, out, _ = cli(capsys, "--project-root", str(project), "validate")
+    assert code == 0 and "warning: live schema changed since the last logged change" in out
+    cli(capsys, "--project-root", str(project), "log-change", "--summary", "users: nickname",
+        "--table", "public.users")
+    code, out, _ = cli(capsys, "--project-root", str(project), "validate")
+    assert code == 0 and "warning" not in out
+    code, out, _ = cli(capsys, "--project-root", str(project), "log-change", "--summary", "x",
+                       "--no-schema-hash")
+    assert "Schema hash" not in out

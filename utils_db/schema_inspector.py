@@ -154,9 +154,13 @@ def _log_change(args: argparse.Namespace) -> tuple[int, Any, str]:
     sql = Path(args.sql_file).read_text(encoding="utf-8") if args.sql_file else None
     data = service.log_change(
         project_from_args(args), args.summary, details=details, tables=args.table or (), sql=sql,
+        record_hash=not args.no_schema_hash,
     )
     verb = "created" if data["created"] else "appended to"
-    return EXIT_OK, data, f"{verb} {data['path']}:\n\n{data['entry'].rstrip()}"
+    text = f"{verb} {data['path']}:\n\n{data['entry'].rstrip()}"
+    if data["note"]:
+        text += f"\n\nnote: {data['note']}"
+    return EXIT_OK, data, text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql-file", metavar="PATH", help="the SQL that was run, from a file")
     p.add_argument("--table", action="append", metavar="SCHEMA.TABLE",
                    help="a table the change touched (repeatable)")
+    p.add_argument("--no-schema-hash", action="store_true",
+                   help="do not record the live schema hash (recorded by default when the "
+                        "database is reachable, so validate can spot later unlogged changes)")
     p.set_defaults(handler=_log_change)
 
     # The other areas' commands (guarded changes, vetted scripts, install/register).

@@ -702,15 +702,27 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def log_change(project: Project, summary: str, details: str = "", tables: Iterable[str] = (),
-               sql: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+               sql: str | None = None, extra: dict[str, Any] | None = None,
+               record_hash: bool = False) -> dict[str, Any]:
     """Append a dated entry to ``.roo/docs/pgdb_changes.md`` (created with a header if missing).
 
     The append is atomic: the full new content goes to a temp file, the old content is
     checked to be an unchanged prefix of it, and ``os.replace`` swaps it in. Old entries are
     never rewritten. ``extra`` keys: proposal_id, approved_by, approval_channel,
-    schema_hash_before, schema_hash_after.
+    schema_hash_before, schema_hash_after. With ``record_hash`` (the CLI's default) the live
+    schema hash is recorded as "after" when not given, so ``validate`` can later tell this
+    logged state from a change nobody logged; an unreachable database only skips the hash.
     """
+    from utils_db.errors import DatabaseUseError
+    from utils_db.settings import mask_url
+
     summary, names, clean = _validate_log_args(summary, details, tables, sql, extra)
+    note = None
+    if record_hash and not clean.get("schema_hash_after"):
+        try:
+            clean["schema_hash_after"] = _live(project).schema_hash()
+        except DatabaseUseError as exc:
+            note = f"schema hash not recorded ({mask_url(' '.join(str(exc).split()))})"
     when = datetime.now(UTC)
     entry = format_log_entry(summary, when, names, details or "", sql, clean)
     path = project.changes_log_path
@@ -731,6 +743,8 @@ def log_change(project: Project, summary: str, details: str = "", tables: Iterab
         "path": _rel(project, path),
         "created": created,
         "logged_at": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "schema_hash_after": clean.get("schema_hash_after"),
+        "note": note,
         "entry": entry,
     }
 
