@@ -151,7 +151,7 @@ def read_doc(project: Project) -> str:
     path = project.doc_path
     if not path.is_file():
         raise ResourceNotFoundError(
-            f"the schema doc {path} does not exist yet: call the generate_docs tool "
+            f"the schema doc {path.relative_to(project.root)} does not exist yet: call the generate_docs tool "
             "(or run `python utils_db/schema_inspector.py generate-docs`) to create it "
             "from the live database"
         )

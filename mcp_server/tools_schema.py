@@ -10,6 +10,7 @@ only text (Roo Code, Claude Desktop).
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,4 +202,6 @@ TOOLS = (
 def register(server: MCPServer) -> None:
     """Add the schema tools to ``server`` (an MCPServer)."""
     for fn, title, hints in TOOLS:
-        server.add_tool(fn, name=fn.__name__, title=title, annotations=hints)
+        # One paragraph: the docstring's line breaks and indentation mean nothing to a model.
+        description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
+        server.add_tool(fn, name=fn.__name__, title=title, description=description, annotations=hints)
