@@ -471,3 +471,15 @@ def test_mermaid_cardinality_one_to_one() -> None:
     media = snap.tables["public.media"]
     media.unique_constraints.append(UniqueConstraint(["owner_id"], "uq_media_owner_id"))
     assert '"users" ||--o| "media" : "owner_id"' in render_doc(snap)
+
+
+def test_imports_stay_light() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, utils_db.render.doc, utils_db.render.report, utils_db.sources.doc; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sqlalchemy', 'pydantic', 'psycopg', 'mcp')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert out.stdout.strip() == "[]"
