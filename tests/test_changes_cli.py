@@ -1,0 +1,135 @@
+"""The change commands of schema_inspector.py, run as a person would: subprocesses, a real TTY."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import REPO_ROOT
+from utils_db import approvals
+from utils_db.project import Project
+from utils_db.settings import describe_target
+
+SCRIPT = str(REPO_ROOT / "utils_db" / "schema_inspector.py")
+
+
+@pytest.fixture
+def env(tmp_path: Path, example_db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    return {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "DATABASE_URL": example_db_url, "PYTHONPATH": str(REPO_ROOT)}
+
+
+def run(env: dict[str, str], project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args, "--project-root", str(project)],
+        input=stdin, capture_output=True, text=True, env=env, timeout=120,
+    )
+
+
+def propose(env: dict[str, str], project: Path, *args: str) -> dict:
+    done = run(env, project, "propose", *args, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def approve_on_tty(env: dict[str, str], project: Path, change_id: str, answer: str | None = None) -> tuple[int, str]:
+    """Run ``approve`` on a pseudo-terminal and type the code it shows (or ``answer``)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, SCRIPT, "approve", change_id, "--project-root", str(project)],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    typed = False
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                break  # a hung child: the assertions below fail with what it printed
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            match = re.search(rb"type the code ([A-Z0-9]{6})", seen)
+            if match and not typed:
+                os.write(master, (answer or match.group(1).decode()).encode() + b"\n")
+                typed = True
+    finally:
+        code = proc.wait(timeout=60)
+        os.close(master)
+    return code, seen.decode(errors="replace")
+
+
+def test_propose_text_and_json(env, project: Path, example_db_url: str) -> None:
+    done = run(env, project, "propose", "users", "add", "nickname", "--type", "varchar(40)")
+    assert done.returncode == 0, done.stderr
+    assert 'ADD COLUMN "nickname" character varying(40)' in done.stdout
+    assert "dry-run: ok" in done.stdout and "schema_inspector.py approve chg-" in done.stdout
+    bad = run(env, project, "propose", "users", "add", "x", "--type", "text; DROP TABLE users")
+    assert bad.returncode == 2 and "unknown or unsupported type" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_approve_through_a_pseudo_terminal_then_apply(env, project: Path, example_db_url: str) -> None:
+    proposal = propose(env, project, "users", "add", "nickname", "--type", "text")
+    code, screen = approve_on_tty(env, project, proposal["id"])
+    assert code == 0, screen
+    for needle in (proposal["sql"][0], "Dry-run (rolled back): succeeded", "approved change"):
+        assert needle in screen, needle
+    proj = Project(root=project, url_override=example_db_url)
+    status = approvals.approval_status(proj, "change", proposal["id"], proposal["sql_sha256"],
+                                       schema_hash=proposal["schema_hash"],
+                                       target=describe_target(example_db_url))
+    assert status["state"] == "valid" and status["approval"]["channel"] == "terminal"
+    listed = json.loads(run(env, project, "list-changes", "--format", "json").stdout)
+    assert listed["changes"][0]["status"] == "approved"
+    assert listed["changes"][0]["approved_by"] == approvals.current_user()
+    applied = run(env, project, "apply", proposal["id"])
+    assert applied.returncode == 0, applied.stderr
+    assert "applied change" in applied.stdout and "via terminal" in applied.stdout
+    with psycopg.connect(example_db_url) as conn:
+        names = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_name = 'users'").fetchall()}
+    assert "nickname" in names
+
+
+def test_wrong_code_on_the_terminal_approves_nothing(env, project: Path) -> None:
+    proposal = propose(env, project, "users", "add", "nickname", "--type", "text")
+    code, screen = approve_on_tty(env, project, proposal["id"], answer="yes")
+    assert code != 0 and "not approved" in screen
+    listed = json.loads(run(env, project, "list-changes", "--format", "json").stdout)
+    assert listed["changes"][0]["status"] == "proposed"
+
+
+def test_approve_through_a_pipe_is_refused(env, project: Path, example_db_url: str) -> None:
+    proposal = propose(env, project, "users", "add", "nickname", "--type", "text")
+    done = run(env, project, "approve", proposal["id"], stdin="y\n" * 20)
+    assert done.returncode == 2 and "interactive terminal" in done.stderr
+    applied = run(env, project, "apply", proposal["id"])
+    assert applied.returncode == 2 and "not approved" in applied.stderr
+    assert f"approve {proposal['id']}" in applied.stderr
+
+
+def test_reject_and_list(env, project: Path) -> None:
+    proposal = propose(env, project, "users", "drop", "last_login_at")
+    done = run(env, project, "reject", proposal["id"], "--reason", "keep it")
+    assert done.returncode == 0 and "rejected" in done.stdout
+    listed = run(env, project, "list-changes")
+    assert proposal["id"] in listed.stdout and "rejected" in listed.stdout
+    assert run(env, project, "apply", proposal["id"]).returncode == 2
