@@ -12,7 +12,9 @@ from utils_db.errors import ConfigError
 DEFAULT_PORT = 5433
 URL_SHAPE = "postgresql://USER:PASSWORD@HOST:5433/DBNAME"
 _SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)", re.I)
+# The look-behind makes a match start only where a scheme can start: without it a long run
+# of letters (64 KB of script output) costs quadratic time before failing.
+_PASSWORD_IN_URL = re.compile(r"(?P<head>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)", re.I)
 _PASSWORD_KV = re.compile(r"(?P<head>password\s*=\s*)(?P<pw>'[^']*'|\S+)", re.I)
 
 
