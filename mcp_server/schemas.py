@@ -84,6 +84,8 @@ class LogChangeResult(_Open):
     path: str = Field(description="the change log, relative to the project root (.roo/docs/pgdb_changes.md)")
     created: bool | None = Field(None, description="true when this entry created the file")
     logged_at: str | None = Field(None, description="UTC time written in the entry heading")
+    schema_hash_after: str | None = Field(None, description="live schema hash recorded with the entry")
+    note: str | None = Field(None, description="e.g. why the schema hash was not recorded")
     entry: str | None = Field(None, description="the Markdown entry appended")
 
 

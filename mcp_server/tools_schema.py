@@ -181,10 +181,14 @@ def log_change(
     ] = None,
 ) -> Annotated[CallToolResult, LogChangeResult]:
     """Append a dated entry to .roo/docs/pgdb_changes.md (created with a header when missing; the
-    append is atomic and never rewrites old entries). Step 4 of the change workflow."""
+    append is atomic and never rewrites old entries) with the live schema hash, so validate can
+    spot later changes nobody logged. Step 4 of the change workflow; apply_change logs by itself."""
     with schema_tool_errors("log_change"):
         data: dict[str, Any] = _service().log_change(
-            project_from_ctx(ctx), summary, details=details, tables=tuple(tables or ())
+            project_from_ctx(ctx), summary, details=details, tables=tuple(tables or ()),
+            # Like the CLI: record the live schema hash so validate can tell this logged
+            # state from a later change nobody logged (skipped, with a note, if the DB is down).
+            record_hash=True,
         )
         return structured(LogChangeResult.model_validate(data))
 

@@ -199,6 +199,7 @@ async def test_every_schema_tool_against_the_example_database(project: Path, exa
             "tables": ["public.users"],
         })
         assert logged["path"] == ".roo/docs/pgdb_changes.md" and logged["created"] is True
+        assert logged["schema_hash_after"] == validated["schema_hash"]
         log_text = (project / ".roo/docs/pgdb_changes.md").read_text()
         assert "users: add column nickname" in log_text and "public.users" in log_text
 
@@ -358,3 +359,29 @@ async def test_introspect_default_answer_for_1000_tables_is_bounded(project: Pat
             seen += [t["name"] for t in page["tables"]]
             offset = page["next_offset"]
         assert len(seen) == len(set(seen)) == 1000
+
+
+async def test_validate_after_an_unlogged_change_names_the_tools_to_call(project: Path, example_db_url: str):
+    import psycopg
+
+    server = build_server(project, database_url=example_db_url)
+    async with Client(server) as client:
+        await call_ok(client, "generate_docs")
+        await call_ok(client, "log_change", {"summary": "baseline"})
+        with psycopg.connect(example_db_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE media ADD COLUMN caption text")
+        result = await call_ok(client, "validate")
+        assert result["ok"] is False
+        assert any(d["name"] == "caption" and d["authority"] == "db" for d in result["differences"])
+        advice = " ".join([result["message"], *result["warnings"]])
+        assert "generate_docs" in advice and "log_change" in advice
+        assert "generate-docs" not in advice and "log-change" not in advice
+
+
+async def test_log_change_with_database_down_still_logs(project: Path, down_url: str):
+    server = build_server(project, database_url=down_url)
+    async with Client(server) as client:
+        logged = await call_ok(client, "log_change", {"summary": "offline note", "tables": ["users"]})
+        assert logged["schema_hash_after"] is None
+        assert "127.0.0.1" in logged["note"] and PASSWORD not in logged["note"]
+    assert "offline note" in (project / ".roo/docs/pgdb_changes.md").read_text()
