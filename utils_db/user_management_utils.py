@@ -309,13 +309,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_create.set_defaults(handler=_cmd_create)
 
-    for name, active in (("activate", True), ("deactivate", False)):
-        p = sub.add_parser(name, parents=[common], help=f"{name} a user")
-        p.add_argument("user", help="user id or e-mail")
-        p.add_argument(
-            "--dry-run", action="store_true", help="show what would change; write nothing"
-        )
-        p.set_defaults(handler=_cmd_active(active))
+    # Spelled out (no loop) so list_scripts, which reads argparse calls statically, sees both.
+    p_act = sub.add_parser("activate", parents=[common], help="activate a user")
+    p_act.add_argument("user", help="user id or e-mail")
+    p_act.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+    p_act.set_defaults(handler=_cmd_active(True))
+
+    p_deact = sub.add_parser(
+        "deactivate", parents=[common], help="deactivate a user (keeps the record)"
+    )
+    p_deact.add_argument("user", help="user id or e-mail")
+    p_deact.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
+    )
+    p_deact.set_defaults(handler=_cmd_active(False))
 
     p_role = sub.add_parser("set-role", parents=[common], help="change a user's role")
     p_role.add_argument("user", help="user id or e-mail")
