@@ -122,10 +122,9 @@ async def test_tool_list_schemas_and_annotations(project: Path, down_url: str, m
 async def test_instructions_resources_and_prompts_are_listed(project: Path, down_url: str, mode: str):
     server = build_server(project, database_url=down_url)
     async with Client(server, mode=mode) as client:
-        if mode == "legacy":  # 2026-era servers announce instructions through discovery instead
-            instructions = client.instructions or ""
-        else:
-            instructions = client.instructions or server.instructions or ""
+        expected = {"auto": "2026-07-28", "legacy": "2025-11-25"}[mode]
+        assert client.protocol_version == expected  # both eras really are exercised
+        instructions = client.instructions or ""
         for needle in ("live database > models", "approval", "temp/", "utils_db/", "generate_docs"):
             assert needle in instructions
         uris = {str(r.uri) for r in (await client.list_resources()).resources}
@@ -154,6 +153,36 @@ async def test_prompts_walk_through_the_workflow(project: Path, down_url: str, m
         for needle in ('compare(left="db", right="models")', 'compare(left="models", right="doc")',
                        "generate_docs", "authority"):
             assert needle in drift
+
+
+async def test_every_tool_of_every_area_sets_all_four_hints(project: Path, down_url: str):
+    """Spec defaults are pessimistic (destructive, open world): no tool may leave one unset."""
+    server = build_server(project, database_url=down_url)
+    async with Client(server) as client:
+        for tool in (await client.list_tools()).tools:
+            hints = tool.annotations
+            assert hints is not None, tool.name
+            values = (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint)
+            assert all(isinstance(v, bool) for v in values), (tool.name, values)
+            assert not (hints.read_only_hint and hints.destructive_hint), tool.name
+            assert tool.output_schema is not None, tool.name
+
+
+def test_building_the_server_stays_light():
+    """Start-up must not import SQLAlchemy, the driver or the engine (initialize within 1 s)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    code = (
+        "import sys; from mcp_server.server import build_server; build_server('.'); "
+        "print(','.join(m for m in ('sqlalchemy', 'psycopg', 'utils_db.service', 'utils_db.diff') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
 
 
 # -- every tool against a real database ----------------------------------------------------
