@@ -109,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "database-use MCP server on http://%s:%d%s; project %s; database %s",
                 args.host, args.port, HTTP_PATH, root, project_note,
             )
+            if args.host not in ("127.0.0.1", "localhost", "::1"):
+                log.warning(
+                    "listening on %s without authentication: anyone who can reach this port "
+                    "can use the tools; prefer 127.0.0.1", args.host,
+                )
             _run_http(server, args.host, args.port, args.log_level)
     except KeyboardInterrupt:
         pass
