@@ -144,6 +144,9 @@ def test_approved_change_is_applied_verified_documented_and_logged(proj: Project
     for needle in (data["id"], "nickname", applied["schema_hash_before"], applied["schema_hash_after"],
                    "terminal", approvals.current_user(), 'ADD COLUMN "nickname"'):
         assert needle in log, needle
+    from utils_db import service
+
+    assert service.last_logged_schema_hash(proj) == applied["schema_hash_after"]
     todo = result["models_todo"]
     assert todo["table"] == "public.users" and todo["column"] == "nickname"
     assert load_change(proj, data["id"])["status"] == "applied"
