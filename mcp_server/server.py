@@ -51,15 +51,18 @@ Make this schema change safely: {change}
 Follow these steps in order and do not skip the approval:
 1. Look first: call introspect with table=<the table> to see its columns, keys and indexes,
    and compare(left="db", right="models") to be sure there is no drift already.
-2. Propose: call propose_column_change describing exactly this change. Read back the SQL,
-   the risk findings and the dry-run result it returns, and show them to the person.
-3. Approval: a person must approve the proposal (the client asks them, or they run
-   `python utils_db/schema_inspector.py approve <id>` in a terminal). You cannot approve it
-   yourself and no tool argument approves anything; if they decline, stop here.
-4. Apply: call apply_change with the proposal id. It changes the live database, regenerates
+2. Propose: call propose_column_change (table, action, column, and type/default/new_name as
+   needed) for exactly this change. Show the person the SQL, the risk findings and the
+   dry-run result it returns.
+3. Approval: a person must approve that exact SQL. Call apply_change with the proposal id: a
+   client that can ask the person shows them the change; otherwise the answer is
+   outcome="approval_required" with the approve_command the person runs in a terminal —
+   give it to them, wait until they say it is done, then call apply_change again. You cannot
+   approve it yourself; if they decline, stop here.
+4. Apply: once approved, apply_change changes the live database, verifies it, regenerates
    .roo/docs/database_schema.md and logs the change in .roo/docs/pgdb_changes.md.
 5. Update the models: edit models/models_*.py with the model lines apply_change returned
-   (the live database is the authority; the models follow it).
+   (models_todo; the live database is the authority, the models follow it).
 6. Verify: compare(left="db", right="models") must report zero differences and validate must
    say ok. If not, fix the models (not the database) and compare again.
 Never run the SQL yourself in a terminal or paste it into a shell."""
