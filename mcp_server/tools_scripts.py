@@ -1,7 +1,359 @@
-"""MCP tools of this area: filled in by its issue (placeholder so the server imports)."""
+"""The vetted-script tools: list_scripts, draft_script, promote_script, run_script.
+
+Thin faces over :mod:`utils_db.scripts_service`. No tool takes SQL text: an agent writes a
+script file (draft_script), runs it (read-only at the database by default), and promotes the
+proven one into utils_db/.
+
+``run_script`` with ``write = true`` runs only with a person's approval of this exact file
+(SHA-256) and these arguments, never from a tool argument:
+
+- an approval already given on a terminal (``schema_inspector.py approve-script <id>``) is
+  used (once);
+- otherwise, when the client declared elicitation, the person is asked (resolver form, so
+  both protocol eras work) and shown the script, its arguments, its hash and the target
+  database; only an explicit accept with ``approve = true`` records an approval (channel
+  ``elicitation``) and runs;
+- a client without elicitation gets ``outcome = "approval_required"`` naming the command the
+  person runs; decline/cancel give ``declined``/``cancelled``. Nothing runs in those cases.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated, Any, Literal
 
-def register(server) -> None:
-    """Add this area's tools to ``server`` (an MCPServer)."""
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    CancelledElicitation,
+    Context,
+    DeclinedElicitation,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+)
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from mcp_server.common import project_from_ctx, tool_errors
+from mcp_server.tools_changes import can_elicit
+from utils_db.errors import DatabaseUseError
+from utils_db.settings import mask_url
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+# Writes a file in temp/ (or replaces one when asked): not idempotent, not destructive of data.
+DRAFTS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+# Moves a file from temp/ to utils_db/ and refuses to replace one unless asked.
+PROMOTES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+# run_script is destructive_hint=True: in write mode a script can update or delete rows. The
+# read-only default and the person's approval guard that, but hosts use this hint to decide
+# whether to confirm a call, and an honest "may destroy data" is the safe answer.
+RUNS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+)
+
+
+# -- output models ----------------------------------------------------------------------------
+class ArgumentInfo(BaseModel):
+    flags: list[str] = Field(description="Option strings, or the positional name")
+    positional: bool
+    required: bool
+    help: str = ""
+    choices: list[Any] | None = None
+    takes_value: bool = True
+
+
+class CommandInfo(BaseModel):
+    name: str
+    help: str = ""
+    arguments: list[ArgumentInfo] = Field(default_factory=list)
+
+
+class ScriptInfo(BaseModel):
+    name: str
+    kind: Literal["canonical", "draft"] = Field(description="canonical = utils_db/, draft = temp/")
+    path: str
+    sha256: str = Field(description="SHA-256 of the file: what a write-mode approval is bound to")
+    size_bytes: int
+    purpose: str = Field(description="First line of the module docstring")
+    arguments: list[ArgumentInfo] = Field(default_factory=list)
+    commands: list[CommandInfo] = Field(default_factory=list, description="argparse sub-commands")
+    problem: str | None = Field(default=None, description="Why it could not be read, if so")
+
+
+class ScriptList(BaseModel):
+    scripts: list[ScriptInfo] = Field(description="Canonical scripts in utils_db/")
+    drafts: list[ScriptInfo] = Field(description="Drafts in temp/")
+    skipped: list[str] = Field(default_factory=list, description="Files left out, with the reason")
+
+
+class DraftResult(ScriptInfo):
+    overwritten: bool
+    next_step: str
+
+
+class PromoteResult(ScriptInfo):
+    overwritten: bool
+    promoted_from: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class RunResult(BaseModel):
+    outcome: Literal["ran", "approval_required", "declined", "cancelled"]
+    name: str
+    path: str
+    mode: Literal["read-only", "write"]
+    args: list[str]
+    sha256: str | None = None
+    message: str
+    ok: bool = Field(False, description="Ran and exited 0 within the timeout")
+    exit_code: int | None = None
+    timed_out: bool = False
+    duration_s: float | None = None
+    guard: str | None = Field(
+        default=None, description="What kept the run read-only, or write mode"
+    )
+    stdout: str = ""
+    stderr: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    approval_id: str | None = None
+    approve_command: str | None = Field(
+        default=None, description="The command a person runs in a terminal to approve"
+    )
+    approval: dict[str, Any] | None = Field(default=None, description="Who approved, how, when")
+
+
+class WriteRunAnswer(BaseModel):
+    """What the person answers (flat schema; defaults to NOT approving)."""
+
+    approve: bool = Field(
+        default=False,
+        description="Run exactly this script, with these arguments, in write mode now",
+    )
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _structured(model: BaseModel) -> CallToolResult:
+    data = model.model_dump(mode="json", exclude_none=True)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def _svc():
+    from utils_db import scripts_service
+
+    return scripts_service
+
+
+def _info(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k in ScriptInfo.model_fields}
+
+
+# -- resolvers (run before the run_script body; never from tool arguments) ----------------------
+def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None) -> dict[str, Any]:
+    """For write mode: already approved, to be asked, or an error to report."""
+    if not write:
+        return {"mode": "read-only"}
+    from utils_db import approvals
+
+    svc = _svc()
+    project = project_from_ctx(ctx)
+    try:
+        request = svc.request_write(project, name, args or [])
+        if request["status"]["state"] == "valid":
+            return {"mode": "approved", "id": request["id"]}
+        loaded = svc.load_request(project, request["id"])
+        return {
+            "mode": "ask",
+            "id": request["id"],
+            "text": svc.approval_text(loaded),
+            "command": request["approve_command"],
+            "path": request["path"],
+            "sha256": request["sha256"],
+            "args": request["args"],
+            "name": request["name"],
+        }
+    except (DatabaseUseError, approvals.ChangeRefused) as exc:
+        return {"mode": "error", "error": mask_url(" ".join(str(exc).split()))}
+
+
+def _ask(ctx: Context, prep: Annotated[dict, Resolve(_prepare)]) -> Elicit[WriteRunAnswer] | str:
+    """Ask the person — only when there is something to ask and the client can ask."""
+    if prep.get("mode") != "ask":
+        return "skip"
+    if not can_elicit(ctx):
+        return "no_elicitation"
+    # Deterministic text (no times, no random values): the 2026 protocol re-asks otherwise.
+    return Elicit(prep["text"] + "\n\nRun it in write mode now?", WriteRunAnswer)
+
+
+# -- the tools ---------------------------------------------------------------------------------
+def list_scripts(ctx: Context) -> Annotated[CallToolResult, ScriptList]:
+    """List the canonical scripts in utils_db/ and the drafts in temp/, each with its purpose
+    (module docstring), arguments and sub-commands (argparse, read statically; nothing is run)
+    and its SHA-256. Check here for a suitable script before writing a new one. Read-only."""
+    with tool_errors("list_scripts"):
+        data = _svc().list_scripts(project_from_ctx(ctx))
+        return _structured(
+            ScriptList(
+                scripts=[ScriptInfo.model_validate(_info(e)) for e in data["scripts"]],
+                drafts=[ScriptInfo.model_validate(_info(e)) for e in data["drafts"]],
+                skipped=data["skipped"],
+            )
+        )
+
+
+def draft_script(
+    ctx: Context,
+    name: Annotated[str, Field(description="Lower-case identifier; the file is temp/<name>.py")],
+    content: Annotated[str, Field(description="The whole Python script (must parse)")],
+    overwrite: Annotated[bool, Field(description="Replace an existing draft of that name")] = False,
+) -> Annotated[CallToolResult, DraftResult]:
+    """Write a one-off Python script to temp/<name>.py (nowhere else) instead of pasting code
+    into a terminal. The content must be valid Python; use `from utils_db.database import db`
+    for database access. Does not run it: call run_script next."""
+    with tool_errors("draft_script"):
+        entry = _svc().draft_script(project_from_ctx(ctx), name, content, overwrite=overwrite)
+        return _structured(
+            DraftResult(
+                **_info(entry),
+                overwritten=entry["overwritten"],
+                next_step=f"run_script(name='temp/{entry['name']}') runs it read-only; promote_script "
+                "makes a proven, reusable one canonical in utils_db/",
+            )
+        )
+
+
+def promote_script(
+    ctx: Context,
+    name: Annotated[str, Field(description="The draft's name (temp/<name>.py)")],
+    overwrite: Annotated[bool, Field(description="Replace an existing utils_db/<name>.py")] = False,
+) -> Annotated[CallToolResult, PromoteResult]:
+    """Move a proven draft from temp/<name>.py to utils_db/<name>.py, where canonical scripts
+    live. Refuses to replace an existing canonical script unless overwrite is true."""
+    with tool_errors("promote_script"):
+        entry = _svc().promote_script(project_from_ctx(ctx), name, overwrite=overwrite)
+        return _structured(
+            PromoteResult(
+                **_info(entry),
+                overwritten=entry["overwritten"],
+                promoted_from=entry["from"],
+                warnings=entry.get("warnings", []),
+            )
+        )
+
+
+async def run_script(
+    ctx: Context,
+    name: Annotated[str, Field(description="Script name: NAME, temp/NAME or utils_db/NAME")],
+    prep: Annotated[dict, Resolve(_prepare)],
+    answer: Annotated[ElicitationResult[WriteRunAnswer], Resolve(_ask)],
+    args: Annotated[
+        list[str] | None,
+        Field(description="Arguments for the script, one list item each (no shell)"),
+    ] = None,
+    timeout: Annotated[
+        float, Field(gt=0, le=3600, description="Kill it after this many seconds")
+    ] = 60,
+    write: Annotated[
+        bool,
+        Field(
+            description="Write mode: the person is asked to approve this exact script and these "
+            "arguments first. Default false: every connection is read-only."
+        ),
+    ] = False,
+) -> Annotated[CallToolResult, RunResult]:
+    """Run a canonical script or a draft as a subprocess with the project's DATABASE_URL and
+    return its exit code and (bounded) output. Read-only at the database by default: writes
+    fail and nothing is written. write=true runs only after a person approved this exact file
+    and these arguments (the client asks them, or they run the approve-script command)."""
+    import anyio.to_thread
+
+    with tool_errors("run_script"):
+        project = project_from_ctx(ctx)
+        svc = _svc()
+        argv = list(args or [])
+        mode = prep.get("mode")
+        if mode == "error":
+            raise ToolError(prep["error"])
+        if mode == "ask":
+            data = answer.data if isinstance(answer, AcceptedElicitation) else None
+            if not isinstance(data, WriteRunAnswer):
+                if isinstance(answer, DeclinedElicitation):
+                    return _not_run(prep, "declined")
+                if isinstance(answer, CancelledElicitation):
+                    return _not_run(prep, "cancelled")
+                return _not_run(prep, "approval_required")
+            if not data.approve:
+                return _not_run(prep, "declined")
+            await anyio.to_thread.run_sync(
+                lambda: svc.grant_request(project, prep["id"], "elicitation")
+            )
+        result = await anyio.to_thread.run_sync(
+            lambda: svc.run_script(project, name, argv, timeout=timeout, write=write)
+        )
+        approval = result.get("approval")
+        status = "timed out" if result["timed_out"] else f"exited {result['exit_code']}"
+        return _structured(
+            RunResult(
+                outcome="ran",
+                message=f"{result['path']} {status} ({result['guard']})",
+                approval_id=(approval or {}).get("id"),
+                approval=approval,
+                **{
+                    k: v
+                    for k, v in result.items()
+                    if k in RunResult.model_fields and k != "approval"
+                },
+            )
+        )
+
+
+def _not_run(prep: dict[str, Any], outcome: str) -> CallToolResult:
+    command = prep["command"]
+    messages = {
+        "approval_required": (
+            "NOT RUN: write mode needs a person's approval and this client cannot ask them. Ask "
+            f"the person to review and approve it in a terminal: {command} — then call run_script "
+            "again with the same name and args."
+        ),
+        "declined": "NOT RUN: the person declined this write-mode run. Do not retry it unasked.",
+        "cancelled": "NOT RUN: the person dismissed the approval request. Nothing ran.",
+    }
+    return _structured(
+        RunResult(
+            outcome=outcome,
+            name=prep["name"],
+            path=prep["path"],
+            mode="write",  # type: ignore[arg-type]
+            args=prep["args"],
+            sha256=prep["sha256"],
+            message=messages[outcome],
+            approval_id=prep["id"],
+            approve_command=command,
+        )
+    )
+
+
+TOOLS = (
+    (list_scripts, "List vetted scripts and drafts", READ_ONLY),
+    (draft_script, "Draft a script in temp/", DRAFTS),
+    (promote_script, "Promote a draft to utils_db/", PROMOTES),
+    (run_script, "Run a script (read-only unless approved)", RUNS),
+)
+
+
+def register(server: MCPServer) -> None:
+    """Add list_scripts, draft_script, promote_script and run_script to ``server``."""
+    for fn, title, hints in TOOLS:
+        server.add_tool(fn, name=fn.__name__, title=title, annotations=hints)
