@@ -64,9 +64,11 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     )
     r.add_argument(
         "script_args",
-        nargs=argparse.REMAINDER,
-        metavar="-- ARGS",
-        help="arguments for the script, after --",
+        # "*" rather than REMAINDER: our own options (--format, --write) still work after NAME;
+        # everything after `--` goes to the script untouched.
+        nargs="*",
+        metavar="ARGS",
+        help="arguments for the script; put them after -- (e.g. run-script media_utils -- sizes)",
     )
     r.set_defaults(handler=_run)
 
