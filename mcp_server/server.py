@@ -190,7 +190,10 @@ def _register_resources(server: MCPServer, project: Project) -> None:
         "schema://tables",
         name="schema-tables",
         title="Tables overview (live database)",
-        description="Compact overview of the live database: one entry per table (same data as introspect).",
+        description=(
+            "Compact overview of the live database, one line per table: the introspect tool's "
+            "default answer (first page; the introspect tool pages on with offset)."
+        ),
         mime_type="application/json",
     )
     def schema_tables() -> str:
