@@ -214,7 +214,7 @@ def cli_parser() -> argparse.ArgumentParser:
 
 
 def all_docs_text() -> str:
-    parts = [SKILL_MD.read_text(encoding="utf-8")]
+    parts = [split_frontmatter(SKILL_MD.read_text(encoding="utf-8"))[1]]
     parts += [p.read_text(encoding="utf-8") for p in sorted((SKILL_DIR / "references").glob("*.md"))]
     return "\n".join(parts)
 
