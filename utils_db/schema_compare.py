@@ -144,6 +144,9 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
         raise InvalidRequest("give two sources to compare (or one with --save-snapshot PATH)")
     data = compare_specs(project, args.left, args.right)
     head = f"{args.left} vs {args.right}: "
+    if any(d.get("authority") in ("left", "right") for d in data["differences"]):
+        # two sources of the same kind (e.g. two databases): the diff calls them left/right
+        head = f"{args.left} (left, the reference) vs {args.right} (right): "
     if data["differences"]:
         from utils_db.render.report import render_differences_text
 
