@@ -1,6 +1,9 @@
 -- Tables, partitioned tables, views, materialized views and foreign tables of the selected
 -- schemas, in one round trip. Partitions are left out (the partitioned parent carries the
 -- structure), and so are objects that belong to an extension.
+-- size is the planner's estimate (relpages of the table, its TOAST table and its indexes,
+-- as of the last VACUUM/ANALYZE/CREATE INDEX): pg_total_relation_size stats every file of
+-- every relation and made this query the slowest part of introspecting 1,000 tables.
 SELECT
     c.oid,
     n.nspname::text,
@@ -8,7 +11,13 @@ SELECT
     c.relkind::text,
     d.description,
     c.reltuples::bigint,
-    CASE WHEN c.relkind IN ('r', 'p', 'm') THEN pg_catalog.pg_total_relation_size(c.oid) END,
+    CASE WHEN c.relkind IN ('r', 'p', 'm') THEN (
+        c.relpages::bigint
+        + COALESCE((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0)
+        + COALESCE((SELECT sum(ic.relpages) FROM pg_catalog.pg_index i
+                    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                    WHERE i.indrelid = c.oid), 0)
+    )::bigint * current_setting('block_size')::bigint END,
     CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid, true) END
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
