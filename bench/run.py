@@ -55,6 +55,7 @@ TARGETS_1000 = {
     "compare-db-models vs alembic": ("alembic", 1 / 3),
 }
 SCALING_LIMIT = 11.0
+LARGE = 5000  # from here on, --large-repeat rounds
 
 
 @dataclass
@@ -369,6 +370,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated table counts (default: 100,1000)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per command (median)")
     parser.add_argument("--with-10000", action="store_true", help="also run N=10000")
+    parser.add_argument("--large-repeat", type=int, default=2, metavar="N",
+                        help="timed runs per command from 5,000 tables up (default 2: alembic "
+                             "alone takes minutes there)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     try:
@@ -377,7 +381,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--tables takes comma-separated integers, e.g. 100,1000")
     if args.with_10000:
         sizes = sorted(set(sizes) | {10000})
-    if not sizes or min(sizes) < 1 or args.repeat < 1:
+    if not sizes or min(sizes) < 1 or args.repeat < 1 or args.large_repeat < 1:
         parser.error("table counts and --repeat must be positive")
     args.sizes = sizes
     return args
@@ -401,20 +405,26 @@ def main(argv: list[str] | None = None) -> int:
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
             "database": "BENCH_DATABASE_URL" if os.environ.get("BENCH_DATABASE_URL") else "embedded",
             "repeat": args.repeat,
+            "load_average_at_start": round(os.getloadavg()[0], 2),
         }
         for n in args.sizes:
-            t, info = bench_one(server, n, args.repeat, pg_dump, commands, Path(tmp))
+            repeat = args.repeat if n < LARGE else min(args.repeat, args.large_repeat)
+            t, info = bench_one(server, n, repeat, pg_dump, commands, Path(tmp))
+            info["repeat"] = repeat
             timings += t
             infos.append(info)
     rows = build_rows(timings)
+    env_info["load_average_at_end"] = round(os.getloadavg()[0], 2)
     print(f"Benchmark ({env_info['database']} PostgreSQL {env_info['server_version']}, "
-          f"Python {env_info['python']}, {env_info['machine']}; median of {args.repeat} "
+          f"Python {env_info['python']}, {env_info['machine']}, load average "
+          f"{env_info['load_average_at_start']} → {env_info['load_average_at_end']}; medians of "
           "whole-process runs)\n")
     print(markdown_table(rows))
     print()
     for info in infos:
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in info["counts"].items())
-        print(f"- N={info['n']:,}: {counts}; built in {info['build_seconds']}s"
+        print(f"- N={info['n']:,} (median of {info['repeat']}): {counts}; "
+              f"built in {info['build_seconds']}s"
               + (f"; engine check: {info['correctness']}" if "correctness" in info else "")
               + (f"; alembic reports {info['alembic_differences']} differences"
                  if "alembic_differences" in info else ""))
