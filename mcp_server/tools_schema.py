@@ -171,7 +171,7 @@ def report(ctx: Context) -> Annotated[CallToolResult, ReportResult]:
 def log_change(
     ctx: Context,
     summary: Annotated[
-        str, Field(min_length=1, max_length=300, description="One line: what changed, e.g. 'users: add column nickname'")
+        str, Field(min_length=1, max_length=200, description="One line: what changed, e.g. 'users: add column nickname'")
     ],
     details: Annotated[
         str, Field(max_length=20_000, description="Why and how (Markdown; optional)")
