@@ -109,7 +109,9 @@ def test_write_needs_approval_and_approve_script_needs_a_terminal(project, env, 
     assert inserted(example_db_url) == 0
 
 
-def test_person_approves_on_a_terminal_then_write_runs_once(project, env, example_db_url):
+@pytest.mark.parametrize("command", ["approve-script", "approve"])
+def test_person_approves_on_a_terminal_then_write_runs_once(project, env, example_db_url, command):
+    """Both human commands work: approve-script, and approve (one command for every request)."""
     import pty
 
     assert cli(project, env, "draft-script", "add_user", stdin=INSERT).returncode == 0
@@ -123,7 +125,7 @@ def test_person_approves_on_a_terminal_then_write_runs_once(project, env, exampl
         [
             sys.executable,
             str(REPO_ROOT / "utils_db" / "schema_inspector.py"),
-            "approve-script",
+            command,
             request_id,
             "--project-root",
             str(project),

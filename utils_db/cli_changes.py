@@ -92,6 +92,17 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
             "run this command yourself in a terminal"
         )
     project = project_from_args(args)
+    if args.change_id.startswith("script-"):  # one human command for both kinds of request
+        from utils_db.cli_scripts import approve_on_terminal
+
+        granted = approve_on_terminal(project, args.change_id)
+        if granted is None:
+            return EXIT_ERROR, {"id": args.change_id, "approved": False}, \
+                f"not approved: the code did not match; request {args.change_id} is unchanged"
+        return EXIT_OK, granted, (
+            f"approved one write-mode run of script request {args.change_id}. "
+            "Run it again with --write / write=true to use the approval."
+        )
     prepared = prepare_approval(project, args.change_id)
     # The question goes to stderr so stdout stays clean for --format json.
     if not approvals.confirm_on_terminal(prepared["text"], stdin=sys.stdin, stdout=sys.stderr):
