@@ -55,6 +55,7 @@ TARGETS_1000 = {
     "compare-db-models vs alembic": ("alembic", 1 / 3),
 }
 SCALING_LIMIT = 11.0
+EDITED = "compare-db-models (models just edited)"
 LARGE = 5000  # from here on, --large-repeat rounds
 
 
@@ -235,6 +236,11 @@ def measure(jobs: list[Job], n: int, env: dict[str, str], cwd: Path, repeat: int
     return timings
 
 
+def _touch_content(path: Path, counter: int) -> None:
+    with path.open("a") as handle:
+        handle.write(f"# bench edit {counter}\n")
+
+
 def cli_available() -> list[str]:
     """The benchmarked commands the CLI knows (it is built in parallel with this benchmark)."""
     if not CLI.is_file():
@@ -300,6 +306,16 @@ def bench_one(server: Server, n: int, repeat: int, pg_dump: Path, commands: list
                 if command == "generate-docs" else None,
                 ok_codes=(0, 1) if command == "compare-db-models" else (0,),
             ))
+        if "compare-db-models" in commands:
+            # The same comparison right after the models file changed: any cache keyed on the
+            # models' content or mtime misses, and Python recompiles the file, as after an edit.
+            models_file = root / "models" / "models_bench.py"
+            edits = iter(range(10**9))
+            jobs.append(Job(
+                EDITED, [sys.executable, str(CLI), "compare-db-models", "--project-root",
+                         str(root)],
+                before_each=lambda: _touch_content(models_file, next(edits)), ok_codes=(0, 1),
+            ))
         timings = measure(jobs, n, env, root, repeat)
         if "compare-db-models" in commands:
             info["correctness"] = correctness_check(env, root)
@@ -320,6 +336,9 @@ def build_rows(timings: list[Timing]) -> list[Row]:
         row = Row(t.command, t.n, round(t.median, 3), runs=[round(r, 3) for r in t.runs],
                   note=t.note)
         rows.append(row)
+        alembic = by_key.get(("alembic compare_metadata", t.n))
+        if t.command == EDITED and alembic and not t.failed:
+            row.baseline, row.ratio = "alembic", round(t.median / alembic.median, 2)
         if t.failed or t.command not in CLI_COMMANDS:
             continue
         dump = by_key.get(("pg_dump --schema-only", t.n))
@@ -328,7 +347,6 @@ def build_rows(timings: list[Timing]) -> list[Row]:
             target = TARGETS_1000.get(t.command)
             if target and t.n == 1000:
                 row.target, row.met = f"≤ {target[1]:g}× pg_dump", row.ratio <= target[1]
-        alembic = by_key.get(("alembic compare_metadata", t.n))
         if t.command == "compare-db-models" and alembic:
             extra = Row(f"{t.command} vs alembic", t.n, round(t.median, 3), "alembic",
                         round(t.median / alembic.median, 2), runs=row.runs)
