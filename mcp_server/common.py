@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 
 from utils_db.errors import DatabaseUseError
 from utils_db.project import Project
@@ -24,6 +25,18 @@ from utils_db.settings import mask_url
 
 log = logging.getLogger("database_use.mcp")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hints(*, read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    """All four annotations, explicitly: the spec's defaults are pessimistic (destructive,
+    open world), and every tool here only touches this project's database and files."""
+    return ToolAnnotations(
+        read_only_hint=read_only, destructive_hint=destructive,
+        idempotent_hint=idempotent, open_world_hint=False,
+    )
+
+
+READ_ONLY = hints(read_only=True, destructive=False, idempotent=True)
 
 
 @dataclass

@@ -32,22 +32,15 @@ from mcp.server.mcpserver import (
     Resolve,
 )
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from mcp_server.common import project_from_ctx, tool_errors
+from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from utils_db.errors import DatabaseUseError
 from utils_db.settings import mask_url
 
-PROPOSES = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-APPLIES = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
-)
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+PROPOSES = hints(read_only=False, destructive=False, idempotent=False)
+APPLIES = hints(read_only=False, destructive=True, idempotent=False)
 
 Action = Literal["add", "alter_type", "rename", "drop", "set_not_null", "drop_not_null",
                  "set_default", "drop_default", "set_comment"]
@@ -311,5 +304,5 @@ TOOLS = (
 
 def register(server: MCPServer) -> None:
     """Add propose_column_change, apply_change and list_changes to ``server``."""
-    for fn, title, hints in TOOLS:
-        server.add_tool(fn, name=fn.__name__, title=title, annotations=hints)
+    for fn, title, tool_hints in TOOLS:
+        server.add_tool(fn, name=fn.__name__, title=title, annotations=tool_hints)

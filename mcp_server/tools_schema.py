@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from mcp_server.common import project_from_ctx, tool_errors
+from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from mcp_server.schemas import (
     CompareResult,
     GenerateDocsResult,
@@ -35,18 +35,9 @@ from utils_db.errors import DatabaseUseError
 from utils_db.settings import mask_url
 
 # Spec defaults are pessimistic (destructive, open world), so every hint is spelled out.
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-WRITES_DOC = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-WRITES_REPORT = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-APPENDS_LOG = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
+WRITES_DOC = hints(read_only=False, destructive=False, idempotent=True)
+WRITES_REPORT = hints(read_only=False, destructive=False, idempotent=False)
+APPENDS_LOG = hints(read_only=False, destructive=False, idempotent=False)
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
@@ -205,7 +196,7 @@ TOOLS = (
 
 def register(server: MCPServer) -> None:
     """Add the schema tools to ``server`` (an MCPServer)."""
-    for fn, title, hints in TOOLS:
+    for fn, title, tool_hints in TOOLS:
         # One paragraph: the docstring's line breaks and indentation mean nothing to a model.
         description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
-        server.add_tool(fn, name=fn.__name__, title=title, description=description, annotations=hints)
+        server.add_tool(fn, name=fn.__name__, title=title, description=description, annotations=tool_hints)

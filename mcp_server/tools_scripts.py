@@ -33,31 +33,22 @@ from mcp.server.mcpserver import (
     Resolve,
 )
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from mcp_server.common import project_from_ctx, tool_errors
+from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from mcp_server.tools_changes import can_elicit
 from utils_db.errors import DatabaseUseError
 from utils_db.settings import mask_url
 
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
 # Writes a file in temp/ (or replaces one when asked): not idempotent, not destructive of data.
-DRAFTS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
+DRAFTS = hints(read_only=False, destructive=False, idempotent=False)
 # Moves a file from temp/ to utils_db/ and refuses to replace one unless asked.
-PROMOTES = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
+PROMOTES = hints(read_only=False, destructive=False, idempotent=False)
 # run_script is destructive_hint=True: in write mode a script can update or delete rows. The
 # read-only default and the person's approval guard that, but hosts use this hint to decide
 # whether to confirm a call, and an honest "may destroy data" is the safe answer.
-RUNS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
-)
+RUNS = hints(read_only=False, destructive=True, idempotent=False)
 
 
 # -- output models ----------------------------------------------------------------------------
@@ -355,5 +346,5 @@ TOOLS = (
 
 def register(server: MCPServer) -> None:
     """Add list_scripts, draft_script, promote_script and run_script to ``server``."""
-    for fn, title, hints in TOOLS:
-        server.add_tool(fn, name=fn.__name__, title=title, annotations=hints)
+    for fn, title, tool_hints in TOOLS:
+        server.add_tool(fn, name=fn.__name__, title=title, annotations=tool_hints)
