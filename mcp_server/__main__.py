@@ -60,18 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
         "DATABASE_URL comes from the environment or <project-root>/.env.",
     )
     parser.add_argument(
-        "--project-root", default=None,
+        "--project-root",
+        default=None,
         help="folder holding models/, .roo/, temp/ and .env (default: the current directory)",
     )
     parser.add_argument(
-        "--transport", choices=("stdio", "streamable-http"), default="stdio",
+        "--transport",
+        choices=("stdio", "streamable-http"),
+        default="stdio",
         help="stdio (default; for clients that start the server) or streamable-http",
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"HTTP bind address (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
     parser.add_argument(
-        "--log-level", default="INFO", type=str.upper,
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="stderr log level (default INFO)",
+        "--host", default=DEFAULT_HOST, help=f"HTTP bind address (default {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="stderr log level (default INFO)",
     )
     return parser
 
@@ -102,17 +112,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     project_note = _describe_database(_project_of(root))
     try:
         if args.transport == "stdio":
-            log.info("database-use MCP server on stdio; project %s; database %s", root, project_note)
+            log.info(
+                "database-use MCP server on stdio; project %s; database %s", root, project_note
+            )
             server.run()
         else:
             log.info(
                 "database-use MCP server on http://%s:%d%s; project %s; database %s",
-                args.host, args.port, HTTP_PATH, root, project_note,
+                args.host,
+                args.port,
+                HTTP_PATH,
+                root,
+                project_note,
             )
             if args.host not in ("127.0.0.1", "localhost", "::1"):
                 log.warning(
                     "listening on %s without authentication: anyone who can reach this port "
-                    "can use the tools; prefer 127.0.0.1", args.host,
+                    "can use the tools; prefer 127.0.0.1",
+                    args.host,
                 )
             _run_http(server, args.host, args.port, args.log_level)
     except KeyboardInterrupt:

@@ -31,8 +31,10 @@ def hints(*, read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnota
     """All four annotations, explicitly: the spec's defaults are pessimistic (destructive,
     open world), and every tool here only touches this project's database and files."""
     return ToolAnnotations(
-        read_only_hint=read_only, destructive_hint=destructive,
-        idempotent_hint=idempotent, open_world_hint=False,
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
     )
 
 

@@ -21,12 +21,20 @@ class _Open(BaseModel):
 class Difference(_Open):
     """One difference between two schema sources (the engine's record contract)."""
 
-    object: str = Field(description="table | column | primary_key | foreign_key | index | "
-                        "unique_constraint | check_constraint | enum | view")
-    table: str | None = Field(None, description="schema-qualified table, e.g. public.users (null for enums)")
+    object: str = Field(
+        description="table | column | primary_key | foreign_key | index | "
+        "unique_constraint | check_constraint | enum | view"
+    )
+    table: str | None = Field(
+        None, description="schema-qualified table, e.g. public.users (null for enums)"
+    )
     name: str | None = Field(None, description="column / constraint / index / enum name")
-    status: str = Field(description="missing_in_db | missing_in_models | missing_in_doc | different")
-    attribute: str | None = Field(None, description="what differs (for status 'different'): type, nullable, default, ...")
+    status: str = Field(
+        description="missing_in_db | missing_in_models | missing_in_doc | different"
+    )
+    attribute: str | None = Field(
+        None, description="what differs (for status 'different'): type, nullable, default, ..."
+    )
     values: dict[str, Any] = Field(default_factory=dict, description="what each side holds")
     authority: str | None = Field(None, description="the side that wins: live db > models > doc")
     fix: str | None = Field(None, description="one line: what to change where")
@@ -41,19 +49,31 @@ class CompareResult(_Open):
 
 
 class GenerateDocsResult(_Open):
-    path: str = Field(description="the doc written, relative to the project root (.roo/docs/database_schema.md)")
-    changed: bool = Field(description="false when the doc was already current (file left untouched)")
-    schema_hash: str | None = Field(None, description="hash of the live schema, also in the doc header")
+    path: str = Field(
+        description="the doc written, relative to the project root (.roo/docs/database_schema.md)"
+    )
+    changed: bool = Field(
+        description="false when the doc was already current (file left untouched)"
+    )
+    schema_hash: str | None = Field(
+        None, description="hash of the live schema, also in the doc header"
+    )
     tables: int | None = Field(None, description="number of tables documented")
     enums: int | None = Field(None, description="number of enum types documented")
 
 
 class ValidateResult(_Open):
     ok: bool = Field(description="true when the doc is exactly what generate_docs would write now")
-    differences: list[Difference] = Field(default_factory=list, description="live db vs doc; empty when ok")
+    differences: list[Difference] = Field(
+        default_factory=list, description="live db vs doc; empty when ok"
+    )
     schema_hash: str | None = Field(None, description="hash of the live schema")
-    doc_hash: str | None = Field(None, description="schema hash of the doc's content (null when missing)")
-    warnings: list[str] = Field(default_factory=list, description="e.g. a schema change nobody logged")
+    doc_hash: str | None = Field(
+        None, description="schema hash of the doc's content (null when missing)"
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="e.g. a schema change nobody logged"
+    )
     doc_path: str | None = Field(None, description="the doc checked, relative to the project root")
     message: str | None = Field(None, description="one line: the verdict and what to do")
 
@@ -73,18 +93,26 @@ class ReportSummary(_Open):
 
 
 class ReportResult(_Open):
-    json_path: str = Field(description="the JSON report, relative to the project root (.roo/reports/)")
+    json_path: str = Field(
+        description="the JSON report, relative to the project root (.roo/reports/)"
+    )
     markdown_path: str = Field(description="the Markdown report, relative to the project root")
     latest_json: str | None = Field(None, description="copy of the newest JSON report")
     latest_markdown: str | None = Field(None, description="copy of the newest Markdown report")
-    summary: ReportSummary = Field(description="counts per comparison (db↔models, models↔doc, db↔doc)")
+    summary: ReportSummary = Field(
+        description="counts per comparison (db↔models, models↔doc, db↔doc)"
+    )
 
 
 class LogChangeResult(_Open):
-    path: str = Field(description="the change log, relative to the project root (.roo/docs/pgdb_changes.md)")
+    path: str = Field(
+        description="the change log, relative to the project root (.roo/docs/pgdb_changes.md)"
+    )
     created: bool | None = Field(None, description="true when this entry created the file")
     logged_at: str | None = Field(None, description="UTC time written in the entry heading")
-    schema_hash_after: str | None = Field(None, description="live schema hash recorded with the entry")
+    schema_hash_after: str | None = Field(
+        None, description="live schema hash recorded with the entry"
+    )
     note: str | None = Field(None, description="e.g. why the schema hash was not recorded")
     entry: str | None = Field(None, description="the Markdown entry appended")
 
@@ -148,7 +176,9 @@ class CheckInfo(_Open):
 class TableDetail(_Open):
     schema_: str = Field(alias="schema", description="PostgreSQL schema")
     name: str
-    kind: str = Field("table", description="table | partitioned table | view | materialized view | foreign table")
+    kind: str = Field(
+        "table", description="table | partitioned table | view | materialized view | foreign table"
+    )
     columns: list[ColumnInfo] = Field(default_factory=list)
     primary_key: PrimaryKeyInfo | None = None
     foreign_keys: list[ForeignKeyInfo] = Field(default_factory=list)
@@ -180,7 +210,9 @@ class IntrospectResult(_Open):
     enum_count: int | None = None
     offset: int | None = None
     returned: int | None = Field(None, description="tables in this page")
-    truncated: bool | None = Field(None, description="true when more tables follow: ask again with next_offset")
+    truncated: bool | None = Field(
+        None, description="true when more tables follow: ask again with next_offset"
+    )
     next_offset: int | None = None
     tables: list[TableLine] | None = None
     note: str | None = Field(None, description="what this page holds and how to ask for more")
@@ -188,4 +220,6 @@ class IntrospectResult(_Open):
     enums: list[EnumLabels] | dict[str, list[str]] | None = None
     # one table (table=...)
     table: TableDetail | None = None
-    referenced_by: list[Reference] | None = Field(None, description="foreign keys pointing at this table")
+    referenced_by: list[Reference] | None = Field(
+        None, description="foreign keys pointing at this table"
+    )

@@ -81,7 +81,9 @@ Check this project's schema for drift and tell me what to fix where.
    Quote each difference's fix line. Do not change anything without saying so first."""
 
 
-def build_server(project_root: str | Path | None = None, database_url: str | None = None) -> MCPServer:
+def build_server(
+    project_root: str | Path | None = None, database_url: str | None = None
+) -> MCPServer:
     """The MCP server for the project at ``project_root`` (default: the current directory).
 
     ``database_url`` overrides DATABASE_URL from the environment / the project's .env; it is
@@ -212,7 +214,9 @@ def _register_resources(server: MCPServer, project: Project) -> None:
         from utils_db import service
 
         uri = f"schema://tables/{name}"
-        return _guarded(uri, lambda: _compact(service.introspect(project, table=name, verbose=True)))
+        return _guarded(
+            uri, lambda: _compact(service.introspect(project, table=name, verbose=True))
+        )
 
     @server.resource(
         "changes://log",
@@ -238,8 +242,15 @@ def _register_prompts(server: MCPServer) -> None:
         ),
     )
     def schema_change(
-        change: Annotated[str, Field(description="The change in plain words, e.g. 'add nickname varchar(50) to users'")],
-        table: Annotated[str, Field(description="The table it touches, e.g. public.users (optional)")] = "",
+        change: Annotated[
+            str,
+            Field(
+                description="The change in plain words, e.g. 'add nickname varchar(50) to users'"
+            ),
+        ],
+        table: Annotated[
+            str, Field(description="The table it touches, e.g. public.users (optional)")
+        ] = "",
     ) -> str:
         table_line = f"Table: {table}\n" if table.strip() else ""
         return SCHEMA_CHANGE_PROMPT.format(change=change.strip(), table_line=table_line)

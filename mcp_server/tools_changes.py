@@ -42,8 +42,17 @@ from utils_db.settings import mask_url
 PROPOSES = hints(read_only=False, destructive=False, idempotent=False)
 APPLIES = hints(read_only=False, destructive=True, idempotent=False)
 
-Action = Literal["add", "alter_type", "rename", "drop", "set_not_null", "drop_not_null",
-                 "set_default", "drop_default", "set_comment"]
+Action = Literal[
+    "add",
+    "alter_type",
+    "rename",
+    "drop",
+    "set_not_null",
+    "drop_not_null",
+    "set_default",
+    "drop_default",
+    "set_comment",
+]
 
 
 # -- output models ----------------------------------------------------------------------------
@@ -70,7 +79,9 @@ class ApprovalState(BaseModel):
 
 class Proposal(BaseModel):
     id: str
-    status: str = Field(description="proposed | approved | applied | failed | rejected | stale | expired")
+    status: str = Field(
+        description="proposed | approved | applied | failed | rejected | stale | expired"
+    )
     status_reason: str | None = None
     created_at: str | None = None
     table: str
@@ -98,7 +109,8 @@ class ApplyResult(BaseModel):
     message: str
     status: str | None = None
     approve_command: str | None = Field(
-        default=None, description="The command a person runs in a terminal to approve")
+        default=None, description="The command a person runs in a terminal to approve"
+    )
     table: str | None = None
     column: str | None = None
     sql: list[str] | None = None
@@ -110,7 +122,8 @@ class ApplyResult(BaseModel):
     doc: dict[str, Any] | None = None
     log: dict[str, Any] | None = None
     models_todo: dict[str, Any] | None = Field(
-        default=None, description="What models_*.py now lack for this table, with the model line")
+        default=None, description="What models_*.py now lack for this table, with the model line"
+    )
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -192,14 +205,20 @@ def propose_column_change(
     new_name: Annotated[str | None, Field(description="rename: the new name")] = None,
     type: Annotated[  # noqa: A002 - the contract's argument name
         str | None,
-        Field(description="add/alter_type: integer, bigint, text, varchar(n), numeric(p,s), "
-                          "boolean, timestamptz, uuid, jsonb, an existing enum, ... (type[] for arrays)"),
+        Field(
+            description="add/alter_type: integer, bigint, text, varchar(n), numeric(p,s), "
+            "boolean, timestamptz, uuid, jsonb, an existing enum, ... (type[] for arrays)"
+        ),
     ] = None,
-    nullable: Annotated[bool | None, Field(description="add: false for NOT NULL (default true)")] = None,
+    nullable: Annotated[
+        bool | None, Field(description="add: false for NOT NULL (default true)")
+    ] = None,
     default: Annotated[
         str | None,
-        Field(description="add/set_default: 0, 1.5, true, null, 'text' (quoted), now(), "
-                          "CURRENT_TIMESTAMP, gen_random_uuid()"),
+        Field(
+            description="add/set_default: 0, 1.5, true, null, 'text' (quoted), now(), "
+            "CURRENT_TIMESTAMP, gen_random_uuid()"
+        ),
     ] = None,
     comment: Annotated[str | None, Field(description="add/set_comment: the column comment")] = None,
 ) -> Annotated[CallToolResult, Proposal]:
@@ -208,8 +227,15 @@ def propose_column_change(
     (rolled back). Changes nothing. A person must approve it before apply_change runs it."""
     with tool_errors("propose_column_change"):
         data = _changes().propose_column_change(
-            project_from_ctx(ctx), table, action, column, new_name=new_name, type=type,
-            nullable=nullable, default=default, comment=comment,
+            project_from_ctx(ctx),
+            table,
+            action,
+            column,
+            new_name=new_name,
+            type=type,
+            nullable=nullable,
+            default=default,
+            comment=comment,
         )
         return _structured(Proposal.model_validate(data))
 
@@ -244,25 +270,38 @@ async def apply_change(
             if not data.approve:
                 return _not_applied(project, change_id, prepared, "declined")
             await anyio.to_thread.run_sync(
-                lambda: changes.record_approval(project, prepared, "elicitation"))
+                lambda: changes.record_approval(project, prepared, "elicitation")
+            )
         result = await anyio.to_thread.run_sync(lambda: changes.apply_change(project, change_id))
         applied = result["applied"]
-        return _structured(ApplyResult(
-            id=change_id, outcome="applied", applied=True, status=result["status"],
-            message=f"applied and verified; approved by {applied['approved_by']} via "
-                    f"{applied['approval_channel']}. Next: update the models (models_todo), then "
-                    "compare db models.",
-            table=result["table"], column=result["column"], sql=result["sql"],
-            risk=[RiskFinding.model_validate(f) for f in result["risk"]],
-            dry_run=DryRun.model_validate(result["dry_run"]), approval=applied,
-            schema_hash_before=applied["schema_hash_before"],
-            schema_hash_after=applied["schema_hash_after"], doc=result.get("doc"),
-            log=result.get("log"), models_todo=result.get("models_todo"),
-            warnings=result.get("warnings", []),
-        ))
+        return _structured(
+            ApplyResult(
+                id=change_id,
+                outcome="applied",
+                applied=True,
+                status=result["status"],
+                message=f"applied and verified; approved by {applied['approved_by']} via "
+                f"{applied['approval_channel']}. Next: update the models (models_todo), then "
+                "compare db models.",
+                table=result["table"],
+                column=result["column"],
+                sql=result["sql"],
+                risk=[RiskFinding.model_validate(f) for f in result["risk"]],
+                dry_run=DryRun.model_validate(result["dry_run"]),
+                approval=applied,
+                schema_hash_before=applied["schema_hash_before"],
+                schema_hash_after=applied["schema_hash_after"],
+                doc=result.get("doc"),
+                log=result.get("log"),
+                models_todo=result.get("models_todo"),
+                warnings=result.get("warnings", []),
+            )
+        )
 
 
-def _not_applied(project: Any, change_id: str, prepared: dict[str, Any], outcome: str) -> CallToolResult:
+def _not_applied(
+    project: Any, change_id: str, prepared: dict[str, Any], outcome: str
+) -> CallToolResult:
     command = _changes().approve_command(project, change_id)
     messages = {
         "approval_required": (
@@ -272,13 +311,21 @@ def _not_applied(project: Any, change_id: str, prepared: dict[str, Any], outcome
         "declined": "NOT APPLIED: the person declined this change. Do not retry it unasked.",
         "cancelled": "NOT APPLIED: the person dismissed the approval request. Nothing changed.",
     }
-    return _structured(ApplyResult(
-        id=change_id, outcome=outcome, applied=False, message=messages[outcome],  # type: ignore[arg-type]
-        status="proposed", approve_command=command,
-        table=prepared.get("table"), column=prepared.get("column"), sql=prepared.get("sql"),
-        risk=[RiskFinding.model_validate(f) for f in prepared.get("risk", [])],
-        dry_run=DryRun.model_validate(prepared["dry_run"]) if prepared.get("dry_run") else None,
-    ))
+    return _structured(
+        ApplyResult(
+            id=change_id,
+            outcome=outcome,
+            applied=False,
+            message=messages[outcome],  # type: ignore[arg-type]
+            status="proposed",
+            approve_command=command,
+            table=prepared.get("table"),
+            column=prepared.get("column"),
+            sql=prepared.get("sql"),
+            risk=[RiskFinding.model_validate(f) for f in prepared.get("risk", [])],
+            dry_run=DryRun.model_validate(prepared["dry_run"]) if prepared.get("dry_run") else None,
+        )
+    )
 
 
 def list_changes(

@@ -89,7 +89,9 @@ def introspect(
     ctx: Context,
     schema: Annotated[
         str | None,
-        Field(description="Only this PostgreSQL schema, e.g. 'public' (default: all non-system schemas)"),
+        Field(
+            description="Only this PostgreSQL schema, e.g. 'public' (default: all non-system schemas)"
+        ),
     ] = None,
     table: Annotated[
         str | None,
@@ -99,10 +101,19 @@ def introspect(
         bool, Field(description="Overview with every column's type, nullability and default")
     ] = False,
     limit: Annotated[
-        int, Field(ge=1, le=MAX_LIMIT, description=f"Tables per page of the overview (default {DEFAULT_LIMIT})")
+        int,
+        Field(
+            ge=1,
+            le=MAX_LIMIT,
+            description=f"Tables per page of the overview (default {DEFAULT_LIMIT})",
+        ),
     ] = DEFAULT_LIMIT,
     offset: Annotated[
-        int, Field(ge=0, description="Skip this many tables (the answer tells the next offset when there are more)")
+        int,
+        Field(
+            ge=0,
+            description="Skip this many tables (the answer tells the next offset when there are more)",
+        ),
     ] = 0,
 ) -> Annotated[CallToolResult, IntrospectResult]:
     """Look at the live database (read-only): a compact overview, one entry per table with its
@@ -110,15 +121,24 @@ def introspect(
     comments, what references it). Large schemas are paged: see limit/offset."""
     with schema_tool_errors("introspect"):
         data = _service().introspect(
-            project_from_ctx(ctx), schema=schema, table=table, verbose=verbose, limit=limit, offset=offset
+            project_from_ctx(ctx),
+            schema=schema,
+            table=table,
+            verbose=verbose,
+            limit=limit,
+            offset=offset,
         )
         return structured(IntrospectResult.model_validate(data))
 
 
 def compare(
     ctx: Context,
-    left: Annotated[Side, Field(description="First source: db (live database), models (models_*.py) or doc")],
-    right: Annotated[Side, Field(description="Second source: db, models or doc (different from left)")],
+    left: Annotated[
+        Side, Field(description="First source: db (live database), models (models_*.py) or doc")
+    ],
+    right: Annotated[
+        Side, Field(description="Second source: db, models or doc (different from left)")
+    ],
 ) -> Annotated[CallToolResult, CompareResult]:
     """Compare two schema sources (read-only). Each difference names the object, what each side
     holds, the authoritative side (live db > models > doc) and a one-line fix on the other side."""
@@ -162,7 +182,12 @@ def report(ctx: Context) -> Annotated[CallToolResult, ReportResult]:
 def log_change(
     ctx: Context,
     summary: Annotated[
-        str, Field(min_length=1, max_length=200, description="One line: what changed, e.g. 'users: add column nickname'")
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="One line: what changed, e.g. 'users: add column nickname'",
+        ),
     ],
     details: Annotated[
         str, Field(max_length=20_000, description="Why and how (Markdown; optional)")
@@ -176,7 +201,10 @@ def log_change(
     spot later changes nobody logged. Step 4 of the change workflow; apply_change logs by itself."""
     with schema_tool_errors("log_change"):
         data: dict[str, Any] = _service().log_change(
-            project_from_ctx(ctx), summary, details=details, tables=tuple(tables or ()),
+            project_from_ctx(ctx),
+            summary,
+            details=details,
+            tables=tuple(tables or ()),
             # Like the CLI: record the live schema hash so validate can tell this logged
             # state from a later change nobody logged (skipped, with a note, if the DB is down).
             record_hash=True,
@@ -199,4 +227,6 @@ def register(server: MCPServer) -> None:
     for fn, title, tool_hints in TOOLS:
         # One paragraph: the docstring's line breaks and indentation mean nothing to a model.
         description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
-        server.add_tool(fn, name=fn.__name__, title=title, description=description, annotations=tool_hints)
+        server.add_tool(
+            fn, name=fn.__name__, title=title, description=description, annotations=tool_hints
+        )

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    String,
     Text,
     UniqueConstraint,
     text,
@@ -46,7 +45,9 @@ class Media(db.Model):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
     kind: Mapped[MediaKind] = mapped_column(Enum(MediaKind, name="media_kind"), nullable=False)
-    path: Mapped[str] = mapped_column(Text, nullable=False, comment="Path relative to the media root")
+    path: Mapped[str] = mapped_column(
+        Text, nullable=False, comment="Path relative to the media root"
+    )
     size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     metadata_: Mapped[dict[str, Any] | None] = mapped_column(
         "metadata", JSONB, nullable=True, server_default=text("'{}'::jsonb")

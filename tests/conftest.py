@@ -82,9 +82,9 @@ def pg_server() -> Iterator[PgServer]:
 
 
 def _create_example_schema(url: str) -> None:
-    import models  # noqa: F401 - registers the example tables on db.metadata
     from sqlalchemy import create_engine
 
+    import models  # noqa: F401 - registers the example tables on db.metadata
     from utils_db.database import db
     from utils_db.settings import sqlalchemy_url
 

@@ -50,8 +50,9 @@ def test_plan_is_deterministic_and_covers_the_mix() -> None:
     assert counts["tables"] == 40 and counts["enums"] >= 2
     # Foreign keys only point backwards, so tables can be created in plan order.
     position = {t.name: i for i, t in enumerate(first.tables)}
-    assert all(position[fk.target] < position[t.name]
-               for t in first.tables for fk in t.foreign_keys)
+    assert all(
+        position[fk.target] < position[t.name] for t in first.tables for fk in t.foreign_keys
+    )
 
 
 def test_ddl_builds_every_planned_object(synthetic: tuple[str, Path]) -> None:
@@ -60,21 +61,30 @@ def test_ddl_builds_every_planned_object(synthetic: tuple[str, Path]) -> None:
     with psycopg.connect(url) as conn:
         tables = conn.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = 'public' AND c.relkind = 'r'").fetchone()[0]
+            " WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        ).fetchone()[0]
         fks = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'").fetchone()[0]
         enums = conn.execute("SELECT count(*) FROM pg_type WHERE typtype = 'e'").fetchone()[0]
         comments = conn.execute(
             "SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = d.objoid"
-            " WHERE d.objsubid = 0 AND c.relkind = 'r'").fetchone()[0]
+            " WHERE d.objsubid = 0 AND c.relkind = 'r'"
+        ).fetchone()[0]
     assert (tables, fks, enums, comments) == (
-        N_TABLES, counts["foreign_keys"], counts["enums"], N_TABLES)
+        N_TABLES,
+        counts["foreign_keys"],
+        counts["enums"],
+        N_TABLES,
+    )
 
 
 def test_alembic_finds_models_equal_to_the_database(synthetic: tuple[str, Path]) -> None:
     url, root = synthetic
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "bench" / "alembic_compare.py"), str(root)],
-        env=_child_env(url), capture_output=True, text=True, timeout=120,
+        env=_child_env(url),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0"
@@ -83,9 +93,20 @@ def test_alembic_finds_models_equal_to_the_database(synthetic: tuple[str, Path])
 def test_engine_finds_models_equal_to_the_database(synthetic: tuple[str, Path]) -> None:
     url, root = synthetic
     proc = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "utils_db" / "schema_inspector.py"), "compare-db-models",
-         "--format", "json", "--project-root", str(root)],
-        env=_child_env(url), cwd=root, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(REPO_ROOT / "utils_db" / "schema_inspector.py"),
+            "compare-db-models",
+            "--format",
+            "json",
+            "--project-root",
+            str(root),
+        ],
+        env=_child_env(url),
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     data = json.loads(proc.stdout)
     assert data.get("differences") == [], json.dumps(data, indent=1)[:3000]

@@ -46,14 +46,23 @@ def sql(url: str, statement: str, params: tuple = ()) -> list[tuple]:
 
 
 def columns(url: str, table: str = "users") -> dict[str, tuple]:
-    rows = sql(url, "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND table_name = %s", (table,))
+    rows = sql(
+        url,
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND table_name = %s",
+        (table,),
+    )
     return {r[0]: r[1:] for r in rows}
 
 
 def add_user(url: str, email: str = "a@example.com", last_login: bool = False) -> None:
-    sql(url, "INSERT INTO users (email, username, pw_hashed, last_login_at) VALUES (%s, 'a', 'x', "
-             + ("now()" if last_login else "NULL") + ")", (email,))
+    sql(
+        url,
+        "INSERT INTO users (email, username, pw_hashed, last_login_at) VALUES (%s, 'a', 'x', "
+        + ("now()" if last_login else "NULL")
+        + ")",
+        (email,),
+    )
 
 
 def approve(proj: Project, change_id: str) -> dict:
@@ -67,7 +76,9 @@ def state(proj: Project) -> tuple[bytes | None, bytes | None]:
 
 
 # -- propose ------------------------------------------------------------------------------------
-def test_propose_writes_the_proposal_and_changes_nothing(proj: Project, example_db_url: str) -> None:
+def test_propose_writes_the_proposal_and_changes_nothing(
+    proj: Project, example_db_url: str
+) -> None:
     from utils_db.sources.live import from_database
 
     before = from_database(proj).schema_hash()
@@ -75,10 +86,22 @@ def test_propose_writes_the_proposal_and_changes_nothing(proj: Project, example_
     assert from_database(proj).schema_hash() == before
     assert "nickname" not in columns(example_db_url)
     stored = json.loads((proj.changes_dir / f"{data['id']}.json").read_text())
-    for key in ("id", "created_at", "request", "sql", "sql_sha256", "schema_hash", "risk", "dry_run", "status"):
+    for key in (
+        "id",
+        "created_at",
+        "request",
+        "sql",
+        "sql_sha256",
+        "schema_hash",
+        "risk",
+        "dry_run",
+        "status",
+    ):
         assert key in stored, key
     assert stored["status"] == "proposed" and stored["schema_hash"] == before
-    assert stored["sql"] == ['ALTER TABLE "public"."users" ADD COLUMN "nickname" character varying(40)']
+    assert stored["sql"] == [
+        'ALTER TABLE "public"."users" ADD COLUMN "nickname" character varying(40)'
+    ]
     assert stored["sql_sha256"] == approvals.content_hash(stored["sql"][0] + ";\n")
     assert stored["dry_run"]["ok"] is True
     assert data["approval"]["state"] == "none"
@@ -94,7 +117,9 @@ def test_dry_run_catches_a_failing_change(proj: Project, example_db_url: str) ->
     assert columns(example_db_url)["last_login_at"][1] == "YES"
     with pytest.raises(ChangeRefused, match="fails its dry-run"):
         prepare_approval(proj, data["id"])
-    assert approvals.approval_status(proj, "change", data["id"], data["sql_sha256"])["state"] == "none"
+    assert (
+        approvals.approval_status(proj, "change", data["id"], data["sql_sha256"])["state"] == "none"
+    )
 
 
 def test_not_null_without_default_on_populated_table(proj: Project, example_db_url: str) -> None:
@@ -112,8 +137,9 @@ def test_hostile_input_is_rejected_or_quoted(proj: Project, example_db_url: str)
     with pytest.raises(InvalidRequest):
         propose_column_change(proj, "users", "add", "x", type="text", default="0; DROP TABLE users")
     # A string default with quotes and a stacked statement stays one string literal.
-    data = propose_column_change(proj, "users", "add", "motto", type="text",
-                                 default="'x''; DROP TABLE users; --'")
+    data = propose_column_change(
+        proj, "users", "add", "motto", type="text", default="'x''; DROP TABLE users; --'"
+    )
     assert data["dry_run"]["ok"] is True
     # An existing column with a hostile name (made by someone else) is quoted, never interpreted.
     sql(example_db_url, 'ALTER TABLE users ADD COLUMN "x""; DROP TABLE users; --" text')
@@ -125,8 +151,12 @@ def test_hostile_input_is_rejected_or_quoted(proj: Project, example_db_url: str)
 
 
 # -- approve + apply ----------------------------------------------------------------------------
-def test_approved_change_is_applied_verified_documented_and_logged(proj: Project, example_db_url: str) -> None:
-    data = propose_column_change(proj, "users", "add", "nickname", type="varchar(40)", comment="shown name")
+def test_approved_change_is_applied_verified_documented_and_logged(
+    proj: Project, example_db_url: str
+) -> None:
+    data = propose_column_change(
+        proj, "users", "add", "nickname", type="varchar(40)", comment="shown name"
+    )
     with pytest.raises(ChangeRefused, match="not approved") as refused:
         apply_change(proj, data["id"])
     assert f"schema_inspector.py approve {data['id']}" in str(refused.value)
@@ -137,12 +167,22 @@ def test_approved_change_is_applied_verified_documented_and_logged(proj: Project
     assert columns(example_db_url)["nickname"] == ("character varying", "YES")
     assert result["status"] == "applied" and result["verified"] is True
     applied = result["applied"]
-    assert applied["approved_by"] == approvals.current_user() and applied["approval_channel"] == "terminal"
+    assert (
+        applied["approved_by"] == approvals.current_user()
+        and applied["approval_channel"] == "terminal"
+    )
     assert applied["schema_hash_before"] == data["schema_hash"] != applied["schema_hash_after"]
     assert "nickname" in proj.doc_path.read_text()
     log = proj.changes_log_path.read_text()
-    for needle in (data["id"], "nickname", applied["schema_hash_before"], applied["schema_hash_after"],
-                   "terminal", approvals.current_user(), 'ADD COLUMN "nickname"'):
+    for needle in (
+        data["id"],
+        "nickname",
+        applied["schema_hash_before"],
+        applied["schema_hash_after"],
+        "terminal",
+        approvals.current_user(),
+        'ADD COLUMN "nickname"',
+    ):
         assert needle in log, needle
     from utils_db import service
 
@@ -182,7 +222,9 @@ def test_edited_proposal_cannot_be_approved(proj: Project) -> None:
         prepare_approval(proj, data["id"])
 
 
-def test_schema_changed_between_propose_and_apply_is_stale(proj: Project, example_db_url: str) -> None:
+def test_schema_changed_between_propose_and_apply_is_stale(
+    proj: Project, example_db_url: str
+) -> None:
     data = propose_column_change(proj, "users", "add", "nickname", type="text")
     approve(proj, data["id"])
     sql(example_db_url, "ALTER TABLE media ADD COLUMN sneaky integer")
@@ -198,9 +240,16 @@ def test_schema_changed_between_propose_and_apply_is_stale(proj: Project, exampl
 def test_expired_approval_is_refused(proj: Project, example_db_url: str) -> None:
     data = propose_column_change(proj, "users", "add", "nickname", type="text")
     prepared = prepare_approval(proj, data["id"])
-    approvals.grant(proj, "change", data["id"], prepared["sql_sha256"], channel="terminal",
-                    schema_hash=prepared["schema_hash"], target=describe_target(example_db_url),
-                    now=datetime.now(UTC) - timedelta(hours=2))
+    approvals.grant(
+        proj,
+        "change",
+        data["id"],
+        prepared["sql_sha256"],
+        channel="terminal",
+        schema_hash=prepared["schema_hash"],
+        target=describe_target(example_db_url),
+        now=datetime.now(UTC) - timedelta(hours=2),
+    )
     with pytest.raises(ChangeRefused, match="expired"):
         apply_change(proj, data["id"])
     assert "nickname" not in columns(example_db_url)
@@ -224,7 +273,8 @@ def test_forged_approval_is_refused(proj: Project, example_db_url: str) -> None:
 
 
 def test_failure_inside_apply_changes_nothing_and_approval_is_used_once(
-    proj: Project, example_db_url: str,
+    proj: Project,
+    example_db_url: str,
 ) -> None:
     add_user(example_db_url, last_login=True)
     data = propose_column_change(proj, "users", "set_not_null", "last_login_at")
@@ -264,7 +314,9 @@ def test_failing_verification_rolls_back(proj: Project, example_db_url: str, mon
     assert load_change(proj, data["id"])["status"] == "failed"
 
 
-def test_blocked_lock_times_out_and_changes_nothing(proj: Project, example_db_url: str, monkeypatch) -> None:
+def test_blocked_lock_times_out_and_changes_nothing(
+    proj: Project, example_db_url: str, monkeypatch
+) -> None:
     data = propose_column_change(proj, "users", "add", "nickname", type="text")
     approve(proj, data["id"])
     monkeypatch.setenv(pipeline.LOCK_TIMEOUT_ENV, "100")
@@ -318,11 +370,18 @@ def test_reject_closes_the_change(proj: Project, example_db_url: str) -> None:
         ("set_default", "last_login_at", {"default": "now()"}, lambda c: True),
         ("drop_default", "is_active", {}, lambda c: True),
         ("set_comment", "username", {"comment": "handle"}, lambda c: True),
-        ("add", "tags", {"type": "text[]", "default": "'{}'::text[]"}, lambda c: c["tags"][0] == "ARRAY"),
+        (
+            "add",
+            "tags",
+            {"type": "text[]", "default": "'{}'::text[]"},
+            lambda c: c["tags"][0] == "ARRAY",
+        ),
         ("add", "kind2", {"type": "user_role", "default": "'viewer'"}, lambda c: "kind2" in c),
     ],
 )
-def test_every_action_applies_and_verifies(proj: Project, example_db_url: str, action, column, kwargs, check) -> None:
+def test_every_action_applies_and_verifies(
+    proj: Project, example_db_url: str, action, column, kwargs, check
+) -> None:
     data = propose_column_change(proj, "users", action, column, **kwargs)
     assert data["dry_run"]["ok"], data["dry_run"]
     approve(proj, data["id"])

@@ -40,7 +40,9 @@ def test_grant_then_verify_and_consume_once(root: Path) -> None:
     assert root not in key.parents
     ok = approvals.verify(root, "change", "c1", SHA, schema_hash="abc")
     assert ok.channel == "terminal"
-    assert approvals.approval_status(root, "change", "c1", SHA, schema_hash="abc")["state"] == "valid"
+    assert (
+        approvals.approval_status(root, "change", "c1", SHA, schema_hash="abc")["state"] == "valid"
+    )
     approvals.consume(root, ok)
     with pytest.raises(ChangeRefused, match="already used"):
         approvals.verify(root, "change", "c1", SHA, schema_hash="abc")
@@ -61,12 +63,16 @@ def test_restoring_an_old_copy_does_not_replay(root: Path) -> None:
 def test_other_content_schema_or_project_is_refused(root: Path, tmp_path: Path) -> None:
     approvals.grant(root, "change", "c1", SHA, channel="terminal", schema_hash="abc")
     with pytest.raises(ChangeRefused, match="changed after it was approved"):
-        approvals.verify(root, "change", "c1", approvals.content_hash("DROP TABLE t;"), schema_hash="abc")
+        approvals.verify(
+            root, "change", "c1", approvals.content_hash("DROP TABLE t;"), schema_hash="abc"
+        )
     with pytest.raises(ChangeRefused, match="another schema"):
         approvals.verify(root, "change", "c1", SHA, schema_hash="def")
     other = tmp_path / "other"
     (other / ".roo" / "approvals" / "change").mkdir(parents=True)
-    approvals.record_path(root, "change", "c1").replace(approvals.record_path(other, "change", "c1"))
+    approvals.record_path(root, "change", "c1").replace(
+        approvals.record_path(other, "change", "c1")
+    )
     with pytest.raises(ChangeRefused, match="another project"):
         approvals.verify(other, "change", "c1", SHA, schema_hash="abc")
 
@@ -91,7 +97,9 @@ def test_edited_or_forged_record_is_refused(root: Path, edit) -> None:
         approvals.verify(root, "change", "c1", record.get("content_sha256", SHA))
 
 
-def test_record_signed_with_another_key_is_refused(root: Path, private_home: Path, monkeypatch) -> None:
+def test_record_signed_with_another_key_is_refused(
+    root: Path, private_home: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(private_home / "attacker"))
     approvals.grant(root, "change", "c1", SHA, channel="terminal")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(private_home / ".config"))

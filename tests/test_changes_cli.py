@@ -27,14 +27,25 @@ def env(tmp_path: Path, example_db_url: str, monkeypatch: pytest.MonkeyPatch) ->
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    return {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-            "DATABASE_URL": example_db_url, "PYTHONPATH": str(REPO_ROOT)}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "DATABASE_URL": example_db_url,
+        "PYTHONPATH": str(REPO_ROOT),
+    }
 
 
-def run(env: dict[str, str], project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def run(
+    env: dict[str, str], project: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, SCRIPT, *args, "--project-root", str(project)],
-        input=stdin, capture_output=True, text=True, env=env, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -44,12 +55,18 @@ def propose(env: dict[str, str], project: Path, *args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def approve_on_tty(env: dict[str, str], project: Path, change_id: str, answer: str | None = None) -> tuple[int, str]:
+def approve_on_tty(
+    env: dict[str, str], project: Path, change_id: str, answer: str | None = None
+) -> tuple[int, str]:
     """Run ``approve`` on a pseudo-terminal and type the code it shows (or ``answer``)."""
     master, slave = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, SCRIPT, "approve", change_id, "--project-root", str(project)],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
     )
     os.close(slave)
     seen = b""
@@ -86,16 +103,23 @@ def test_propose_text_and_json(env, project: Path, example_db_url: str) -> None:
     assert "Traceback" not in bad.stderr
 
 
-def test_approve_through_a_pseudo_terminal_then_apply(env, project: Path, example_db_url: str) -> None:
+def test_approve_through_a_pseudo_terminal_then_apply(
+    env, project: Path, example_db_url: str
+) -> None:
     proposal = propose(env, project, "users", "add", "nickname", "--type", "text")
     code, screen = approve_on_tty(env, project, proposal["id"])
     assert code == 0, screen
     for needle in (proposal["sql"][0], "Dry-run (rolled back): succeeded", "approved change"):
         assert needle in screen, needle
     proj = Project(root=project, url_override=example_db_url)
-    status = approvals.approval_status(proj, "change", proposal["id"], proposal["sql_sha256"],
-                                       schema_hash=proposal["schema_hash"],
-                                       target=describe_target(example_db_url))
+    status = approvals.approval_status(
+        proj,
+        "change",
+        proposal["id"],
+        proposal["sql_sha256"],
+        schema_hash=proposal["schema_hash"],
+        target=describe_target(example_db_url),
+    )
     assert status["state"] == "valid" and status["approval"]["channel"] == "terminal"
     listed = json.loads(run(env, project, "list-changes", "--format", "json").stdout)
     assert listed["changes"][0]["status"] == "approved"
@@ -104,8 +128,12 @@ def test_approve_through_a_pseudo_terminal_then_apply(env, project: Path, exampl
     assert applied.returncode == 0, applied.stderr
     assert "applied change" in applied.stdout and "via terminal" in applied.stdout
     with psycopg.connect(example_db_url) as conn:
-        names = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
-                                            "WHERE table_name = 'users'").fetchall()}
+        names = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+            ).fetchall()
+        }
     assert "nickname" in names
 
 

@@ -21,15 +21,22 @@ COMPARER = REPO_ROOT / "utils_db" / "schema_compare.py"
 SECRET = "Sup3rSecretPw"
 
 
-def run_script(script: Path, *args: str, url: str | None = None,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_script(
+    script: Path, *args: str, url: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run a CLI as a plain script, from a folder outside the repo, as a user would."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     if url is not None:
         full_env["DATABASE_URL"] = url
     full_env.update(env or {})
-    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
-                          env=full_env, cwd=os.getcwd(), timeout=120)
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=os.getcwd(),
+        timeout=120,
+    )
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -60,8 +67,15 @@ def test_plain_script_introspect_text_and_json(project, example_db_url):
     text = run_script(INSPECTOR, "introspect", "--project-root", str(project), url=example_db_url)
     assert text.returncode == 0, text.stderr
     assert "public.users" in text.stdout and "schema hash" in text.stdout
-    as_json = run_script(INSPECTOR, "--format", "json", "--project-root", str(project),
-                         "introspect", url=example_db_url)
+    as_json = run_script(
+        INSPECTOR,
+        "--format",
+        "json",
+        "--project-root",
+        str(project),
+        "introspect",
+        url=example_db_url,
+    )
     assert as_json.returncode == 0, as_json.stderr
     data = json.loads(as_json.stdout)
     assert data["table_count"] == 2 and [t["name"] for t in data["tables"]][1] == "public.users"
@@ -88,8 +102,9 @@ def test_compare_db_models_exit_codes(project, env_url, capsys):
     assert code == 0, out
     assert "no differences" in out
     run_sql(env_url, "ALTER TABLE users ADD COLUMN nickname text")
-    code, out, _ = cli(capsys, "--project-root", str(project), "--format", "json",
-                       "compare-db-models")
+    code, out, _ = cli(
+        capsys, "--project-root", str(project), "--format", "json", "compare-db-models"
+    )
     assert code == 1
     data = json.loads(out)
     assert data["left"] == "db" and data["right"] == "models"
@@ -132,15 +147,32 @@ def test_report_command_writes_files(project, env_url, capsys):
 
 
 def test_log_change_command(project, capsys):
-    code, out, _ = cli(capsys, "--project-root", str(project), "log-change", "--summary",
-                       "users: add column nickname", "--table", "public.users",
-                       "--details", "requested by Ann")
+    code, out, _ = cli(
+        capsys,
+        "--project-root",
+        str(project),
+        "log-change",
+        "--summary",
+        "users: add column nickname",
+        "--table",
+        "public.users",
+        "--details",
+        "requested by Ann",
+    )
     assert code == 0 and "created .roo/docs/pgdb_changes.md" in out
     assert "note: schema hash not recorded (DATABASE_URL is not set" in out
     log = (project / ".roo/docs/pgdb_changes.md").read_text()
     assert "— users: add column nickname" in log and "`public.users`" in log
-    code, _, err = cli(capsys, "--project-root", str(project), "log-change", "--summary", "x",
-                       "--table", "users; drop table users")
+    code, _, err = cli(
+        capsys,
+        "--project-root",
+        str(project),
+        "log-change",
+        "--summary",
+        "x",
+        "--table",
+        "users; drop table users",
+    )
     assert code == 2 and "plausible table name" in err
     assert (project / ".roo/docs/pgdb_changes.md").read_text() == log
 
@@ -202,8 +234,9 @@ def test_json_format_error_is_json(project, capsys, monkeypatch):
 
 
 # -- schema_compare ----------------------------------------------------------------------
-def test_schema_compare_db_vs_second_database(project, example_db_url, make_database, capsys,
-                                              monkeypatch):
+def test_schema_compare_db_vs_second_database(
+    project, example_db_url, make_database, capsys, monkeypatch
+):
     other = make_database("example")
     monkeypatch.setenv("DATABASE_URL", example_db_url)
     monkeypatch.setenv("STAGING_DATABASE_URL", other)
@@ -212,8 +245,9 @@ def test_schema_compare_db_vs_second_database(project, example_db_url, make_data
     assert code == 0, out
     assert "no differences" in out
     run_sql(other, "ALTER TABLE users ADD COLUMN nickname text")
-    code = schema_compare.main(["--project-root", str(project), "--format", "json",
-                                "db", "url:STAGING_DATABASE_URL"])
+    code = schema_compare.main(
+        ["--project-root", str(project), "--format", "json", "db", "url:STAGING_DATABASE_URL"]
+    )
     out, _ = capsys.readouterr()
     assert code == 1
     data = json.loads(out)
@@ -238,15 +272,17 @@ def test_schema_compare_snapshot_round_trip(project, example_db_url, capsys, mon
 
 
 def test_schema_compare_refuses_a_url_on_argv(project, capsys):
-    code = schema_compare.main(["--project-root", str(project), "db",
-                                f"url:postgresql://u:{SECRET}@h/d"])
+    code = schema_compare.main(
+        ["--project-root", str(project), "db", f"url:postgresql://u:{SECRET}@h/d"]
+    )
     _, err = capsys.readouterr()
     assert code == 2 and "environment variable" in err and SECRET not in err
 
 
 def test_schema_compare_plain_script_missing_env(project, example_db_url):
-    result = run_script(COMPARER, "--project-root", str(project), "db", "url:NOT_SET_ANYWHERE",
-                        url=example_db_url)
+    result = run_script(
+        COMPARER, "--project-root", str(project), "db", "url:NOT_SET_ANYWHERE", url=example_db_url
+    )
     _assert_one_masked_line(result, "NOT_SET_ANYWHERE")
 
 
@@ -258,16 +294,26 @@ def test_introspect_does_not_import_sqlalchemy(project, example_db_url):
         "print('SQLA' if 'sqlalchemy' in sys.modules else 'NO-SQLA', rc)"
     )
     env = {**os.environ, "DATABASE_URL": example_db_url, "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.stdout.strip().splitlines()[-1] == "NO-SQLA 0", result.stdout + result.stderr
 
 
-def test_log_change_records_the_live_hash_so_validate_spots_unlogged_changes(project, env_url,
-                                                                              capsys):
+def test_log_change_records_the_live_hash_so_validate_spots_unlogged_changes(
+    project, env_url, capsys
+):
     assert cli(capsys, "--project-root", str(project), "generate-docs")[0] == 0
-    code, out, _ = cli(capsys, "--project-root", str(project), "--format", "json", "log-change",
-                       "--summary", "baseline")
+    code, out, _ = cli(
+        capsys,
+        "--project-root",
+        str(project),
+        "--format",
+        "json",
+        "log-change",
+        "--summary",
+        "baseline",
+    )
     data = json.loads(out)
     assert code == 0 and data["schema_hash_after"] and data["note"] is None
     code, out, _ = cli(capsys, "--project-root", str(project), "--format", "json", "validate")
@@ -276,10 +322,19 @@ def test_log_change_records_the_live_hash_so_validate_spots_unlogged_changes(pro
     cli(capsys, "--project-root", str(project), "generate-docs")
     code, out, _ = cli(capsys, "--project-root", str(project), "validate")
     assert code == 0 and "warning: live schema changed since the last logged change" in out
-    cli(capsys, "--project-root", str(project), "log-change", "--summary", "users: nickname",
-        "--table", "public.users")
+    cli(
+        capsys,
+        "--project-root",
+        str(project),
+        "log-change",
+        "--summary",
+        "users: nickname",
+        "--table",
+        "public.users",
+    )
     code, out, _ = cli(capsys, "--project-root", str(project), "validate")
     assert code == 0 and "warning" not in out
-    code, out, _ = cli(capsys, "--project-root", str(project), "log-change", "--summary", "x",
-                       "--no-schema-hash")
+    code, out, _ = cli(
+        capsys, "--project-root", str(project), "log-change", "--summary", "x", "--no-schema-hash"
+    )
     assert "Schema hash" not in out

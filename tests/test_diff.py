@@ -41,8 +41,9 @@ def base(source: str = "db") -> Snapshot:
         Column("tags", "text[]", position=4),
     ]
     media.primary_key = PrimaryKey(["id"], "media_pkey")
-    media.foreign_keys = [ForeignKey(["owner_id"], "public.users", ["id"], "media_owner_id_fkey",
-                                     on_delete="CASCADE")]
+    media.foreign_keys = [
+        ForeignKey(["owner_id"], "public.users", ["id"], "media_owner_id_fkey", on_delete="CASCADE")
+    ]
     media.indexes = [
         Index(["owner_id"], "ix_media_owner_id"),
         Index(["tags"], "ix_media_tags", method="gin"),
@@ -52,8 +53,12 @@ def base(source: str = "db") -> Snapshot:
     snap.add_table(users)
     snap.add_table(media)
     snap.add_enum(EnumType("public", "user_role", ["admin", "editor", "viewer"]))
-    view = Table(schema="public", name="big_media", kind="view",
-                 definition="SELECT id FROM media WHERE size_bytes > 1000;")
+    view = Table(
+        schema="public",
+        name="big_media",
+        kind="view",
+        definition="SELECT id FROM media WHERE size_bytes > 1000;",
+    )
     view.columns = [Column("id", "bigint", position=1)]
     snap.add_table(view)
     return snap
@@ -78,63 +83,147 @@ def _col(snap: Snapshot, table: str, column: str) -> Column:
 
 
 CASES: list[tuple[str, Callable[[Snapshot], None], dict]] = [
-    ("column type", lambda s: setattr(_col(s, "public.users", "email"), "type", "text"),
-     {"object": "column", "name": "email", "status": "different", "attribute": "type"}),
-    ("nullable", lambda s: setattr(_col(s, "public.users", "email"), "nullable", True),
-     {"object": "column", "name": "email", "attribute": "nullable"}),
-    ("default", lambda s: setattr(_col(s, "public.users", "role"), "default", "'admin'"),
-     {"object": "column", "name": "role", "attribute": "default"}),
-    ("identity", lambda s: setattr(_col(s, "public.users", "id"), "identity", "always"),
-     {"object": "column", "name": "id", "attribute": "default"}),
-    ("generated", lambda s: setattr(_col(s, "public.media", "size_bytes"), "generated", "id * 2"),
-     {"object": "column", "name": "size_bytes", "attribute": "default"}),
-    ("column comment", lambda s: setattr(_col(s, "public.users", "note"), "comment", "other"),
-     {"object": "column", "name": "note", "attribute": "comment"}),
-    ("table comment", lambda s: setattr(s.tables["public.users"], "comment", None),
-     {"object": "table", "name": "users", "attribute": "comment"}),
-    ("missing column", lambda s: s.tables["public.users"].columns.pop(),
-     {"object": "column", "name": "note", "status": "missing_in_models"}),
-    ("extra column", lambda s: s.tables["public.users"].columns.append(Column("x", "text")),
-     {"object": "column", "name": "x", "status": "missing_in_db"}),
-    ("missing table", lambda s: s.tables.pop("public.media"),
-     {"object": "table", "table": "public.media", "status": "missing_in_models"}),
-    ("pk change", lambda s: setattr(s.tables["public.media"].primary_key, "columns", ["id", "owner_id"]),
-     {"object": "primary_key", "attribute": "columns", "status": "different"}),
-    ("pk dropped", lambda s: setattr(s.tables["public.media"], "primary_key", None),
-     {"object": "primary_key", "status": "missing_in_models"}),
-    ("fk on_delete", lambda s: setattr(s.tables["public.media"].foreign_keys[0], "on_delete", "SET NULL"),
-     {"object": "foreign_key", "attribute": "on_delete"}),
-    ("fk on_update", lambda s: setattr(s.tables["public.media"].foreign_keys[0], "on_update", "CASCADE"),
-     {"object": "foreign_key", "attribute": "on_delete"}),
-    ("fk target", lambda s: setattr(s.tables["public.media"].foreign_keys[0], "ref_table", "public.people"),
-     {"object": "foreign_key", "attribute": "references"}),
-    ("index method", lambda s: setattr(s.tables["public.media"].indexes[1], "method", "btree"),
-     {"object": "index", "name": "ix_media_tags", "attribute": "method"}),
-    ("partial where", lambda s: setattr(s.tables["public.media"].indexes[2], "where", "size_bytes > 10"),
-     {"object": "index", "name": "ix_media_big", "attribute": "where"}),
-    ("index unique", lambda s: setattr(s.tables["public.media"].indexes[0], "unique", True),
-     {"object": "index", "name": "ix_media_owner_id", "attribute": "unique"}),
-    ("index columns", lambda s: setattr(s.tables["public.media"].indexes[0], "columns", ["owner_id", "id"]),
-     {"object": "index", "name": "ix_media_owner_id", "attribute": "columns"}),
-    ("index include", lambda s: setattr(s.tables["public.media"].indexes[0], "include", ["id"]),
-     {"object": "index", "name": "ix_media_owner_id", "attribute": "columns"}),
-    ("index missing", lambda s: s.tables["public.media"].indexes.pop(0),
-     {"object": "index", "name": "ix_media_owner_id", "status": "missing_in_models"}),
-    ("check expression", lambda s: setattr(s.tables["public.media"].check_constraints[0], "expression", "size_bytes > 0"),
-     {"object": "check_constraint", "name": "media_size_bytes_check", "attribute": "expression"}),
-    ("unique columns", lambda s: setattr(s.tables["public.users"].unique_constraints[0], "columns", ["email", "role"]),
-     {"object": "unique_constraint", "name": "uq_users_email", "attribute": "columns"}),
-    ("enum added label", lambda s: s.enums["public.user_role"].labels.append("owner"),
-     {"object": "enum", "table": None, "attribute": "values", "hint": "only in models: owner"}),
-    ("enum reordered", lambda s: s.enums["public.user_role"].labels.reverse(),
-     {"object": "enum", "attribute": "values", "hint": "same labels in a different order"}),
-    ("enum missing", lambda s: s.enums.pop("public.user_role"),
-     {"object": "enum", "name": "public.user_role", "status": "missing_in_models"}),
+    (
+        "column type",
+        lambda s: setattr(_col(s, "public.users", "email"), "type", "text"),
+        {"object": "column", "name": "email", "status": "different", "attribute": "type"},
+    ),
+    (
+        "nullable",
+        lambda s: setattr(_col(s, "public.users", "email"), "nullable", True),
+        {"object": "column", "name": "email", "attribute": "nullable"},
+    ),
+    (
+        "default",
+        lambda s: setattr(_col(s, "public.users", "role"), "default", "'admin'"),
+        {"object": "column", "name": "role", "attribute": "default"},
+    ),
+    (
+        "identity",
+        lambda s: setattr(_col(s, "public.users", "id"), "identity", "always"),
+        {"object": "column", "name": "id", "attribute": "default"},
+    ),
+    (
+        "generated",
+        lambda s: setattr(_col(s, "public.media", "size_bytes"), "generated", "id * 2"),
+        {"object": "column", "name": "size_bytes", "attribute": "default"},
+    ),
+    (
+        "column comment",
+        lambda s: setattr(_col(s, "public.users", "note"), "comment", "other"),
+        {"object": "column", "name": "note", "attribute": "comment"},
+    ),
+    (
+        "table comment",
+        lambda s: setattr(s.tables["public.users"], "comment", None),
+        {"object": "table", "name": "users", "attribute": "comment"},
+    ),
+    (
+        "missing column",
+        lambda s: s.tables["public.users"].columns.pop(),
+        {"object": "column", "name": "note", "status": "missing_in_models"},
+    ),
+    (
+        "extra column",
+        lambda s: s.tables["public.users"].columns.append(Column("x", "text")),
+        {"object": "column", "name": "x", "status": "missing_in_db"},
+    ),
+    (
+        "missing table",
+        lambda s: s.tables.pop("public.media"),
+        {"object": "table", "table": "public.media", "status": "missing_in_models"},
+    ),
+    (
+        "pk change",
+        lambda s: setattr(s.tables["public.media"].primary_key, "columns", ["id", "owner_id"]),
+        {"object": "primary_key", "attribute": "columns", "status": "different"},
+    ),
+    (
+        "pk dropped",
+        lambda s: setattr(s.tables["public.media"], "primary_key", None),
+        {"object": "primary_key", "status": "missing_in_models"},
+    ),
+    (
+        "fk on_delete",
+        lambda s: setattr(s.tables["public.media"].foreign_keys[0], "on_delete", "SET NULL"),
+        {"object": "foreign_key", "attribute": "on_delete"},
+    ),
+    (
+        "fk on_update",
+        lambda s: setattr(s.tables["public.media"].foreign_keys[0], "on_update", "CASCADE"),
+        {"object": "foreign_key", "attribute": "on_delete"},
+    ),
+    (
+        "fk target",
+        lambda s: setattr(s.tables["public.media"].foreign_keys[0], "ref_table", "public.people"),
+        {"object": "foreign_key", "attribute": "references"},
+    ),
+    (
+        "index method",
+        lambda s: setattr(s.tables["public.media"].indexes[1], "method", "btree"),
+        {"object": "index", "name": "ix_media_tags", "attribute": "method"},
+    ),
+    (
+        "partial where",
+        lambda s: setattr(s.tables["public.media"].indexes[2], "where", "size_bytes > 10"),
+        {"object": "index", "name": "ix_media_big", "attribute": "where"},
+    ),
+    (
+        "index unique",
+        lambda s: setattr(s.tables["public.media"].indexes[0], "unique", True),
+        {"object": "index", "name": "ix_media_owner_id", "attribute": "unique"},
+    ),
+    (
+        "index columns",
+        lambda s: setattr(s.tables["public.media"].indexes[0], "columns", ["owner_id", "id"]),
+        {"object": "index", "name": "ix_media_owner_id", "attribute": "columns"},
+    ),
+    (
+        "index include",
+        lambda s: setattr(s.tables["public.media"].indexes[0], "include", ["id"]),
+        {"object": "index", "name": "ix_media_owner_id", "attribute": "columns"},
+    ),
+    (
+        "index missing",
+        lambda s: s.tables["public.media"].indexes.pop(0),
+        {"object": "index", "name": "ix_media_owner_id", "status": "missing_in_models"},
+    ),
+    (
+        "check expression",
+        lambda s: setattr(
+            s.tables["public.media"].check_constraints[0], "expression", "size_bytes > 0"
+        ),
+        {"object": "check_constraint", "name": "media_size_bytes_check", "attribute": "expression"},
+    ),
+    (
+        "unique columns",
+        lambda s: setattr(
+            s.tables["public.users"].unique_constraints[0], "columns", ["email", "role"]
+        ),
+        {"object": "unique_constraint", "name": "uq_users_email", "attribute": "columns"},
+    ),
+    (
+        "enum added label",
+        lambda s: s.enums["public.user_role"].labels.append("owner"),
+        {"object": "enum", "table": None, "attribute": "values", "hint": "only in models: owner"},
+    ),
+    (
+        "enum reordered",
+        lambda s: s.enums["public.user_role"].labels.reverse(),
+        {"object": "enum", "attribute": "values", "hint": "same labels in a different order"},
+    ),
+    (
+        "enum missing",
+        lambda s: s.enums.pop("public.user_role"),
+        {"object": "enum", "name": "public.user_role", "status": "missing_in_models"},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("label", "change", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_each_drift_gives_one_record(label: str, change: Callable[[Snapshot], None], expected: dict) -> None:
+def test_each_drift_gives_one_record(
+    label: str, change: Callable[[Snapshot], None], expected: dict
+) -> None:
     records = diff(base("db"), _mutated(change))
     assert len(records) == 1, [r.to_dict() for r in records]
     record = records[0].to_dict()
@@ -142,8 +231,17 @@ def test_each_drift_gives_one_record(label: str, change: Callable[[Snapshot], No
         assert record[key] == value, (key, record)
     assert record["authority"] == "db"
     assert record["fix"]
-    assert set(record) == {"object", "table", "name", "status", "attribute", "values",
-                           "authority", "fix", "hint"}
+    assert set(record) == {
+        "object",
+        "table",
+        "name",
+        "status",
+        "attribute",
+        "values",
+        "authority",
+        "fix",
+        "hint",
+    }
     assert set(record["values"]) == {"db", "models"}
 
 
@@ -199,7 +297,9 @@ def test_unnamed_and_changed_check_gives_missing_on_both_sides() -> None:
 
     records = diff(base("db"), _mutated(change))
     assert sorted(r.status for r in records) == ["missing_in_db", "missing_in_models"]
-    assert "size_bytes > 5" in [r.name for r in records]  # an unnamed item is named by its structure
+    assert "size_bytes > 5" in [
+        r.name for r in records
+    ]  # an unnamed item is named by its structure
 
 
 def test_rename_hint() -> None:
@@ -217,7 +317,9 @@ def test_views_are_skipped_against_models_and_compared_against_doc() -> None:
     doc = _mutated(lambda s: s.tables.pop("public.big_media"), "doc")
     (record,) = diff(base("db"), doc)
     assert (record.object, record.status) == ("view", "missing_in_doc")
-    doc = _mutated(lambda s: setattr(s.tables["public.big_media"], "definition", "SELECT 1;"), "doc")
+    doc = _mutated(
+        lambda s: setattr(s.tables["public.big_media"], "definition", "SELECT 1;"), "doc"
+    )
     (record,) = diff(base("db"), doc)
     assert (record.object, record.attribute) == ("view", "expression")
 
@@ -260,17 +362,28 @@ def test_difference_to_dict_round_trips_keys() -> None:
 @pytest.mark.parametrize(
     ("column", "expected"),
     [
-        (Column("email", "character varying(255)", nullable=False),
-         "email: Mapped[str] = mapped_column(String(255), nullable=False)"),
-        (Column("metadata", "jsonb", default="'{}'"),
-         "metadata_: Mapped[dict[str, Any] | None] = mapped_column('metadata', JSONB, "
-         "nullable=True, server_default=text(\"'{}'\"))"),
-        (Column("price", "numeric(12,2)", nullable=False, comment="EUR"),
-         "price: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, comment='EUR')"),
-        (Column("at", "timestamp with time zone", default="now()"),
-         "at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, "
-         "server_default=text('now()'))"),
-        (Column("ids", "integer[]"), "ids: Mapped[list[int] | None] = mapped_column(ARRAY(Integer), nullable=True)"),
+        (
+            Column("email", "character varying(255)", nullable=False),
+            "email: Mapped[str] = mapped_column(String(255), nullable=False)",
+        ),
+        (
+            Column("metadata", "jsonb", default="'{}'"),
+            "metadata_: Mapped[dict[str, Any] | None] = mapped_column('metadata', JSONB, "
+            "nullable=True, server_default=text(\"'{}'\"))",
+        ),
+        (
+            Column("price", "numeric(12,2)", nullable=False, comment="EUR"),
+            "price: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, comment='EUR')",
+        ),
+        (
+            Column("at", "timestamp with time zone", default="now()"),
+            "at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, "
+            "server_default=text('now()'))",
+        ),
+        (
+            Column("ids", "integer[]"),
+            "ids: Mapped[list[int] | None] = mapped_column(ARRAY(Integer), nullable=True)",
+        ),
     ],
 )
 def test_model_line(column: Column, expected: str) -> None:
@@ -288,4 +401,6 @@ def test_model_line_with_table_and_enum() -> None:
         "nullable=False, server_default=text(\"'viewer'\"))"
     )
     media = snap.tables["public.media"]
-    assert "ForeignKey('users.id', ondelete='CASCADE')" in model_line(media.column("owner_id"), media)  # type: ignore[arg-type]
+    assert "ForeignKey('users.id', ondelete='CASCADE')" in model_line(
+        media.column("owner_id"), media
+    )  # type: ignore[arg-type]

@@ -24,7 +24,9 @@ def test_config_reads_database_url_from_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:secret@db.example:5433/app")
     config = _reload_config()
     assert config.Config.DATABASE_URL == "postgresql://u:secret@db.example:5433/app"
-    assert config.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:secret@db.example:5433/app"
+    assert (
+        config.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:secret@db.example:5433/app"
+    )
 
 
 def test_config_reads_dotenv_file(tmp_path, monkeypatch):
@@ -62,7 +64,11 @@ def test_missing_url_is_one_line_error_naming_the_variable():
 
 @pytest.mark.parametrize(
     "url",
-    ["mysql://u:hunter2@h/db", "postgresql://u:hunter2@h:notaport/db", "postgresql://u:hunter2@:5433"],
+    [
+        "mysql://u:hunter2@h/db",
+        "postgresql://u:hunter2@h:notaport/db",
+        "postgresql://u:hunter2@:5433",
+    ],
 )
 def test_malformed_url_masks_password(url):
     with pytest.raises(ConfigError) as info:
@@ -95,9 +101,11 @@ def test_readonly_connection_has_statement_timeout(db_url):
     from utils_db.database import db
 
     db.configure(db_url)
-    with db.readonly_connection(statement_timeout_ms=200) as conn:
-        with pytest.raises(psycopg.errors.QueryCanceled):
-            conn.execute("SELECT pg_sleep(2)")
+    with (
+        db.readonly_connection(statement_timeout_ms=200) as conn,
+        pytest.raises(psycopg.errors.QueryCanceled),
+    ):
+        conn.execute("SELECT pg_sleep(2)")
 
 
 def test_wrong_password_is_clear_and_masked(pg_server, db_url):
@@ -105,9 +113,8 @@ def test_wrong_password_is_clear_and_masked(pg_server, db_url):
 
     bad = db_url.replace(db_url.split("://", 1)[1].split("@")[0], "postgres:wrongpass")
     db.configure(bad)
-    with pytest.raises(ConnectionFailed) as info:
-        with db.connect():
-            pass
+    with pytest.raises(ConnectionFailed) as info, db.connect():
+        pass
     assert "wrongpass" not in str(info.value)
     assert "authentication failed" in str(info.value)
 
@@ -116,9 +123,8 @@ def test_server_down_is_clear():
     from utils_db.database import db
 
     db.configure("postgresql://u:pw@127.0.0.1:9/nope")
-    with pytest.raises(ConnectionFailed) as info:
-        with db.connect():
-            pass
+    with pytest.raises(ConnectionFailed) as info, db.connect():
+        pass
     assert "127.0.0.1:9/nope" in str(info.value) and "pw" not in str(info.value).split("nope")[1]
 
 
@@ -133,7 +139,10 @@ def test_session_commits_through_shared_db(example_db_url):
             text("INSERT INTO users (email, username, pw_hashed) VALUES ('x@y.z', 'x', 'h')")
         )
     with psycopg.connect(example_db_url) as conn:
-        assert conn.execute("SELECT role::text, is_active FROM users").fetchone() == ("viewer", True)
+        assert conn.execute("SELECT role::text, is_active FROM users").fetchone() == (
+            "viewer",
+            True,
+        )
 
 
 def test_example_models_create_and_reflect(db_url):
@@ -166,5 +175,7 @@ def test_example_models_create_and_reflect(db_url):
 
 def test_importing_database_module_does_not_import_sqlalchemy():
     code = "import sys, utils_db.database; print('sqlalchemy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert out.stdout.strip() == "False", out.stderr

@@ -39,8 +39,11 @@ def proj(tmp_path: Path) -> Path:
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def no_secret(text: str) -> None:
@@ -133,14 +136,17 @@ def test_new_version_updates_an_unmodified_copy_and_drops_stale_files(home, tmp_
     assert (dest / "SKILL.md").read_text().endswith("new line\n")
 
 
-@pytest.mark.parametrize(("target", "scope", "where"), [
-    ("claude", "user", "HOME/.claude/skills"),
-    ("claude", "project", "PROJ/.claude/skills"),
-    ("roo", "user", "HOME/.roo/skills"),
-    ("roo", "project", "PROJ/.roo/skills"),
-    ("agents", "user", "HOME/.agents/skills"),
-    ("agents", "project", "PROJ/.agents/skills"),
-])
+@pytest.mark.parametrize(
+    ("target", "scope", "where"),
+    [
+        ("claude", "user", "HOME/.claude/skills"),
+        ("claude", "project", "PROJ/.claude/skills"),
+        ("roo", "user", "HOME/.roo/skills"),
+        ("roo", "project", "PROJ/.roo/skills"),
+        ("agents", "user", "HOME/.agents/skills"),
+        ("agents", "project", "PROJ/.agents/skills"),
+    ],
+)
 def test_targets_and_scopes(home, proj, target, scope, where):
     expected = Path(where.replace("HOME", str(home)).replace("PROJ", str(proj.resolve())))
     result = installer.install_skill(target, scope, project_root=proj)
@@ -161,8 +167,14 @@ def test_skill_source_is_found_from_the_checkout():
 def run_cli(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "XDG_CONFIG_HOME")}
     env["HOME"] = str(home)
-    return subprocess.run([sys.executable, str(INSPECTOR), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(INSPECTOR), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_install_skill_says_what_it_did(home, proj):
@@ -184,8 +196,17 @@ def test_cli_install_skill_says_what_it_did(home, proj):
 
 
 def test_cli_install_project_scope_uses_project_root(home, proj, tmp_path):
-    result = run_cli("install-skill", "--target", "roo", "--scope", "project",
-                     "--project-root", str(proj), home=home, cwd=tmp_path)
+    result = run_cli(
+        "install-skill",
+        "--target",
+        "roo",
+        "--scope",
+        "project",
+        "--project-root",
+        str(proj),
+        home=home,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert (proj / ".roo" / "skills" / "database-use" / "SKILL.md").is_file()
 
@@ -282,17 +303,26 @@ def test_register_refuses_non_object_servers(home, proj):
     (proj / ".mcp.json").write_text('{"mcpServers": ["nope"]}')
     with pytest.raises(InvalidRequest, match="not an object"):
         installer.register("claude-code", project_root=proj)
-    (proj / ".mcp.json").write_text('[1, 2]')
+    (proj / ".mcp.json").write_text("[1, 2]")
     with pytest.raises(InvalidRequest, match="JSON object"):
         installer.register("claude-code", project_root=proj)
 
 
 def test_register_strips_a_database_url_someone_put_there(home, proj):
     (proj / ".cursor").mkdir()
-    (proj / ".cursor" / "mcp.json").write_text(json.dumps({"mcpServers": {"database-use": {
-        "command": "old", "env": {"DATABASE_URL": "postgresql://u:secret@h:5433/d", "X": "1"},
-        "disabled": True,
-    }}}))
+    (proj / ".cursor" / "mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "database-use": {
+                        "command": "old",
+                        "env": {"DATABASE_URL": "postgresql://u:secret@h:5433/d", "X": "1"},
+                        "disabled": True,
+                    }
+                }
+            }
+        )
+    )
     result = installer.register("cursor", project_root=proj)
     text = (proj / ".cursor" / "mcp.json").read_text()
     no_secret(text)
@@ -305,8 +335,11 @@ def test_register_strips_a_database_url_someone_put_there(home, proj):
 
 def test_register_keeps_extra_always_allow_tools(home, proj):
     (proj / ".roo").mkdir()
-    (proj / ".roo" / "mcp.json").write_text(json.dumps({"mcpServers": {"database-use": {
-        "command": "x", "alwaysAllow": ["generate_docs"]}}}))
+    (proj / ".roo" / "mcp.json").write_text(
+        json.dumps(
+            {"mcpServers": {"database-use": {"command": "x", "alwaysAllow": ["generate_docs"]}}}
+        )
+    )
     installer.register("roo", project_root=proj)
     entry = json.loads((proj / ".roo" / "mcp.json").read_text())["mcpServers"]["database-use"]
     assert entry["alwaysAllow"] == [*installer.READ_ONLY_TOOLS, "generate_docs"]
@@ -319,21 +352,29 @@ def test_register_dry_run_writes_nothing(home, proj):
     assert not (proj / ".vscode").exists()
 
 
-@pytest.mark.parametrize(("platform", "rel"), [
-    ("linux", ".config/Claude/claude_desktop_config.json"),
-    ("darwin", "Library/Application Support/Claude/claude_desktop_config.json"),
-])
+@pytest.mark.parametrize(
+    ("platform", "rel"),
+    [
+        ("linux", ".config/Claude/claude_desktop_config.json"),
+        ("darwin", "Library/Application Support/Claude/claude_desktop_config.json"),
+    ],
+)
 def test_claude_desktop_config_location(home, proj, platform, rel):
-    assert installer.config_path_for("claude-desktop", "user", project_root=proj, home=home,
-                                     platform=platform) == home / rel
+    assert (
+        installer.config_path_for(
+            "claude-desktop", "user", project_root=proj, home=home, platform=platform
+        )
+        == home / rel
+    )
     with pytest.raises(InvalidRequest, match="no project config"):
         installer.register("claude-desktop", "project", project_root=proj)
 
 
 def test_user_scope_locations(home, proj):
     def where(client: str) -> Path:
-        return installer.config_path_for(client, "user", project_root=proj, home=home,
-                                         platform="linux")
+        return installer.config_path_for(
+            client, "user", project_root=proj, home=home, platform="linux"
+        )
 
     assert where("claude-code") == home / ".claude.json"
     assert where("cursor") == home / ".cursor" / "mcp.json"
@@ -413,8 +454,9 @@ async def test_registered_entry_starts_the_server_with_the_url_from_dotenv(
     result = installer.register("claude-desktop", project_root=proj)
     entry = json.loads(Path(result["path"]).read_text())["mcpServers"]["database-use"]
     no_secret(json.dumps(entry))
-    params = StdioServerParameters(command=entry["command"], args=entry["args"],
-                                   env=entry.get("env"), cwd=str(tmp_path))
+    params = StdioServerParameters(
+        command=entry["command"], args=entry["args"], env=entry.get("env"), cwd=str(tmp_path)
+    )
     async with Client(params) as client:
         answer = await client.call_tool("introspect", {})
     assert not answer.is_error, answer.content

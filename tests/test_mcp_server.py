@@ -90,7 +90,10 @@ async def test_tool_list_schemas_and_annotations(project: Path, down_url: str, m
             hints = tool.annotations
             assert hints is not None, name
             assert (
-                hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint
+                hints.read_only_hint,
+                hints.destructive_hint,
+                hints.idempotent_hint,
+                hints.open_world_hint,
             ) == (read_only, destructive, idempotent, open_world), name
             assert tool.description and len(tool.description) > 40, name
             assert tool.title, name
@@ -100,7 +103,10 @@ async def test_tool_list_schemas_and_annotations(project: Path, down_url: str, m
         props = tools["introspect"].input_schema["properties"]
         assert set(props) >= {"schema", "table", "verbose", "limit", "offset"}
         assert all(props[p].get("description") for p in props)
-        assert "required" not in tools["introspect"].input_schema or not tools["introspect"].input_schema["required"]
+        assert (
+            "required" not in tools["introspect"].input_schema
+            or not tools["introspect"].input_schema["required"]
+        )
 
         compare = tools["compare"].input_schema
         assert set(compare["required"]) == {"left", "right"}
@@ -109,17 +115,30 @@ async def test_tool_list_schemas_and_annotations(project: Path, down_url: str, m
         out = tools["compare"].output_schema
         assert {"left", "right", "differences"} <= set(out["properties"])
         difference = out["$defs"]["Difference"]["properties"]
-        assert {"object", "table", "name", "status", "attribute", "values", "authority", "fix"} <= set(difference)
+        assert {
+            "object",
+            "table",
+            "name",
+            "status",
+            "attribute",
+            "values",
+            "authority",
+            "fix",
+        } <= set(difference)
 
         assert {"ok", "differences"} <= set(tools["validate"].output_schema["properties"])
         assert {"path", "changed"} <= set(tools["generate_docs"].output_schema["properties"])
-        assert {"json_path", "markdown_path", "summary"} <= set(tools["report"].output_schema["properties"])
+        assert {"json_path", "markdown_path", "summary"} <= set(
+            tools["report"].output_schema["properties"]
+        )
         log_input = tools["log_change"].input_schema
         assert log_input["required"] == ["summary"]
         assert set(log_input["properties"]) == {"summary", "details", "tables"}
 
 
-async def test_instructions_resources_and_prompts_are_listed(project: Path, down_url: str, mode: str):
+async def test_instructions_resources_and_prompts_are_listed(
+    project: Path, down_url: str, mode: str
+):
     server = build_server(project, database_url=down_url)
     async with Client(server, mode=mode) as client:
         expected = {"auto": "2026-07-28", "legacy": "2025-11-25"}[mode]
@@ -129,7 +148,9 @@ async def test_instructions_resources_and_prompts_are_listed(project: Path, down
             assert needle in instructions
         uris = {str(r.uri) for r in (await client.list_resources()).resources}
         assert {"schema://doc", "schema://tables", "changes://log"} <= uris
-        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+        templates = {
+            t.uri_template for t in (await client.list_resource_templates()).resource_templates
+        }
         assert "schema://tables/{name}" in templates
         prompts = {p.name: p for p in (await client.list_prompts()).prompts}
         assert {"schema-change", "drift-check"} <= set(prompts)
@@ -140,18 +161,27 @@ async def test_instructions_resources_and_prompts_are_listed(project: Path, down
 async def test_prompts_walk_through_the_workflow(project: Path, down_url: str, mode: str):
     server = build_server(project, database_url=down_url)
     async with Client(server, mode=mode) as client:
-        result = await client.get_prompt("schema-change", {"change": "add nickname to users", "table": "public.users"})
+        result = await client.get_prompt(
+            "schema-change", {"change": "add nickname to users", "table": "public.users"}
+        )
         text = result.messages[0].content.text
         assert "add nickname to users" in text and "public.users" in text
         # The verification compare is the last step (one also comes first, to look).
-        order = [text.index(step) for step in ("propose_column_change", "approve", "apply_change", "models/models_")]
+        order = [
+            text.index(step)
+            for step in ("propose_column_change", "approve", "apply_change", "models/models_")
+        ]
         order.append(text.rindex('compare(left="db", right="models")'))
         assert order == sorted(order), text
         assert "zero differences" in text
 
         drift = (await client.get_prompt("drift-check", {})).messages[0].content.text
-        for needle in ('compare(left="db", right="models")', 'compare(left="models", right="doc")',
-                       "generate_docs", "authority"):
+        for needle in (
+            'compare(left="db", right="models")',
+            'compare(left="models", right="doc")',
+            "generate_docs",
+            "authority",
+        ):
             assert needle in drift
 
 
@@ -162,7 +192,12 @@ async def test_every_tool_of_every_area_sets_all_four_hints(project: Path, down_
         for tool in (await client.list_tools()).tools:
             hints = tool.annotations
             assert hints is not None, tool.name
-            values = (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint)
+            values = (
+                hints.read_only_hint,
+                hints.destructive_hint,
+                hints.idempotent_hint,
+                hints.open_world_hint,
+            )
             assert all(isinstance(v, bool) for v in values), (tool.name, values)
             assert not (hints.read_only_hint and hints.destructive_hint), tool.name
             assert tool.output_schema is not None, tool.name
@@ -180,7 +215,9 @@ def test_building_the_server_stays_light():
         "print(','.join(m for m in ('sqlalchemy', 'psycopg', 'utils_db.service', 'utils_db.diff') "
         "if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
 
@@ -188,7 +225,9 @@ def test_building_the_server_stays_light():
 # -- every tool against a real database ----------------------------------------------------
 
 
-async def test_every_schema_tool_against_the_example_database(project: Path, example_db_url: str, mode: str):
+async def test_every_schema_tool_against_the_example_database(
+    project: Path, example_db_url: str, mode: str
+):
     server = build_server(project, database_url=example_db_url)
     async with Client(server, mode=mode) as client:
         overview = await call_ok(client, "introspect")
@@ -207,7 +246,9 @@ async def test_every_schema_tool_against_the_example_database(project: Path, exa
 
         docs = await call_ok(client, "generate_docs")
         assert docs["changed"] is True
-        assert (project / docs["path"]).resolve() == (project / ".roo/docs/database_schema.md").resolve()
+        assert (project / docs["path"]).resolve() == (
+            project / ".roo/docs/database_schema.md"
+        ).resolve()
         assert (project / ".roo/docs/database_schema.md").is_file()
         again = await call_ok(client, "generate_docs")
         assert again["changed"] is False
@@ -219,21 +260,34 @@ async def test_every_schema_tool_against_the_example_database(project: Path, exa
         assert models_doc["differences"] == []
 
         reported = await call_ok(client, "report")
-        assert (project / reported["json_path"]).is_file() and (project / reported["markdown_path"]).is_file()
-        assert (project / reported["json_path"]).resolve().is_relative_to((project / ".roo/reports").resolve())
+        assert (project / reported["json_path"]).is_file() and (
+            project / reported["markdown_path"]
+        ).is_file()
+        assert (
+            (project / reported["json_path"])
+            .resolve()
+            .is_relative_to((project / ".roo/reports").resolve())
+        )
         assert reported["summary"]["ok"] is True and reported["summary"]["total_differences"] == 0
 
-        logged = await call_ok(client, "log_change", {
-            "summary": "users: add column nickname", "details": "asked for by the profile page",
-            "tables": ["public.users"],
-        })
+        logged = await call_ok(
+            client,
+            "log_change",
+            {
+                "summary": "users: add column nickname",
+                "details": "asked for by the profile page",
+                "tables": ["public.users"],
+            },
+        )
         assert logged["path"] == ".roo/docs/pgdb_changes.md" and logged["created"] is True
         assert logged["schema_hash_after"] == validated["schema_hash"]
         log_text = (project / ".roo/docs/pgdb_changes.md").read_text()
         assert "users: add column nickname" in log_text and "public.users" in log_text
 
 
-async def test_compare_reports_drift_with_authority_and_fix(project: Path, example_db_url: str, mode: str):
+async def test_compare_reports_drift_with_authority_and_fix(
+    project: Path, example_db_url: str, mode: str
+):
     import psycopg
 
     with psycopg.connect(example_db_url, autocommit=True) as conn:
@@ -248,7 +302,9 @@ async def test_compare_reports_drift_with_authority_and_fix(project: Path, examp
         assert found[0]["table"] == "public.users" and found[0]["fix"]
 
 
-async def test_database_changes_are_seen_by_the_next_call(project: Path, example_db_url: str, mode: str):
+async def test_database_changes_are_seen_by_the_next_call(
+    project: Path, example_db_url: str, mode: str
+):
     """Nothing is cached between calls: a table created meanwhile shows up."""
     import psycopg
 
@@ -264,7 +320,9 @@ async def test_database_changes_are_seen_by_the_next_call(project: Path, example
 # -- errors come back as readable tool errors -----------------------------------------------
 
 
-async def test_unknown_table_names_the_closest_tables(project: Path, example_db_url: str, mode: str):
+async def test_unknown_table_names_the_closest_tables(
+    project: Path, example_db_url: str, mode: str
+):
     server = build_server(project, database_url=example_db_url)
     async with Client(server, mode=mode) as client:
         result = await client.call_tool("introspect", {"table": "userz"})
@@ -275,8 +333,12 @@ async def test_database_down_names_host_and_port_masked(project: Path, down_url:
     port = down_url.rsplit(":", 1)[1].split("/")[0]
     server = build_server(project, database_url=down_url)
     async with Client(server, mode=mode) as client:
-        for tool, args in (("introspect", {}), ("compare", {"left": "db", "right": "models"}),
-                           ("generate_docs", {}), ("validate", {})):
+        for tool, args in (
+            ("introspect", {}),
+            ("compare", {"left": "db", "right": "models"}),
+            ("generate_docs", {}),
+            ("validate", {}),
+        ):
             result = await client.call_tool(tool, args)
             assert_readable_error(result, tool, f"127.0.0.1:{port}")
 
@@ -349,7 +411,9 @@ async def test_resources_read(project: Path, example_db_url: str, mode: str):
         assert "first entry" in resource_text(await client.read_resource("changes://log"))
 
 
-async def test_resources_with_database_down_are_readable_errors(project: Path, down_url: str, mode: str):
+async def test_resources_with_database_down_are_readable_errors(
+    project: Path, down_url: str, mode: str
+):
     server = build_server(project, database_url=down_url)
     async with Client(server, mode=mode) as client:
         with pytest.raises(MCPError) as info:
@@ -390,7 +454,9 @@ async def test_introspect_default_answer_for_1000_tables_is_bounded(project: Pat
         assert len(seen) == len(set(seen)) == 1000
 
 
-async def test_validate_after_an_unlogged_change_names_the_tools_to_call(project: Path, example_db_url: str):
+async def test_validate_after_an_unlogged_change_names_the_tools_to_call(
+    project: Path, example_db_url: str
+):
     import psycopg
 
     server = build_server(project, database_url=example_db_url)
@@ -410,7 +476,9 @@ async def test_validate_after_an_unlogged_change_names_the_tools_to_call(project
 async def test_log_change_with_database_down_still_logs(project: Path, down_url: str):
     server = build_server(project, database_url=down_url)
     async with Client(server) as client:
-        logged = await call_ok(client, "log_change", {"summary": "offline note", "tables": ["users"]})
+        logged = await call_ok(
+            client, "log_change", {"summary": "offline note", "tables": ["users"]}
+        )
         assert logged["schema_hash_after"] is None
         assert "127.0.0.1" in logged["note"] and PASSWORD not in logged["note"]
     assert "offline note" in (project / ".roo/docs/pgdb_changes.md").read_text()

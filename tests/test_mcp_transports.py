@@ -44,7 +44,9 @@ def _stdio(project: Path, env: dict[str, str], errlog, *, root_flag: bool = True
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_stdio_subprocess_lists_and_calls_tools(project: Path, example_db_url: str, tmp_path: Path, mode: str):
+async def test_stdio_subprocess_lists_and_calls_tools(
+    project: Path, example_db_url: str, tmp_path: Path, mode: str
+):
     with open(tmp_path / "stderr.log", "w+") as errlog:
         transport = _stdio(project, _child_env(DATABASE_URL=example_db_url), errlog)
         async with Client(transport, mode=mode) as client:
@@ -60,7 +62,9 @@ async def test_stdio_subprocess_lists_and_calls_tools(project: Path, example_db_
 
 
 @pytest.mark.anyio
-async def test_stdio_starts_with_database_down_and_masks_the_password(project: Path, tmp_path: Path):
+async def test_stdio_starts_with_database_down_and_masks_the_password(
+    project: Path, tmp_path: Path
+):
     port = _free_port()
     url = f"postgresql://app:{PASSWORD}@127.0.0.1:{port}/appdb"
     with open(tmp_path / "stderr.log", "w+") as errlog:
@@ -111,13 +115,29 @@ def _wait_listening(proc: subprocess.Popen, port: int) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_streamable_http_on_localhost(project: Path, example_db_url: str, tmp_path: Path, mode: str):
+async def test_streamable_http_on_localhost(
+    project: Path, example_db_url: str, tmp_path: Path, mode: str
+):
     port = _free_port()
     with open(tmp_path / "stdout.log", "w+") as out, open(tmp_path / "stderr.log", "w+") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_server", "--project-root", str(project),
-             "--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(port)],
-            env=_child_env(DATABASE_URL=example_db_url), cwd=project, stdout=out, stderr=err,
+            [
+                sys.executable,
+                "-m",
+                "mcp_server",
+                "--project-root",
+                str(project),
+                "--transport",
+                "streamable-http",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=_child_env(DATABASE_URL=example_db_url),
+            cwd=project,
+            stdout=out,
+            stderr=err,
             stdin=subprocess.DEVNULL,
         )
         try:
@@ -149,7 +169,9 @@ async def test_streamable_http_on_localhost(project: Path, example_db_url: str, 
 def test_cli_flags_and_defaults():
     args = build_parser().parse_args([])
     assert (args.project_root, args.transport, args.host) == (None, "stdio", "127.0.0.1")
-    args = build_parser().parse_args(["--transport", "streamable-http", "--port", "9123", "--project-root", "x"])
+    args = build_parser().parse_args(
+        ["--transport", "streamable-http", "--port", "9123", "--project-root", "x"]
+    )
     assert (args.transport, args.port, args.project_root) == ("streamable-http", 9123, "x")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--transport", "sse"])
@@ -180,7 +202,12 @@ def test_log_filter_masks_passwords_in_messages_args_and_tracebacks():
 def test_bad_project_root_is_a_one_line_error(tmp_path: Path):
     proc = subprocess.run(
         [sys.executable, "-m", "mcp_server", "--project-root", str(tmp_path / "nope")],
-        env=_child_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env=_child_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

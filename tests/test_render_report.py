@@ -17,20 +17,50 @@ from utils_db.render.report import (
 )
 
 RECORDS: list[dict[str, Any]] = [
-    {"object": "column", "table": "public.users", "name": "email", "status": "different",
-     "attribute": "type", "values": {"db": "character varying(255)", "models": "text"},
-     "authority": "db", "fix": "models/models_user.py: email = mapped_column(String(255), ...)",
-     "hint": None},
-    {"object": "index", "table": "public.media", "name": "ix_media_owner_id_kind",
-     "status": "missing_in_models", "attribute": None, "values": None, "authority": "db",
-     "fix": "add Index('ix_media_owner_id_kind', 'owner_id', 'kind') to Media.__table_args__",
-     "hint": None},
-    {"object": "column", "table": "public.users", "name": "nick", "status": "missing_in_db",
-     "attribute": None, "values": {"models": "text"}, "authority": "db",
-     "fix": "remove users.nick from the models", "hint": "possible rename of username → nick"},
-    {"object": "enum", "table": None, "name": "public.user_role", "status": "different",
-     "attribute": "values", "values": {"db": ["admin", "editor"], "models": ["admin"]},
-     "authority": "db", "fix": "add 'editor' to UserRole", "hint": None},
+    {
+        "object": "column",
+        "table": "public.users",
+        "name": "email",
+        "status": "different",
+        "attribute": "type",
+        "values": {"db": "character varying(255)", "models": "text"},
+        "authority": "db",
+        "fix": "models/models_user.py: email = mapped_column(String(255), ...)",
+        "hint": None,
+    },
+    {
+        "object": "index",
+        "table": "public.media",
+        "name": "ix_media_owner_id_kind",
+        "status": "missing_in_models",
+        "attribute": None,
+        "values": None,
+        "authority": "db",
+        "fix": "add Index('ix_media_owner_id_kind', 'owner_id', 'kind') to Media.__table_args__",
+        "hint": None,
+    },
+    {
+        "object": "column",
+        "table": "public.users",
+        "name": "nick",
+        "status": "missing_in_db",
+        "attribute": None,
+        "values": {"models": "text"},
+        "authority": "db",
+        "fix": "remove users.nick from the models",
+        "hint": "possible rename of username → nick",
+    },
+    {
+        "object": "enum",
+        "table": None,
+        "name": "public.user_role",
+        "status": "different",
+        "attribute": "values",
+        "values": {"db": ["admin", "editor"], "models": ["admin"]},
+        "authority": "db",
+        "fix": "add 'editor' to UserRole",
+        "hint": None,
+    },
 ]
 
 
@@ -38,15 +68,24 @@ def test_overview_lists_every_table_compactly() -> None:
     text = render_overview_text(example_snapshot())
     lines = text.split("\n")
     media = next(line for line in lines if line.startswith("public.media "))
-    assert "table" in media and "7 cols" in media and "PK(id)" in media and "→ public.users" in media
+    assert (
+        "table" in media and "7 cols" in media and "PK(id)" in media and "→ public.users" in media
+    )
     view = next(line for line in lines if line.startswith("public.active_users "))
     assert "view" in view and "2 cols" in view and "→" not in view
     assert "  public.user_role: admin | editor | viewer" in lines
     assert example_snapshot().schema_hash() in lines[0]
     # aligned: the kind column starts at the same offset on every table line
     table_lines = [line for line in lines if line.startswith("public.") and "col" in line]
-    assert len({line.index(" table") if " table" in line else line.index(" view")
-                for line in table_lines}) == 1
+    assert (
+        len(
+            {
+                line.index(" table") if " table" in line else line.index(" view")
+                for line in table_lines
+            }
+        )
+        == 1
+    )
 
 
 def test_overview_limit() -> None:
@@ -123,13 +162,20 @@ def test_report_markdown() -> None:
     report = {
         "generated_at": "2026-11-21T10:00:00Z",
         "schema_hash": "0123456789abcdef",
-        "sources": {"db": {"ok": True, "error": None},
-                    "doc": {"ok": False, "error": "schema doc line 3: expected x"}},
+        "sources": {
+            "db": {"ok": True, "error": None},
+            "doc": {"ok": False, "error": "schema doc line 3: expected x"},
+        },
         "comparisons": [
             {"left": "db", "right": "models", "differences": RECORDS},
             {"left": "models", "right": "doc", "differences": [], "error": None, "count": 0},
-            {"left": "db", "right": "doc", "differences": [], "error": "doc: does not parse",
-             "count": None},
+            {
+                "left": "db",
+                "right": "doc",
+                "differences": [],
+                "error": "doc: does not parse",
+                "count": None,
+            },
         ],
     }
     md = render_report_markdown(report)
@@ -139,15 +185,17 @@ def test_report_markdown() -> None:
     assert "| db vs doc | error: doc: does not parse |" in md
     assert "## models vs doc\n\nNo differences." in md
     assert "Not compared: doc: does not parse" in md
-    assert ("| public.users | column | email | different (type) | "
-            "db: character varying(255) \\| models: text | db |") in md
+    assert (
+        "| public.users | column | email | different (type) | "
+        "db: character varying(255) \\| models: text | db |"
+    ) in md
     assert "possible rename of username → nick" in md
     # every table row has as many cells as its header
     lines = md.split("\n")
     for i, line in enumerate(lines):
         if line.startswith("| ---"):
             n = lines[i - 1].count(" | ")
-            for row in lines[i + 1:]:
+            for row in lines[i + 1 :]:
                 if not row.startswith("|"):
                     break
                 assert row.replace("\\|", "").count(" | ") == n, row

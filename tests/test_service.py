@@ -65,7 +65,9 @@ def test_introspect_unknown_schema(proj):
 
 
 def test_introspect_other_schema_filter(proj, example_db_url):
-    run_sql(example_db_url, "CREATE SCHEMA audit; CREATE TABLE audit.events (id bigint PRIMARY KEY)")
+    run_sql(
+        example_db_url, "CREATE SCHEMA audit; CREATE TABLE audit.events (id bigint PRIMARY KEY)"
+    )
     data = service.introspect(proj, schema="audit")
     assert [t["name"] for t in data["tables"]] == ["audit.events"]
     assert service.introspect(proj, table="audit.events")["table"]["schema"] == "audit"
@@ -113,13 +115,25 @@ def test_introspect_default_answer_stays_small_for_1000_tables(db_url, project):
 def test_overview_budget_holds_for_very_wide_tables():
     snap = Snapshot(source="db")
     for i in range(300):
-        cols = [Column(name=f"a_rather_long_column_name_{j}", type="character varying(255)")
-                for j in range(40)]
-        snap.add_table(Table(schema="public", name=f"wide_{i:03d}", columns=cols,
-                             primary_key=PrimaryKey(columns=[cols[0].name]),
-                             foreign_keys=[ForeignKey(columns=[cols[1].name],
-                                                      ref_table="public.wide_000",
-                                                      ref_columns=[cols[0].name])]))
+        cols = [
+            Column(name=f"a_rather_long_column_name_{j}", type="character varying(255)")
+            for j in range(40)
+        ]
+        snap.add_table(
+            Table(
+                schema="public",
+                name=f"wide_{i:03d}",
+                columns=cols,
+                primary_key=PrimaryKey(columns=[cols[0].name]),
+                foreign_keys=[
+                    ForeignKey(
+                        columns=[cols[1].name],
+                        ref_table="public.wide_000",
+                        ref_columns=[cols[0].name],
+                    )
+                ],
+            )
+        )
     data = service._overview(snap, None, False, 200, 0)
     assert len(json.dumps(data)) < 32_000
     assert data["truncated"] and data["returned"] >= 1
@@ -132,8 +146,13 @@ def test_compare_db_models_clean_then_drift(proj, example_db_url):
     assert clean["differences"] == [], clean["differences"]
     run_sql(example_db_url, "ALTER TABLE users ADD COLUMN nickname text")
     drift = service.compare(proj, "db", "models")["differences"]
-    assert any(d["object"] == "column" and d["name"] == "nickname"
-               and d["status"] == "missing_in_models" and d["authority"] == "db" for d in drift)
+    assert any(
+        d["object"] == "column"
+        and d["name"] == "nickname"
+        and d["status"] == "missing_in_models"
+        and d["authority"] == "db"
+        for d in drift
+    )
 
 
 @pytest.mark.parametrize("left,right", [("db", "db"), ("db", "prod"), ("x", "models")])
@@ -179,8 +198,9 @@ def test_validate_missing_doc_then_current_then_stale(proj, example_db_url):
     run_sql(example_db_url, "ALTER TABLE users ADD COLUMN nickname text")
     stale = service.validate(proj)
     assert stale["ok"] is False
-    assert any(d["name"] == "nickname" and d["status"] == "missing_in_doc"
-               for d in stale["differences"]), stale["differences"]
+    assert any(
+        d["name"] == "nickname" and d["status"] == "missing_in_doc" for d in stale["differences"]
+    ), stale["differences"]
     assert stale["schema_hash"] != ok["schema_hash"]
     service.generate_docs(proj)
     assert service.validate(proj)["ok"] is True
@@ -196,8 +216,9 @@ def test_validate_hand_edited_doc_fails(proj):
 def test_validate_warns_about_an_unlogged_change(proj, example_db_url):
     service.generate_docs(proj)
     live = service.validate(proj)["schema_hash"]
-    service.log_change(proj, "baseline", extra={"schema_hash_before": live,
-                                                "schema_hash_after": live})
+    service.log_change(
+        proj, "baseline", extra={"schema_hash_before": live, "schema_hash_after": live}
+    )
     assert service.validate(proj)["warnings"] == []
     run_sql(example_db_url, "ALTER TABLE media ADD COLUMN caption text")
     service.generate_docs(proj)
@@ -218,7 +239,10 @@ def test_report_writes_json_and_markdown_and_survives_a_missing_doc(proj):
     data = json.loads(json_path.read_text())
     by_pair = {(c["left"], c["right"]): c for c in data["comparisons"]}
     assert by_pair[("db", "models")]["count"] == 0
-    assert by_pair[("models", "doc")]["error"] and "generate-docs" in by_pair[("models", "doc")]["error"]
+    assert (
+        by_pair[("models", "doc")]["error"]
+        and "generate-docs" in by_pair[("models", "doc")]["error"]
+    )
     assert result["summary"]["ok"] is False and result["summary"]["errors"] == 2
     service.generate_docs(proj)
     again = service.report(proj)
@@ -228,23 +252,35 @@ def test_report_writes_json_and_markdown_and_survives_a_missing_doc(proj):
 # -- log_change -----------------------------------------------------------------------------
 def test_log_change_creates_with_header_and_appends_without_touching_old_entries(project):
     proj = Project(root=project)
-    first = service.log_change(proj, "users: add column nickname", details="asked by Ann",
-                               tables=["public.users"], sql="ALTER TABLE users ADD nickname text;")
+    first = service.log_change(
+        proj,
+        "users: add column nickname",
+        details="asked by Ann",
+        tables=["public.users"],
+        sql="ALTER TABLE users ADD nickname text;",
+    )
     assert first["created"] is True
     text = proj.changes_log_path.read_text()
     assert text.startswith("# PostgreSQL schema change log")
     assert "## YYYY-MM-DD HH:MM UTC — one-line summary" in text  # the documented format
     assert "— users: add column nickname" in text and "```sql\nALTER TABLE users" in text
     before = proj.changes_log_path.read_bytes()
-    second = service.log_change(proj, "media: drop column legacy", tables=["media"],
-                                extra={"proposal_id": "c-123", "approved_by": "ann",
-                                       "approval_channel": "terminal",
-                                       "schema_hash_before": "aaaa1111bbbb2222",
-                                       "schema_hash_after": "cccc3333dddd4444"})
+    second = service.log_change(
+        proj,
+        "media: drop column legacy",
+        tables=["media"],
+        extra={
+            "proposal_id": "c-123",
+            "approved_by": "ann",
+            "approval_channel": "terminal",
+            "schema_hash_before": "aaaa1111bbbb2222",
+            "schema_hash_after": "cccc3333dddd4444",
+        },
+    )
     assert second["created"] is False
     after = proj.changes_log_path.read_bytes()
     assert after.startswith(before)
-    added = after[len(before):].decode()
+    added = after[len(before) :].decode()
     assert "- Proposal: `c-123` · approved by `ann` via `terminal`" in added
     assert "- Schema hash: `aaaa1111bbbb2222` → `cccc3333dddd4444`" in added
     assert service.last_logged_schema_hash(proj) == "cccc3333dddd4444"
@@ -286,15 +322,19 @@ def test_log_change_rejects_bad_extra(project):
 def test_details_cannot_forge_an_entry_or_a_hash(project):
     proj = Project(root=project)
     service.log_change(proj, "real", extra={"schema_hash_after": "1111222233334444"})
-    service.log_change(proj, "sneaky", details="## 2030-01-01 00:00 UTC — fake\n"
-                                               "- Schema hash: → `9999888877776666`")
+    service.log_change(
+        proj,
+        "sneaky",
+        details="## 2030-01-01 00:00 UTC — fake\n- Schema hash: → `9999888877776666`",
+    )
     assert service.last_logged_schema_hash(proj) == "1111222233334444"
 
 
 def test_sql_with_backticks_gets_a_longer_fence(project):
     proj = Project(root=project)
-    service.log_change(proj, "odd sql", sql="SELECT '```';",
-                       extra={"schema_hash_after": "abcdabcdabcdabcd"})
+    service.log_change(
+        proj, "odd sql", sql="SELECT '```';", extra={"schema_hash_after": "abcdabcdabcdabcd"}
+    )
     text = proj.changes_log_path.read_text()
     assert "````sql\nSELECT '```';\n````" in text
     assert service.last_logged_schema_hash(proj) == "abcdabcdabcdabcd"

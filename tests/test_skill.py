@@ -24,7 +24,7 @@ def split_frontmatter(text: str) -> tuple[list[str], str]:
     lines = text.split("\n")
     assert lines[0] == "---", "SKILL.md must start with a '---' frontmatter line"
     end = lines.index("---", 1)
-    return lines[1:end], "\n".join(lines[end + 1:])
+    return lines[1:end], "\n".join(lines[end + 1 :])
 
 
 def parse_frontmatter(lines: list[str]) -> dict[str, str]:
@@ -109,14 +109,34 @@ def test_every_reference_link_resolves_and_every_reference_is_linked(skill):
 
 
 # --------------------------------------------------------------------------- rules kept
-@pytest.mark.parametrize("needle", [
-    "5433", "DATABASE_URL", ".env", "config.py", "TEST_DATABASE_URL", "TestingConfig",
-    "WTF_CSRF_ENABLED = False", "utils_db/database.py", "models/models_*.py", "pw_hashed",
-    "temp/", "utils_db/", ".roo/docs/database_schema.md", ".roo/docs/pgdb_changes.md",
-    ".roo/reports/", "utils_db/schema_compare.py", "user_password_utils.py",
-    "user_management_utils.py", "media_utils.py", "approve <id>", "PostgreSQL only",
-    "app.py", "pytest",
-])
+@pytest.mark.parametrize(
+    "needle",
+    [
+        "5433",
+        "DATABASE_URL",
+        ".env",
+        "config.py",
+        "TEST_DATABASE_URL",
+        "TestingConfig",
+        "WTF_CSRF_ENABLED = False",
+        "utils_db/database.py",
+        "models/models_*.py",
+        "pw_hashed",
+        "temp/",
+        "utils_db/",
+        ".roo/docs/database_schema.md",
+        ".roo/docs/pgdb_changes.md",
+        ".roo/reports/",
+        "utils_db/schema_compare.py",
+        "user_password_utils.py",
+        "user_management_utils.py",
+        "media_utils.py",
+        "approve <id>",
+        "PostgreSQL only",
+        "app.py",
+        "pytest",
+    ],
+)
 def test_rules_of_the_original_skill_survive(skill, needle):
     _, body, _ = skill
     assert needle in body
@@ -124,11 +144,24 @@ def test_rules_of_the_original_skill_survive(skill, needle):
 
 def test_source_of_truth_order(skill):
     _, body, _ = skill
-    order = [body.index(s) for s in ("1. live PostgreSQL", "2. `models/models_*.py`",
-                                     "3. `.roo/docs/database_schema.md`")]
+    order = [
+        body.index(s)
+        for s in (
+            "1. live PostgreSQL",
+            "2. `models/models_*.py`",
+            "3. `.roo/docs/database_schema.md`",
+        )
+    ]
     assert order == sorted(order)
-    steps = [body.index(s) for s in ("1. **Change the live DB**", "2. **Update the models**",
-                                     "3. **Regenerate the docs**", "4. **Log it**")]
+    steps = [
+        body.index(s)
+        for s in (
+            "1. **Change the live DB**",
+            "2. **Update the models**",
+            "3. **Regenerate the docs**",
+            "4. **Log it**",
+        )
+    ]
     assert steps == sorted(steps)
 
 
@@ -191,9 +224,21 @@ def test_every_tool_named_exists_and_every_server_tool_is_named(skill, server_to
 def test_contract_tools_are_all_in_the_skill(skill):
     """Independent of the server build: the 13 tool names of the contract (DESIGN.md)."""
     _, body, _ = skill
-    contract = {"introspect", "compare", "generate_docs", "validate", "report", "log_change",
-                "propose_column_change", "apply_change", "list_changes", "list_scripts",
-                "run_script", "draft_script", "promote_script"}
+    contract = {
+        "introspect",
+        "compare",
+        "generate_docs",
+        "validate",
+        "report",
+        "log_change",
+        "propose_column_change",
+        "apply_change",
+        "list_changes",
+        "list_scripts",
+        "run_script",
+        "draft_script",
+        "promote_script",
+    }
     assert contract <= tools_named(body)
 
 
@@ -215,7 +260,9 @@ def cli_parser() -> argparse.ArgumentParser:
 
 def all_docs_text() -> str:
     parts = [split_frontmatter(SKILL_MD.read_text(encoding="utf-8"))[1]]
-    parts += [p.read_text(encoding="utf-8") for p in sorted((SKILL_DIR / "references").glob("*.md"))]
+    parts += [
+        p.read_text(encoding="utf-8") for p in sorted((SKILL_DIR / "references").glob("*.md"))
+    ]
     return "\n".join(parts)
 
 
@@ -229,8 +276,17 @@ def test_every_cli_command_named_exists(cli_parser, skill):
         for cell in re.findall(r"`([a-z][a-z-]+)[ `]", row[2]):
             if cell not in ("python", "create"):
                 named.add(cell)
-    assert {"introspect", "compare-db-models", "compare-models-doc", "generate-docs", "report",
-            "validate", "approve", "install-skill", "register"} <= named
+    assert {
+        "introspect",
+        "compare-db-models",
+        "compare-models-doc",
+        "generate-docs",
+        "report",
+        "validate",
+        "approve",
+        "install-skill",
+        "register",
+    } <= named
     assert named - known == set(), f"documented commands the CLI lacks: {named - known}"
 
 
@@ -251,9 +307,13 @@ def test_paths_the_skill_names_exist_in_the_repo():
     # The example project must hold what the skill tells agents to look at.
     for rel in ("utils_db/database.py", "models/models_user.py", "models/models_media.py"):
         assert (REPO_ROOT / rel).is_file(), rel
-    for rel in ("utils_db/user_password_utils.py", "utils_db/user_management_utils.py",
-                "utils_db/media_utils.py", "utils_db/schema_inspector.py",
-                "utils_db/schema_compare.py"):
+    for rel in (
+        "utils_db/user_password_utils.py",
+        "utils_db/user_management_utils.py",
+        "utils_db/media_utils.py",
+        "utils_db/schema_inspector.py",
+        "utils_db/schema_compare.py",
+    ):
         if not (REPO_ROOT / rel).is_file():
             pytest.skip(f"{rel} is not written yet (another area)")
     assert Path(REPO_ROOT / "utils_db" / "schema_inspector.py").is_file()

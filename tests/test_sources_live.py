@@ -35,7 +35,9 @@ def test_example_schema(example_db_url: str) -> None:
     media = snap.tables["public.media"]
     assert media.foreign_keys[0].on_delete == "CASCADE"
     assert media.check_constraints[0].expression == "size_bytes >= 0"
-    assert [i.name for i in media.indexes] == ["ix_media_owner_id_kind"]  # constraint-backed ones left out
+    assert [i.name for i in media.indexes] == [
+        "ix_media_owner_id_kind"
+    ]  # constraint-backed ones left out
     assert snap.enums["public.media_kind"].labels == ["image", "video", "audio", "document"]
 
 
@@ -51,12 +53,15 @@ def test_unknown_schema_lists_existing_ones(example_db_url: str) -> None:
 
 
 def test_non_public_schema_and_filter(db_url: str) -> None:
-    run(db_url, """
+    run(
+        db_url,
+        """
         CREATE SCHEMA audit;
         CREATE TYPE audit.level AS ENUM ('low', 'high');
         CREATE TABLE audit.event (id serial PRIMARY KEY, lvl audit.level DEFAULT 'low');
         CREATE TABLE public.other (id int);
-    """)
+    """,
+    )
     snap = from_database(db_url, schemas=["audit"])
     assert list(snap.tables) == ["audit.event"] and snap.schemas == ["audit"]
     event = snap.tables["audit.event"]
@@ -68,12 +73,15 @@ def test_non_public_schema_and_filter(db_url: str) -> None:
 
 
 def test_quoted_mixed_case_and_reserved_identifiers(db_url: str) -> None:
-    run(db_url, """
+    run(
+        db_url,
+        """
         CREATE TABLE "Order" ("Id" int PRIMARY KEY, "select" text, "user" text CHECK ("user" <> ''));
         CREATE TABLE "user" (id int PRIMARY KEY, "order" int REFERENCES "Order" ("Id"));
         CREATE INDEX "Order_Select_idx" ON "Order" (lower("select")) WHERE "Id" > 0;
         CREATE INDEX ON "Order" ("user" DESC);
-    """)
+    """,
+    )
     snap = from_database(db_url)
     order = snap.tables["public.Order"]
     assert [c.name for c in order.columns] == ["Id", "select", "user"]
@@ -87,24 +95,32 @@ def test_quoted_mixed_case_and_reserved_identifiers(db_url: str) -> None:
 
 
 def test_views_matviews_and_partitioned_tables(db_url: str) -> None:
-    run(db_url, """
+    run(
+        db_url,
+        """
         CREATE TABLE t (id int, d date) PARTITION BY RANGE (d);
         CREATE TABLE t_2020 PARTITION OF t FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
         CREATE VIEW v AS SELECT id FROM t;
         CREATE MATERIALIZED VIEW mv AS SELECT d FROM t;
         COMMENT ON VIEW v IS 'ids';
-    """)
+    """,
+    )
     snap = from_database(db_url)
     kinds = {k: t.kind for k, t in snap.tables.items()}
-    assert kinds == {"public.t": "partitioned table", "public.v": "view",
-                     "public.mv": "materialized view"}  # the partition itself is left out
+    assert kinds == {
+        "public.t": "partitioned table",
+        "public.v": "view",
+        "public.mv": "materialized view",
+    }  # the partition itself is left out
     assert "FROM t" in (snap.tables["public.v"].definition or "")
     assert snap.tables["public.v"].comment == "ids"
     assert [c.name for c in snap.tables["public.mv"].columns] == ["d"]
 
 
 def test_identity_generated_and_defaults(db_url: str) -> None:
-    run(db_url, """
+    run(
+        db_url,
+        """
         CREATE TABLE x (
             a int GENERATED ALWAYS AS IDENTITY,
             b int GENERATED ALWAYS AS (a * 2) STORED,
@@ -113,7 +129,8 @@ def test_identity_generated_and_defaults(db_url: str) -> None:
             e timestamptz DEFAULT CURRENT_TIMESTAMP,
             f int[] DEFAULT '{}'
         );
-    """)
+    """,
+    )
     cols = {c.name: c for c in from_database(db_url).tables["public.x"].columns}
     assert cols["a"].identity == "always" and cols["a"].default is None
     assert cols["b"].generated == "a * 2"
@@ -123,7 +140,9 @@ def test_identity_generated_and_defaults(db_url: str) -> None:
     assert cols["f"].type == "integer[]"
 
 
-def test_works_as_a_non_superuser_and_leaves_the_session_clean(pg_server, example_db_url: str) -> None:  # noqa: ANN001
+def test_works_as_a_non_superuser_and_leaves_the_session_clean(
+    pg_server, example_db_url: str
+) -> None:  # noqa: ANN001
     role = f"reader_{uuid.uuid4().hex[:8]}"
     password = uuid.uuid4().hex
     pg_server.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' NOSUPERUSER")
@@ -131,7 +150,9 @@ def test_works_as_a_non_superuser_and_leaves_the_session_clean(pg_server, exampl
         parts = urlsplit(example_db_url)
         url = f"postgresql://{role}:{quote(password)}@{parts.hostname}:{parts.port}{parts.path}"
         with psycopg.connect(url) as conn:
-            assert not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+            assert not conn.execute(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()[0]
             conn.rollback()
             search_path = conn.execute("SHOW search_path").fetchone()[0]
             conn.rollback()
@@ -163,10 +184,15 @@ def _count_round_trips(url: str) -> int:
 def test_round_trips_do_not_grow_with_table_count(make_database) -> None:  # noqa: ANN001
     small, large = make_database("empty"), make_database("empty")
     for url, count in ((small, 2), (large, 30)):
-        run(url, "".join(
-            f"CREATE TABLE t{i} (id int PRIMARY KEY, v text UNIQUE, p int REFERENCES t0(id) CHECK (p > 0));"
-            .replace(" REFERENCES t0(id)", "" if i == 0 else " REFERENCES t0(id)")
-            for i in range(count)
-        ) + "CREATE INDEX ON t1 (v);")
+        run(
+            url,
+            "".join(
+                f"CREATE TABLE t{i} (id int PRIMARY KEY, v text UNIQUE, p int REFERENCES t0(id) CHECK (p > 0));".replace(
+                    " REFERENCES t0(id)", "" if i == 0 else " REFERENCES t0(id)"
+                )
+                for i in range(count)
+            )
+            + "CREATE INDEX ON t1 (v);",
+        )
     assert len(from_database(large).tables) == 30
     assert _count_round_trips(small) == _count_round_trips(large) <= 8

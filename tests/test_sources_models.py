@@ -28,19 +28,30 @@ def test_example_models(project: Path) -> None:
     assert users.column("created_at").default == "now()"  # type: ignore[union-attr]
     assert users.column("pw_hashed").comment  # type: ignore[union-attr]
     assert users.primary_key.name == "pk_users"  # type: ignore[union-attr]
-    assert [(u.name, u.columns) for u in users.unique_constraints] == [("uq_users_email", ["email"])]
+    assert [(u.name, u.columns) for u in users.unique_constraints] == [
+        ("uq_users_email", ["email"])
+    ]
     assert media.column("metadata").default == "'{}'"  # type: ignore[union-attr]
     (fk,) = media.foreign_keys
-    assert (fk.name, fk.ref_table, fk.on_delete) == ("fk_media_owner_id_users", "public.users", "CASCADE")
+    assert (fk.name, fk.ref_table, fk.on_delete) == (
+        "fk_media_owner_id_users",
+        "public.users",
+        "CASCADE",
+    )
     (check,) = media.check_constraints
     assert (check.name, check.expression) == ("ck_media_size_bytes_non_negative", "size_bytes >= 0")
-    assert [(i.name, i.columns) for i in media.indexes] == [("ix_media_owner_id_kind", ["owner_id", "kind"])]
+    assert [(i.name, i.columns) for i in media.indexes] == [
+        ("ix_media_owner_id_kind", ["owner_id", "kind"])
+    ]
     assert snap.enums["public.user_role"].labels == ["admin", "editor", "viewer"]
     assert snap.model_origins["public.users"] == ("models/models_user.py", "User")  # type: ignore[attr-defined]
 
 
 def test_own_declarative_base_and_core_table_are_read(project: Path) -> None:
-    write(project, "models_audit.py", """
+    write(
+        project,
+        "models_audit.py",
+        """
         from sqlalchemy import Column, Integer, MetaData, String, Table, text, Index, Computed
         from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,14 +69,18 @@ def test_own_declarative_base_and_core_table_are_read(project: Path) -> None:
 
         core = MetaData()
         log_lines = Table("log_lines", core, Column("n", Integer, unique=True))
-    """)
+    """,
+    )
     snap = load_models(project)
     assert {"audit.event", "public.log_lines", "public.users"} <= set(snap.tables)
     event = snap.tables["audit.event"]
     assert event.column("id").default == "nextval('audit.event_id_seq')"  # type: ignore[union-attr]
     assert event.column("double").generated == "id * 2"  # type: ignore[union-attr]
     methods = {i.name: (i.method, i.where) for i in event.indexes}
-    assert methods == {"ix_event_payload": ("gin", None), "ix_event_open": ("btree", "closed = false")}
+    assert methods == {
+        "ix_event_payload": ("gin", None),
+        "ix_event_open": ("btree", "closed = false"),
+    }
     assert snap.tables["public.log_lines"].unique_constraints[0].columns == ["n"]
 
 
@@ -84,25 +99,31 @@ def test_loading_twice_and_alongside_the_imported_package_does_not_clash(project
 def test_projects_do_not_leak_into_each_other(project: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     (other / "models").mkdir(parents=True)
-    (other / "models" / "models_thing.py").write_text(textwrap.dedent("""
+    (other / "models" / "models_thing.py").write_text(
+        textwrap.dedent("""
         from sqlalchemy.orm import Mapped, mapped_column
         from utils_db.database import db
 
         class Thing(db.Model):
             __tablename__ = "thing"
             id: Mapped[int] = mapped_column(primary_key=True)
-    """))
+    """)
+    )
     assert sorted(load_models(other).tables) == ["public.thing"]
     assert "public.thing" not in load_models(project).tables
 
 
 def test_broken_models_file_names_file_and_line(project: Path) -> None:
-    write(project, "models_broken.py", """
+    write(
+        project,
+        "models_broken.py",
+        """
         import sqlalchemy
 
         x = 1
         raise RuntimeError("boom")
-    """)
+    """,
+    )
     with pytest.raises(ModelLoadError) as caught:
         load_models(project)
     message = str(caught.value)
@@ -120,14 +141,18 @@ def test_syntax_error_names_the_line(project: Path) -> None:
 
 
 def test_duplicate_table_is_reported(project: Path) -> None:
-    write(project, "models_dup.py", """
+    write(
+        project,
+        "models_dup.py",
+        """
         from sqlalchemy.orm import Mapped, mapped_column
         from utils_db.database import db
 
         class Again(db.Model):
             __tablename__ = "users"
             id: Mapped[int] = mapped_column(primary_key=True)
-    """)
+    """,
+    )
     # models_dup.py sorts first, so the clash surfaces at the class in models_user.py
     with pytest.raises(ModelLoadError, match=r"models/models_user.py:\d+: .*already defined"):
         load_models(project)
@@ -141,14 +166,23 @@ def test_no_models_is_not_found(tmp_path: Path) -> None:
 def test_from_metadata_naming_convention_and_enum_schema() -> None:
     from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Integer, MetaData, Table
 
-    metadata = MetaData(naming_convention={"fk": "fk_%(table_name)s_%(column_0_name)s",
-                                           "ck": "ck_%(table_name)s_%(constraint_name)s",
-                                           "ix": "ix_%(column_0_label)s"})
+    metadata = MetaData(
+        naming_convention={
+            "fk": "fk_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "ix": "ix_%(column_0_label)s",
+        }
+    )
     Table("parent", metadata, Column("id", Integer, primary_key=True), schema="app")
-    Table("child", metadata, Column("id", Integer, primary_key=True),
-          Column("parent_id", Integer, ForeignKey("app.parent.id", ondelete="set null"), index=True),
-          Column("level", Enum("lo", "hi", name="level", schema="app")),
-          CheckConstraint("parent_id > 0", name="positive"), schema="app")
+    Table(
+        "child",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", Integer, ForeignKey("app.parent.id", ondelete="set null"), index=True),
+        Column("level", Enum("lo", "hi", name="level", schema="app")),
+        CheckConstraint("parent_id > 0", name="positive"),
+        schema="app",
+    )
     snap = from_metadata(metadata)
     child = snap.tables["app.child"]
     assert child.foreign_keys[0].name == "fk_child_parent_id"

@@ -144,13 +144,19 @@ def ttl_seconds() -> int:
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise InvalidRequest(f"unknown approval subject kind {kind!r} (expected one of {', '.join(KINDS)})")
+        raise InvalidRequest(
+            f"unknown approval subject kind {kind!r} (expected one of {', '.join(KINDS)})"
+        )
 
 
 def _check_subject_id(subject_id: str) -> None:
     # Subject ids become file names: keep them boring.
-    if not subject_id or len(subject_id) > 120 or not all(c.isalnum() or c in "-_." for c in subject_id) \
-            or subject_id.startswith("."):
+    if (
+        not subject_id
+        or len(subject_id) > 120
+        or not all(c.isalnum() or c in "-_." for c in subject_id)
+        or subject_id.startswith(".")
+    ):
         raise InvalidRequest(f"invalid approval subject id {subject_id!r}")
 
 
@@ -200,7 +206,9 @@ def _load_key(project: Any, *, create: bool) -> bytes:
     try:
         stat = path.stat()
         if stat.st_mode & 0o077:
-            raise ChangeRefused(f"the approval key {path} is readable by others; run: chmod 600 {path}")
+            raise ChangeRefused(
+                f"the approval key {path} is readable by others; run: chmod 600 {path}"
+            )
         if hasattr(os, "getuid") and stat.st_uid != os.getuid():
             raise ChangeRefused(f"the approval key {path} belongs to another user")
         key = bytes.fromhex(path.read_text().strip())
@@ -233,9 +241,17 @@ def record_path(project: Any, kind: str, subject_id: str) -> Path:
 
 
 def grant(
-    project: Any, kind: SubjectKind, subject_id: str, content_sha256: str, *,
-    channel: Channel, schema_hash: str | None = None, target: str | None = None,
-    approved_by: str | None = None, ttl: int | None = None, now: datetime | None = None,
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    channel: Channel,
+    schema_hash: str | None = None,
+    target: str | None = None,
+    approved_by: str | None = None,
+    ttl: int | None = None,
+    now: datetime | None = None,
 ) -> Approval:
     """Record that a person approved ``content_sha256`` of ``subject_id`` (face code only).
 
@@ -251,10 +267,16 @@ def grant(
     key = _load_key(project, create=True)
     moment = now or _now()
     approval = Approval(
-        kind=kind, subject_id=subject_id, content_sha256=content_sha256, schema_hash=schema_hash,
-        project=str(_project_root(project)), target=target,
-        approved_by=approved_by or current_user(), channel=channel,
-        approved_at=_iso(moment), expires_at=_iso(moment + timedelta(seconds=ttl or ttl_seconds())),
+        kind=kind,
+        subject_id=subject_id,
+        content_sha256=content_sha256,
+        schema_hash=schema_hash,
+        project=str(_project_root(project)),
+        target=target,
+        approved_by=approved_by or current_user(),
+        channel=channel,
+        approved_at=_iso(moment),
+        expires_at=_iso(moment + timedelta(seconds=ttl or ttl_seconds())),
         nonce=secrets.token_hex(16),
     )
     signed = Approval(**{**asdict(approval), "signature": _sign(key, approval)})
@@ -290,13 +312,23 @@ def load(project: Any, kind: str, subject_id: str) -> Approval:
 
 
 def verify(
-    project: Any, kind: SubjectKind, subject_id: str, content_sha256: str, *,
-    schema_hash: str | None = None, target: str | None = None, now: datetime | None = None,
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    schema_hash: str | None = None,
+    target: str | None = None,
+    now: datetime | None = None,
 ) -> Approval:
     """The valid, unused approval for exactly this content; ChangeRefused naming why not."""
     approval = load(project, kind, subject_id)
     label = f"{kind} {subject_id}"
-    if approval.version != RECORD_VERSION or approval.kind != kind or approval.subject_id != subject_id:
+    if (
+        approval.version != RECORD_VERSION
+        or approval.kind != kind
+        or approval.subject_id != subject_id
+    ):
         raise ChangeRefused(f"the approval record of {label} belongs to another subject")
     if approval.project != str(_project_root(project)):
         raise ChangeRefused(f"the approval of {label} was given in another project")
@@ -307,7 +339,9 @@ def verify(
             f"the content of {label} changed after it was approved (SHA-256 differs); "
             "a person must approve the new content"
         )
-    if (approval.schema_hash is not None or schema_hash is not None) and approval.schema_hash != schema_hash:
+    if (
+        approval.schema_hash is not None or schema_hash is not None
+    ) and approval.schema_hash != schema_hash:
         raise ChangeRefused(f"the approval of {label} was given for another schema state")
     if approval.target is not None and approval.target != target:
         raise ChangeRefused(f"the approval of {label} was given for another database")
@@ -316,7 +350,9 @@ def verify(
     except ValueError:
         raise ChangeRefused(f"the approval of {label} has a malformed expiry") from None
     if (now or _now()) >= expires:
-        raise ChangeRefused(f"the approval of {label} expired at {approval.expires_at}; approve again")
+        raise ChangeRefused(
+            f"the approval of {label} expired at {approval.expires_at}; approve again"
+        )
     if _ledger_path(approval.nonce).exists():
         raise ChangeRefused(f"the approval of {label} was already used; approve again")
     return approval
@@ -333,29 +369,52 @@ def consume(project: Any, approval: Approval) -> None:
             f"the approval of {approval.kind} {approval.subject_id} was already used; approve again"
         ) from None
     with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps({"kind": approval.kind, "subject_id": approval.subject_id,
-                                 "used_at": _iso(_now()), "project": approval.project}) + "\n")
+        handle.write(
+            json.dumps(
+                {
+                    "kind": approval.kind,
+                    "subject_id": approval.subject_id,
+                    "used_at": _iso(_now()),
+                    "project": approval.project,
+                }
+            )
+            + "\n"
+        )
 
 
 def verify_and_consume(
-    project: Any, kind: SubjectKind, subject_id: str, content_sha256: str, *,
-    schema_hash: str | None = None, target: str | None = None,
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    schema_hash: str | None = None,
+    target: str | None = None,
 ) -> Approval:
     """:func:`verify` then :func:`consume`: what an apply/run does right before acting."""
-    approval = verify(project, kind, subject_id, content_sha256, schema_hash=schema_hash, target=target)
+    approval = verify(
+        project, kind, subject_id, content_sha256, schema_hash=schema_hash, target=target
+    )
     consume(project, approval)
     return approval
 
 
 def approval_status(
-    project: Any, kind: SubjectKind, subject_id: str, content_sha256: str, *,
-    schema_hash: str | None = None, target: str | None = None,
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    schema_hash: str | None = None,
+    target: str | None = None,
 ) -> dict[str, Any]:
     """``{"state": "none"|"valid"|"refused", "reason", "approval"}`` — for listings; never raises."""
     try:
         if not record_path(project, kind, subject_id).is_file():
             return {"state": "none", "reason": "not approved", "approval": None}
-        approval = verify(project, kind, subject_id, content_sha256, schema_hash=schema_hash, target=target)
+        approval = verify(
+            project, kind, subject_id, content_sha256, schema_hash=schema_hash, target=target
+        )
     except ChangeRefused as exc:
         return {"state": "refused", "reason": exc.message, "approval": None}
     except (InvalidRequest, ConfigError) as exc:
@@ -379,7 +438,11 @@ def confirmation_code(length: int = 6) -> str:
 
 
 def confirm_on_terminal(
-    text: str, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None, attempts: int = 1,
+    text: str,
+    *,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    attempts: int = 1,
 ) -> bool:
     """Show ``text`` and a random code; True only when a person types the code back.
 

@@ -68,25 +68,35 @@ Only the summary line is required. The schema hash is the live database's struct
 MAX_SUMMARY = 200
 MAX_DETAILS = 20_000
 MAX_SQL = 100_000
-EXTRA_KEYS = ("proposal_id", "approved_by", "approval_channel",
-              "schema_hash_before", "schema_hash_after")
+EXTRA_KEYS = (
+    "proposal_id",
+    "approved_by",
+    "approval_channel",
+    "schema_hash_before",
+    "schema_hash_after",
+)
 _IDENT_PART = r'(?:[A-Za-z_][A-Za-z0-9_$]{0,62}|"[^"`\n\r]{1,63}")'
 _TABLE_NAME = re.compile(rf"^{_IDENT_PART}(?:\.{_IDENT_PART})?$")
 _HEX = re.compile(r"^[0-9a-f]{8,64}$")
 _SAFE_VALUE = re.compile(r"^[^\n\r`]{1,200}$")
-_HASH_LINE = re.compile(r"^- Schema hash: (?:`(?P<before>[0-9a-f]+)`)? ?→ ?(?:`(?P<after>[0-9a-f]+)`)?\s*$")
+_HASH_LINE = re.compile(
+    r"^- Schema hash: (?:`(?P<before>[0-9a-f]+)`)? ?→ ?(?:`(?P<after>[0-9a-f]+)`)?\s*$"
+)
 
 
-def validate_entry_args(summary: str, details: str, tables: Iterable[str], sql: str | None,
-                       extra: dict[str, Any] | None) -> tuple[str, list[str], dict[str, str]]:
+def validate_entry_args(
+    summary: str, details: str, tables: Iterable[str], sql: str | None, extra: dict[str, Any] | None
+) -> tuple[str, list[str], dict[str, str]]:
     if not isinstance(summary, str) or not summary.strip():
         raise InvalidRequest("the change summary is empty; say in one line what changed")
     summary = summary.strip()
     if "\n" in summary or "\r" in summary:
         raise InvalidRequest("the change summary must be a single line (put the rest in details)")
     if len(summary) > MAX_SUMMARY:
-        raise InvalidRequest(f"the change summary is {len(summary)} characters; keep it under "
-                             f"{MAX_SUMMARY} and put the rest in details")
+        raise InvalidRequest(
+            f"the change summary is {len(summary)} characters; keep it under "
+            f"{MAX_SUMMARY} and put the rest in details"
+        )
     if len(details or "") > MAX_DETAILS:
         raise InvalidRequest(f"details are longer than {MAX_DETAILS} characters")
     if sql is not None and len(sql) > MAX_SQL:
@@ -128,8 +138,14 @@ def _escape_details(details: str) -> str:
     return "\n".join(lines)
 
 
-def format_log_entry(summary: str, when: datetime, tables: list[str], details: str = "",
-                     sql: str | None = None, extra: dict[str, str] | None = None) -> str:
+def format_log_entry(
+    summary: str,
+    when: datetime,
+    tables: list[str],
+    details: str = "",
+    sql: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> str:
     """One entry of pgdb_changes.md (see LOG_HEADER for the format)."""
     extra = extra or {}
     lines = [f"## {when.strftime('%Y-%m-%d %H:%M')} UTC — {summary}"]

@@ -21,33 +21,49 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     from utils_db.changes.plan import ACTIONS
 
     p = subparsers.add_parser(
-        "propose", parents=[parent],
+        "propose",
+        parents=[parent],
         help="plan a column change: SQL, risk findings and a dry-run (changes nothing)",
         description="Plan a column change against the live database and save it under "
-                    ".roo/changes/. Nothing changes until a person approves and it is applied.",
+        ".roo/changes/. Nothing changes until a person approves and it is applied.",
     )
     p.add_argument("table", help="table name (public.users or users)")
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("column", help="the column (for add: the new column's name)")
-    p.add_argument("--type", dest="type_", metavar="TYPE",
-                   help="for add/alter_type: integer, text, varchar(n), numeric(p,s), timestamptz, "
-                        "jsonb, an existing enum, ...")
+    p.add_argument(
+        "--type",
+        dest="type_",
+        metavar="TYPE",
+        help="for add/alter_type: integer, text, varchar(n), numeric(p,s), timestamptz, "
+        "jsonb, an existing enum, ...",
+    )
     p.add_argument("--new-name", help="for rename: the new column name")
     null = p.add_mutually_exclusive_group()
-    null.add_argument("--not-null", dest="nullable", action="store_false", default=None,
-                      help="for add: the column is NOT NULL")
-    null.add_argument("--nullable", dest="nullable", action="store_true",
-                      help="for add: the column allows NULL (default)")
-    p.add_argument("--default", help="for add/set_default: 0, true, 'text', now(), "
-                                     "gen_random_uuid(), ...")
+    null.add_argument(
+        "--not-null",
+        dest="nullable",
+        action="store_false",
+        default=None,
+        help="for add: the column is NOT NULL",
+    )
+    null.add_argument(
+        "--nullable",
+        dest="nullable",
+        action="store_true",
+        help="for add: the column allows NULL (default)",
+    )
+    p.add_argument(
+        "--default", help="for add/set_default: 0, true, 'text', now(), gen_random_uuid(), ..."
+    )
     p.add_argument("--comment", help="for add/set_comment: the column comment ('' removes it)")
     p.set_defaults(handler=_propose)
 
     a = subparsers.add_parser(
-        "approve", parents=[parent],
+        "approve",
+        parents=[parent],
         help="(for a person) review a proposed change and approve it by typing a code",
         description="Shows the exact SQL, the risk findings and a fresh dry-run of the change, "
-                    "then asks you to type a short code. Needs an interactive terminal.",
+        "then asks you to type a short code. Needs an interactive terminal.",
     )
     a.add_argument("change_id")
     a.set_defaults(handler=_approve)
@@ -58,14 +74,16 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     r.set_defaults(handler=_reject)
 
     ap = subparsers.add_parser(
-        "apply", parents=[parent],
+        "apply",
+        parents=[parent],
         help="apply an approved change (checks approval, SQL hash and schema first)",
     )
     ap.add_argument("change_id")
     ap.set_defaults(handler=_apply)
 
-    ls = subparsers.add_parser("list-changes", parents=[parent],
-                               help="proposed/approved/applied changes and their status")
+    ls = subparsers.add_parser(
+        "list-changes", parents=[parent], help="proposed/approved/applied changes and their status"
+    )
     ls.add_argument("--status", default=None, help="only changes with this status")
     ls.set_defaults(handler=_list)
 
@@ -75,8 +93,15 @@ def _propose(args: argparse.Namespace) -> tuple[int, Any, str]:
     from utils_db.changes import propose_column_change
 
     data = propose_column_change(
-        project_from_args(args), args.table, args.action, args.column, new_name=args.new_name,
-        type=args.type_, nullable=args.nullable, default=args.default, comment=args.comment,
+        project_from_args(args),
+        args.table,
+        args.action,
+        args.column,
+        new_name=args.new_name,
+        type=args.type_,
+        nullable=args.nullable,
+        default=args.default,
+        comment=args.comment,
     )
     return EXIT_OK, data, format_proposal(data)
 
@@ -97,21 +122,33 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
 
         granted = approve_on_terminal(project, args.change_id)
         if granted is None:
-            return EXIT_ERROR, {"id": args.change_id, "approved": False}, \
-                f"not approved: the code did not match; request {args.change_id} is unchanged"
-        return EXIT_OK, granted, (
-            f"approved one write-mode run of script request {args.change_id}. "
-            "Run it again with --write / write=true to use the approval."
+            return (
+                EXIT_ERROR,
+                {"id": args.change_id, "approved": False},
+                f"not approved: the code did not match; request {args.change_id} is unchanged",
+            )
+        return (
+            EXIT_OK,
+            granted,
+            (
+                f"approved one write-mode run of script request {args.change_id}. "
+                "Run it again with --write / write=true to use the approval."
+            ),
         )
     prepared = prepare_approval(project, args.change_id)
     # The question goes to stderr so stdout stays clean for --format json.
     if not approvals.confirm_on_terminal(prepared["text"], stdin=sys.stdin, stdout=sys.stderr):
-        return EXIT_ERROR, {"id": args.change_id, "approved": False}, \
-            f"not approved: the code did not match; change {args.change_id} is unchanged"
+        return (
+            EXIT_ERROR,
+            {"id": args.change_id, "approved": False},
+            f"not approved: the code did not match; change {args.change_id} is unchanged",
+        )
     data = record_approval(project, prepared, "terminal")
-    text = (f"approved change {args.change_id} (SQL SHA-256 {prepared['sql_sha256'][:16]}..., "
-            f"valid until {data['approved']['expires_at']}, once).\n"
-            f"Apply it: python utils_db/schema_inspector.py apply {args.change_id}")
+    text = (
+        f"approved change {args.change_id} (SQL SHA-256 {prepared['sql_sha256'][:16]}..., "
+        f"valid until {data['approved']['expires_at']}, once).\n"
+        f"Apply it: python utils_db/schema_inspector.py apply {args.change_id}"
+    )
     return EXIT_OK, data, text
 
 
@@ -144,16 +181,21 @@ def _list(args: argparse.Namespace) -> tuple[int, Any, str]:
         return EXIT_OK, data, "no changes proposed yet"
     lines = [f"{'id':30} {'status':9} {'risk':8} change"]
     for row in data["changes"]:
-        lines.append(f"{row['id']:30} {row['status']:9} {str(row.get('risk_level') or '-'):8} "
-                     f"{row.get('action')} {row.get('table')}.{row.get('column')}")
+        lines.append(
+            f"{row['id']:30} {row['status']:9} {str(row.get('risk_level') or '-'):8} "
+            f"{row.get('action')} {row.get('table')}.{row.get('column')}"
+        )
     return EXIT_OK, data, "\n".join(lines)
 
 
 # -- text -------------------------------------------------------------------------------------
 def format_proposal(data: dict[str, Any]) -> str:
-    lines = [f"proposed change {data['id']}: {data['action']} {data['table']}.{data['column']}",
-             "SQL:", *("    " + s for s in data["sql_text"].rstrip("\n").splitlines()),
-             f"risk: {data['risk_level']}"]
+    lines = [
+        f"proposed change {data['id']}: {data['action']} {data['table']}.{data['column']}",
+        "SQL:",
+        *("    " + s for s in data["sql_text"].rstrip("\n").splitlines()),
+        f"risk: {data['risk_level']}",
+    ]
     for finding in data["risk"]:
         lines.append(f"  [{finding['level']}] {finding['code']}: {finding['message']}")
         lines.append(f"      safer: {finding['safe_alternative']}")

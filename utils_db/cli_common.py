@@ -27,11 +27,15 @@ def common_parent() -> argparse.ArgumentParser:
     """Options every sub-command accepts (also accepted before the command name)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
-        "--format", choices=("text", "json"), default=argparse.SUPPRESS,
+        "--format",
+        choices=("text", "json"),
+        default=argparse.SUPPRESS,
         help="output format (default: text)",
     )
     parent.add_argument(
-        "--project-root", default=argparse.SUPPRESS, metavar="DIR",
+        "--project-root",
+        default=argparse.SUPPRESS,
+        metavar="DIR",
         help="where models/, .roo/, temp/ and .env are found (default: current directory)",
     )
     return parent

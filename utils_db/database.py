@@ -48,7 +48,11 @@ def explain_connect_error(exc: BaseException, url: str) -> ConnectionFailed:
         why = "authentication failed (check the user and password in DATABASE_URL)"
     elif "does not exist" in lowered and "database" in lowered:
         why = "the database does not exist"
-    elif "connection refused" in lowered or "could not connect" in lowered or "no such file" in lowered:
+    elif (
+        "connection refused" in lowered
+        or "could not connect" in lowered
+        or "no such file" in lowered
+    ):
         why = "connection refused: is PostgreSQL running and listening there?"
     elif "timeout" in lowered:
         why = "connection timed out"
@@ -141,8 +145,10 @@ class Database:
         import psycopg
 
         target = validate_url(url) if url else self.url
-        options = readonly_options(statement_timeout_ms) if readonly else (
-            f"-c statement_timeout={int(statement_timeout_ms)}"
+        options = (
+            readonly_options(statement_timeout_ms)
+            if readonly
+            else (f"-c statement_timeout={int(statement_timeout_ms)}")
         )
         # libpq ignores PGOPTIONS once ``options`` is given; keep it in front so a session
         # default set by the caller's environment (the read-only script runner sets
@@ -152,7 +158,10 @@ class Database:
             options = f"{inherited} {options}"
         try:
             conn = psycopg.connect(
-                target, options=options, autocommit=autocommit, connect_timeout=10,
+                target,
+                options=options,
+                autocommit=autocommit,
+                connect_timeout=10,
                 application_name="database-use",
             )
         except psycopg.Error as exc:

@@ -51,7 +51,9 @@ def throwaway_database() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         print(f"throwaway database {name} dropped")
 
 
@@ -99,23 +101,33 @@ def run() -> int:
         with project.connect(readonly=False, autocommit=True) as conn:
             conn.execute("ALTER TABLE users ADD COLUMN nickname character varying(40)")
             conn.execute("ALTER TABLE media ALTER COLUMN path TYPE character varying(500)")
-        print("ALTER TABLE users ADD COLUMN nickname ...; ALTER TABLE media ALTER COLUMN path TYPE ...")
+        print(
+            "ALTER TABLE users ADD COLUMN nickname ...; ALTER TABLE media ALTER COLUMN path TYPE ..."
+        )
         result = service.compare(project, "db", "models")
         print(render_differences_text(result["differences"]))
 
         step("3. generate the schema doc from the live database")
         generated = service.generate_docs(project)
-        print(f"wrote {generated['path']} in the demo project "
-              f"(schema hash {generated['schema_hash']}, changed={generated['changed']})")
+        print(
+            f"wrote {generated['path']} in the demo project "
+            f"(schema hash {generated['schema_hash']}, changed={generated['changed']})"
+        )
 
         step("4. validate: the doc is current with the live database")
         checked = service.validate(project)
-        print("doc is current" if checked["ok"] else render_differences_text(checked["differences"]))
+        print(
+            "doc is current" if checked["ok"] else render_differences_text(checked["differences"])
+        )
         with project.connect(readonly=False, autocommit=True) as conn:
             conn.execute("COMMENT ON COLUMN users.nickname IS 'shown in the UI'")
         checked = service.validate(project)
-        print("after COMMENT ON COLUMN users.nickname:",
-              "doc is current" if checked["ok"] else f"{len(checked['differences'])} difference(s) — exit code 1 in CI")
+        print(
+            "after COMMENT ON COLUMN users.nickname:",
+            "doc is current"
+            if checked["ok"]
+            else f"{len(checked['differences'])} difference(s) — exit code 1 in CI",
+        )
         print(render_differences_text(checked["differences"]))
         service.generate_docs(project)
 
@@ -131,22 +143,34 @@ def run() -> int:
         print("two users inserted (their nickname is NULL)")
         for request in (
             {"table": "users", "action": "set_not_null", "column": "nickname"},
-            {"table": "users", "action": "add", "column": "display_name",
-             "type": "varchar(80)", "nullable": True},
+            {
+                "table": "users",
+                "action": "add",
+                "column": "display_name",
+                "type": "varchar(80)",
+                "nullable": True,
+            },
         ):
             proposal = propose_column_change(project, **request)
             print(f"\nproposal {proposal['id']} ({proposal['status']}):")
             for statement in proposal["sql"]:
                 print(f"  SQL: {statement}")
             for finding in proposal["risk"]:
-                print(f"  risk {finding['code']} [{finding['level']}, lock {finding['lock']}]: "
-                      f"{finding['message']}\n    safer: {finding['safe_alternative']}")
+                print(
+                    f"  risk {finding['code']} [{finding['level']}, lock {finding['lock']}]: "
+                    f"{finding['message']}\n    safer: {finding['safe_alternative']}"
+                )
             if not proposal["risk"]:
                 print("  risk: no findings")
             dry = proposal["dry_run"]
-            print("  dry-run: " + ("would succeed" if dry["ok"] else f"would FAIL: {dry.get('error')}"))
-            print("  a person approves with: python utils_db/schema_inspector.py approve "
-                  f"{proposal['id']} --project-root {root.relative_to(REPO_ROOT)}")
+            print(
+                "  dry-run: "
+                + ("would succeed" if dry["ok"] else f"would FAIL: {dry.get('error')}")
+            )
+            print(
+                "  a person approves with: python utils_db/schema_inspector.py approve "
+                f"{proposal['id']} --project-root {root.relative_to(REPO_ROOT)}"
+            )
         print("\nnothing was applied: no person approved (an agent cannot approve; see README)")
     return 0
 

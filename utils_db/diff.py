@@ -37,9 +37,22 @@ from utils_db.snapshot import (
 )
 
 _RANK = {"db": 0, "models": 1, "doc": 2, "json": 3}
-_OBJECT_ORDER = {name: i for i, name in enumerate(
-    ("table", "view", "column", "primary_key", "foreign_key", "index", "unique_constraint",
-     "check_constraint", "enum"))}
+_OBJECT_ORDER = {
+    name: i
+    for i, name in enumerate(
+        (
+            "table",
+            "view",
+            "column",
+            "primary_key",
+            "foreign_key",
+            "index",
+            "unique_constraint",
+            "check_constraint",
+            "enum",
+        )
+    )
+}
 REGENERATE = "run generate-docs (python utils_db/schema_inspector.py generate-docs)"
 
 
@@ -60,9 +73,15 @@ class Difference:
     def to_dict(self) -> dict[str, Any]:
         """The JSON record; every key is always present (None where it does not apply)."""
         return {
-            "object": self.object, "table": self.table, "name": self.name, "status": self.status,
-            "attribute": self.attribute, "values": dict(self.values),
-            "authority": self.authority, "fix": self.fix, "hint": self.hint,
+            "object": self.object,
+            "table": self.table,
+            "name": self.name,
+            "status": self.status,
+            "attribute": self.attribute,
+            "values": dict(self.values),
+            "authority": self.authority,
+            "fix": self.fix,
+            "hint": self.hint,
         }
 
 
@@ -97,8 +116,9 @@ class _Sides:
         return "models" in (self.left.source, self.right.source)
 
 
-def diff(left: Snapshot, right: Snapshot, *, left_name: str | None = None,
-         right_name: str | None = None) -> list[Difference]:
+def diff(
+    left: Snapshot, right: Snapshot, *, left_name: str | None = None, right_name: str | None = None
+) -> list[Difference]:
     """Differences between two snapshots, in a deterministic order.
 
     Side names default to the sources' kinds (``db``/``models``/``doc``), giving statuses
@@ -124,8 +144,14 @@ def diff(left: Snapshot, right: Snapshot, *, left_name: str | None = None,
 
 
 def _order(d: Difference) -> tuple:
-    return (d.table is None, d.table or "", _OBJECT_ORDER.get(d.object, 99), d.name or "",
-            d.status, d.attribute or "")
+    return (
+        d.table is None,
+        d.table or "",
+        _OBJECT_ORDER.get(d.object, 99),
+        d.name or "",
+        d.status,
+        d.attribute or "",
+    )
 
 
 # -- fixes ----------------------------------------------------------------------------------
@@ -149,7 +175,9 @@ def _fix(sides: _Sides, table: str | None, change_models: str, change_db: str) -
         return f"in {where}: {change_models}"
     if kind in ("doc", "json"):
         return REGENERATE
-    return f"on {sides.follower}: {change_db} (as on {sides.authority}; a reviewed, approved change)"
+    return (
+        f"on {sides.follower}: {change_db} (as on {sides.authority}; a reviewed, approved change)"
+    )
 
 
 def _values(sides: _Sides, lv: Any, rv: Any) -> dict[str, Any]:
@@ -171,19 +199,31 @@ def _missing_table(sides: _Sides, key: str, lt: Table | None, rt: Table | None) 
     authoritative = holder == sides.authority
     if authoritative:
         cls = "".join(p.capitalize() for p in table.name.split("_")) or "Model"
-        fix = _fix(sides, None, f"add class {cls}(db.Model) with __tablename__ = {table.name!r}"
-                   f" and its {len(table.columns)} columns (see model_line per column)",
-                   f"create {obj} {key}")
+        fix = _fix(
+            sides,
+            None,
+            f"add class {cls}(db.Model) with __tablename__ = {table.name!r}"
+            f" and its {len(table.columns)} columns (see model_line per column)",
+            f"create {obj} {key}",
+        )
     else:
-        fix = _fix(sides, key, "remove the model class (or create the table in the database "
-                   "first, with an approved change)", f"drop {obj} {key} or create it on "
-                   f"{sides.authority}")
+        fix = _fix(
+            sides,
+            key,
+            "remove the model class (or create the table in the database "
+            "first, with an approved change)",
+            f"drop {obj} {key} or create it on {sides.authority}",
+        )
         if sides.kind_of(sides.follower) in ("doc", "json"):
             fix = REGENERATE
     return Difference(
-        object=obj, table=key, name=table.name, status=_missing_status(sides, lt is not None),
+        object=obj,
+        table=key,
+        name=table.name,
+        status=_missing_status(sides, lt is not None),
         values=_values(sides, lt.kind if lt else None, rt.kind if rt else None),
-        authority=sides.authority, fix=fix,
+        authority=sides.authority,
+        fix=fix,
     )
 
 
@@ -193,16 +233,30 @@ def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
     obj = "view" if (lt.is_view or rt.is_view) else "table"
 
     def record(attribute: str, lv: Any, rv: Any, change: str, hint: str | None = None) -> None:
-        out.append(Difference(
-            object=obj, table=key, name=lt.name, status="different", attribute=attribute,
-            values=_values(sides, lv, rv), authority=sides.authority,
-            fix=_fix(sides, key, change, change), hint=hint,
-        ))
+        out.append(
+            Difference(
+                object=obj,
+                table=key,
+                name=lt.name,
+                status="different",
+                attribute=attribute,
+                values=_values(sides, lv, rv),
+                authority=sides.authority,
+                fix=_fix(sides, key, change, change),
+                hint=hint,
+            )
+        )
 
     auth = lt if sides.authority == sides.lname else rt
     if (lt.comment or None) != (rt.comment or None):
-        record("comment", lt.comment, rt.comment, f"set the table comment to {auth.comment!r}"
-               if auth.comment else "remove the table comment")
+        record(
+            "comment",
+            lt.comment,
+            rt.comment,
+            f"set the table comment to {auth.comment!r}"
+            if auth.comment
+            else "remove the table comment",
+        )
     if not sides.with_models and lt.kind != rt.kind:
         record("type", lt.kind, rt.kind, f"make it a {auth.kind}")
     if lt.is_view and rt.is_view:
@@ -214,14 +268,58 @@ def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
     if lt.is_view or rt.is_view:
         return out
     out.extend(_diff_primary_key(sides, lt, rt))
-    out.extend(_diff_items(sides, lt, rt, "foreign_key", lt.foreign_keys, rt.foreign_keys,
-                           _FK_KEYS, _FK_COMPARATORS, foreign_key_line))
-    out.extend(_diff_items(sides, lt, rt, "index", lt.indexes, rt.indexes,
-                           _INDEX_KEYS, _INDEX_COMPARATORS, index_line))
-    out.extend(_diff_items(sides, lt, rt, "unique_constraint", lt.unique_constraints,
-                           rt.unique_constraints, _UNIQUE_KEYS, _UNIQUE_COMPARATORS, unique_line))
-    out.extend(_diff_items(sides, lt, rt, "check_constraint", lt.check_constraints,
-                           rt.check_constraints, _CHECK_KEYS, _CHECK_COMPARATORS, check_line))
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "foreign_key",
+            lt.foreign_keys,
+            rt.foreign_keys,
+            _FK_KEYS,
+            _FK_COMPARATORS,
+            foreign_key_line,
+        )
+    )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "index",
+            lt.indexes,
+            rt.indexes,
+            _INDEX_KEYS,
+            _INDEX_COMPARATORS,
+            index_line,
+        )
+    )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "unique_constraint",
+            lt.unique_constraints,
+            rt.unique_constraints,
+            _UNIQUE_KEYS,
+            _UNIQUE_COMPARATORS,
+            unique_line,
+        )
+    )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "check_constraint",
+            lt.check_constraints,
+            rt.check_constraints,
+            _CHECK_KEYS,
+            _CHECK_COMPARATORS,
+            check_line,
+        )
+    )
     return out
 
 
@@ -262,27 +360,43 @@ def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
         in_left = column.name in lcols
         holder = sides.lname if in_left else sides.rname
         if holder == sides.authority:
-            fix = _fix(sides, key, f"add {model_line(column, auth_table, auth_snap)}",
-                       f"add column {column.name} {column.type}")
+            fix = _fix(
+                sides,
+                key,
+                f"add {model_line(column, auth_table, auth_snap)}",
+                f"add column {column.name} {column.type}",
+            )
         else:
-            fix = _fix(sides, key, f"remove {attribute_name(column.name)} (or add the column "
-                       "to the database first, with an approved change)",
-                       f"drop column {column.name}")
+            fix = _fix(
+                sides,
+                key,
+                f"remove {attribute_name(column.name)} (or add the column "
+                "to the database first, with an approved change)",
+                f"drop column {column.name}",
+            )
         others = only_right if in_left else only_left
         same_type = [o for o in others if o.type == column.type]
         hint = None
         if len(same_type) == 1:
             mate = same_type[0]
-            old, new = (mate.name, column.name) if holder == sides.authority else (
-                column.name, mate.name)
+            old, new = (
+                (mate.name, column.name) if holder == sides.authority else (column.name, mate.name)
+            )
             hint = f"possible rename {old} → {new}"
-        out.append(Difference(
-            object="column", table=key, name=column.name,
-            status=_missing_status(sides, in_left),
-            values=_values(sides, column.type if in_left else None,
-                           None if in_left else column.type),
-            authority=sides.authority, fix=fix, hint=hint,
-        ))
+        out.append(
+            Difference(
+                object="column",
+                table=key,
+                name=column.name,
+                status=_missing_status(sides, in_left),
+                values=_values(
+                    sides, column.type if in_left else None, None if in_left else column.type
+                ),
+                authority=sides.authority,
+                fix=fix,
+                hint=hint,
+            )
+        )
     for name, lc in lcols.items():
         rc = rcols.get(name)
         if rc is None:
@@ -291,13 +405,23 @@ def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
         for attribute, value in _COLUMN_COMPARATORS:
             lv, rv = value(lc), value(rc)
             if lv != rv:
-                out.append(Difference(
-                    object="column", table=key, name=name, status="different",
-                    attribute=attribute, values=_values(sides, lv, rv),
-                    authority=sides.authority,
-                    fix=_fix(sides, key, model_line(auth_col, auth_table, auth_snap),
-                             f"alter column {name} {attribute} to {value(auth_col)!r}"),
-                ))
+                out.append(
+                    Difference(
+                        object="column",
+                        table=key,
+                        name=name,
+                        status="different",
+                        attribute=attribute,
+                        values=_values(sides, lv, rv),
+                        authority=sides.authority,
+                        fix=_fix(
+                            sides,
+                            key,
+                            model_line(auth_col, auth_table, auth_snap),
+                            f"alter column {name} {attribute} to {value(auth_col)!r}",
+                        ),
+                    )
+                )
     return out
 
 
@@ -309,19 +433,30 @@ def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
     key = lt.qualified_name
     auth = lt if sides.authority == sides.lname else rt
     name = (auth.primary_key.name if auth.primary_key else None) or (
-        (lt.primary_key or rt.primary_key).name)  # type: ignore[union-attr]
+        (lt.primary_key or rt.primary_key).name
+    )  # type: ignore[union-attr]
     auth_cols = auth.primary_key.columns if auth.primary_key else []
-    change = (f"make primary_key=True exactly on {', '.join(auth_cols)}" if auth_cols
-              else "remove primary_key=True")
+    change = (
+        f"make primary_key=True exactly on {', '.join(auth_cols)}"
+        if auth_cols
+        else "remove primary_key=True"
+    )
     if lpk is None or rpk is None:
         status, attribute = _missing_status(sides, lpk is not None), None
     else:
         status, attribute = "different", "columns"
-    return [Difference(
-        object="primary_key", table=key, name=name, status=status, attribute=attribute,
-        values=_values(sides, lpk, rpk), authority=sides.authority,
-        fix=_fix(sides, key, change, f"primary key on ({', '.join(auth_cols)})"),
-    )]
+    return [
+        Difference(
+            object="primary_key",
+            table=key,
+            name=name,
+            status=status,
+            attribute=attribute,
+            values=_values(sides, lpk, rpk),
+            authority=sides.authority,
+            fix=_fix(sides, key, change, f"primary key on ({', '.join(auth_cols)})"),
+        )
+    ]
 
 
 # -- constraints and indexes: match by name, else by structure --------------------------------
@@ -338,8 +473,14 @@ _FK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("references", lambda f: f"{f.ref_table}({', '.join(f.ref_columns)})"),
     ("on_delete", lambda f: f.on_delete),
     ("on_delete", lambda f: f"ON UPDATE {f.on_update}"),  # folded: referential actions
-    ("on_delete", lambda f: ("DEFERRABLE INITIALLY DEFERRED" if f.initially_deferred
-                             else "DEFERRABLE") if f.deferrable else "NOT DEFERRABLE"),
+    (
+        "on_delete",
+        lambda f: (
+            ("DEFERRABLE INITIALLY DEFERRED" if f.initially_deferred else "DEFERRABLE")
+            if f.deferrable
+            else "NOT DEFERRABLE"
+        ),
+    ),
 ]
 _INDEX_KEYS: list[Callable[[Any], Any]] = [
     lambda i: (tuple(i.columns), i.unique, i.method, i.where, tuple(i.include)),
@@ -383,8 +524,9 @@ def _summary(item: Item) -> Any:
     return list(item.columns)
 
 
-def match(left: Iterable[Item], right: Iterable[Item],
-          keys: list[Callable[[Any], Any]]) -> tuple[list[tuple[Item, Item]], list[Item], list[Item]]:
+def match(
+    left: Iterable[Item], right: Iterable[Item], keys: list[Callable[[Any], Any]]
+) -> tuple[list[tuple[Item, Item]], list[Item], list[Item]]:
     """Pair items by equal name, then by each structural key in turn (most specific first)."""
     lrest, rrest = list(left), list(right)
     pairs: list[tuple[Item, Item]] = []
@@ -406,10 +548,17 @@ def match(left: Iterable[Item], right: Iterable[Item],
     return pairs, lrest, rrest
 
 
-def _diff_items(sides: _Sides, lt: Table, rt: Table, obj: str, left: list[Any],
-                right: list[Any], keys: list[Callable[[Any], Any]],
-                comparators: list[tuple[str, Callable[[Any], Any]]],
-                line: Callable[[Any], str]) -> list[Difference]:
+def _diff_items(
+    sides: _Sides,
+    lt: Table,
+    rt: Table,
+    obj: str,
+    left: list[Any],
+    right: list[Any],
+    keys: list[Callable[[Any], Any]],
+    comparators: list[tuple[str, Callable[[Any], Any]]],
+    line: Callable[[Any], str],
+) -> list[Difference]:
     out: list[Difference] = []
     key = lt.qualified_name
     pairs, only_left, only_right = match(left, right, keys)
@@ -417,17 +566,29 @@ def _diff_items(sides: _Sides, lt: Table, rt: Table, obj: str, left: list[Any],
         holder = sides.lname if in_left else sides.rname
         words = obj.replace("_", " ")
         if holder == sides.authority:
-            fix = _fix(sides, key, f"add to __table_args__: {line(item)}",
-                       f"create {words} {_label(item)}")
+            fix = _fix(
+                sides, key, f"add to __table_args__: {line(item)}", f"create {words} {_label(item)}"
+            )
         else:
-            fix = _fix(sides, key, f"remove {line(item)} (or create it in the database first)",
-                       f"drop {words} {_label(item)}")
-        out.append(Difference(
-            object=obj, table=key, name=_label(item), status=_missing_status(sides, in_left),
-            values=_values(sides, _summary(item) if in_left else None,
-                           None if in_left else _summary(item)),
-            authority=sides.authority, fix=fix,
-        ))
+            fix = _fix(
+                sides,
+                key,
+                f"remove {line(item)} (or create it in the database first)",
+                f"drop {words} {_label(item)}",
+            )
+        out.append(
+            Difference(
+                object=obj,
+                table=key,
+                name=_label(item),
+                status=_missing_status(sides, in_left),
+                values=_values(
+                    sides, _summary(item) if in_left else None, None if in_left else _summary(item)
+                ),
+                authority=sides.authority,
+                fix=fix,
+            )
+        )
     for litem, ritem in pairs:
         auth_item = litem if sides.authority == sides.lname else ritem
         name = litem.name or ritem.name or _label(auth_item)
@@ -439,19 +600,32 @@ def _diff_items(sides: _Sides, lt: Table, rt: Table, obj: str, left: list[Any],
             if lv == rv or (attribute in seen and attribute == "columns"):
                 continue
             seen.add(attribute)
-            out.append(Difference(
-                object=obj, table=key, name=name, status="different", attribute=attribute,
-                values=_values(sides, lv, rv), authority=sides.authority,
-                fix=_fix(sides, key, f"declare it as {line(auth_item)}",
-                         f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}"),
-            ))
+            out.append(
+                Difference(
+                    object=obj,
+                    table=key,
+                    name=name,
+                    status="different",
+                    attribute=attribute,
+                    values=_values(sides, lv, rv),
+                    authority=sides.authority,
+                    fix=_fix(
+                        sides,
+                        key,
+                        f"declare it as {line(auth_item)}",
+                        f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}",
+                    ),
+                )
+            )
     return out
 
 
 # -- enums ----------------------------------------------------------------------------------
 
 
-def _diff_enum(sides: _Sides, key: str, le: EnumType | None, re_: EnumType | None) -> list[Difference]:
+def _diff_enum(
+    sides: _Sides, key: str, le: EnumType | None, re_: EnumType | None
+) -> list[Difference]:
     if le is not None and re_ is not None and le.labels == re_.labels:
         return []
     enum = le or re_
@@ -460,15 +634,27 @@ def _diff_enum(sides: _Sides, key: str, le: EnumType | None, re_: EnumType | Non
     if le is None or re_ is None:
         holder = sides.lname if le else sides.rname
         labels = ", ".join(repr(x) for x in enum.labels)
-        change = (f"declare Enum({labels}, name={enum.name!r}) on the column(s) that use it"
-                  if holder == sides.authority else f"remove the Enum named {enum.name!r}")
-        return [Difference(
-            object="enum", table=None, name=key, status=_missing_status(sides, le is not None),
-            values=_values(sides, le.labels if le else None, re_.labels if re_ else None),
-            authority=sides.authority,
-            fix=_fix(sides, None, change, f"create type {key}" if holder == sides.authority
-                     else f"drop type {key}"),
-        )]
+        change = (
+            f"declare Enum({labels}, name={enum.name!r}) on the column(s) that use it"
+            if holder == sides.authority
+            else f"remove the Enum named {enum.name!r}"
+        )
+        return [
+            Difference(
+                object="enum",
+                table=None,
+                name=key,
+                status=_missing_status(sides, le is not None),
+                values=_values(sides, le.labels if le else None, re_.labels if re_ else None),
+                authority=sides.authority,
+                fix=_fix(
+                    sides,
+                    None,
+                    change,
+                    f"create type {key}" if holder == sides.authority else f"drop type {key}",
+                ),
+            )
+        ]
     added = [x for x in re_.labels if x not in le.labels]
     removed = [x for x in le.labels if x not in re_.labels]
     parts = []
@@ -478,10 +664,21 @@ def _diff_enum(sides: _Sides, key: str, le: EnumType | None, re_: EnumType | Non
         parts.append(f"only in {sides.lname}: {', '.join(removed)}")
     hint = "; ".join(parts) if parts else "same labels in a different order"
     labels = ", ".join(repr(x) for x in auth.labels)  # type: ignore[union-attr]
-    return [Difference(
-        object="enum", table=None, name=key, status="different", attribute="values",
-        values=_values(sides, le.labels, re_.labels), authority=sides.authority,
-        fix=_fix(sides, None, f"Enum({labels}, name={enum.name!r})",
-                 f"make type {key} hold the labels {labels} in that order"),
-        hint=hint,
-    )]
+    return [
+        Difference(
+            object="enum",
+            table=None,
+            name=key,
+            status="different",
+            attribute="values",
+            values=_values(sides, le.labels, re_.labels),
+            authority=sides.authority,
+            fix=_fix(
+                sides,
+                None,
+                f"Enum({labels}, name={enum.name!r})",
+                f"make type {key} hold the labels {labels} in that order",
+            ),
+            hint=hint,
+        )
+    ]

@@ -51,7 +51,9 @@ def candidate_bindirs() -> list[Path]:
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10
+            )
             found.append(Path(out.stdout.strip()))
     found.extend(Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True))
     unique: list[Path] = []
@@ -130,7 +132,9 @@ class EmbeddedPostgres:
         return self.url
 
     def _user_kwargs(self) -> dict:
-        return {"user": self.run_as, "group": pwd.getpwnam(self.run_as).pw_gid} if self.run_as else {}
+        return (
+            {"user": self.run_as, "group": pwd.getpwnam(self.run_as).pw_gid} if self.run_as else {}
+        )
 
     def _init_cluster(self, bindir: Path) -> None:
         assert self.workdir is not None
@@ -151,11 +155,24 @@ class EmbeddedPostgres:
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         result = subprocess.run(
             [
-                str(bindir / "initdb"), "-D", str(data), "-U", self.superuser,
-                "--pwfile", str(pwfile), "--auth-host=scram-sha-256", "--auth-local=trust",
-                "-E", "UTF8", "--locale=C", "--no-sync",
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                self.superuser,
+                "--pwfile",
+                str(pwfile),
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
             ],
-            capture_output=True, text=True, timeout=120, cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.workdir,
             **self._user_kwargs(),
         )
         pwfile.unlink(missing_ok=True)
@@ -170,13 +187,32 @@ class EmbeddedPostgres:
         logfile = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
             [
-                str(self.bindir / "postgres"), "-D", str(self.workdir / "data"),
-                "-p", str(self.port), "-h", "127.0.0.1", "-k", str(self.workdir),
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=200", "-c", "shared_buffers=64MB",
+                str(self.bindir / "postgres"),
+                "-D",
+                str(self.workdir / "data"),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.workdir),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=64MB",
             ],
-            stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.workdir, preexec_fn=_die_with_parent, **self._user_kwargs(),
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.workdir,
+            preexec_fn=_die_with_parent,
+            **self._user_kwargs(),
         )
         logfile.close()
 
@@ -195,7 +231,9 @@ class EmbeddedPostgres:
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise EmbeddedPostgresError("postgres did not accept connections in time") from None
+                    raise EmbeddedPostgresError(
+                        "postgres did not accept connections in time"
+                    ) from None
                 time.sleep(0.1)
 
     def server_log(self) -> str:
@@ -247,8 +285,12 @@ def _can_run(user: str, bindir: Path) -> bool:
     try:
         entry = pwd.getpwnam(user)
         result = subprocess.run(
-            [str(bindir / "initdb"), "--version"], capture_output=True, timeout=20,
-            user=entry.pw_uid, group=entry.pw_gid, cwd="/",
+            [str(bindir / "initdb"), "--version"],
+            capture_output=True,
+            timeout=20,
+            user=entry.pw_uid,
+            group=entry.pw_gid,
+            cwd="/",
         )
         return result.returncode == 0
     except (OSError, subprocess.SubprocessError):

@@ -63,7 +63,10 @@ def skill_source_dir() -> Path:
 
 
 def skills_dir_for(
-    target: str = "claude", scope: str = "user", *, home: Path | None = None,
+    target: str = "claude",
+    scope: str = "user",
+    *,
+    home: Path | None = None,
     project_root: Path | None = None,
 ) -> Path:
     """The skills folder of ``target`` (claude|roo|agents, or a directory) in ``scope``."""
@@ -105,8 +108,13 @@ def _changed_files(current: dict[str, str], reference: dict[str, str]) -> list[s
 
 
 def install_skill(
-    target: str = "claude", scope: str = "user", *, force: bool = False,
-    home: Path | None = None, project_root: Path | None = None, source: Path | None = None,
+    target: str = "claude",
+    scope: str = "user",
+    *,
+    force: bool = False,
+    home: Path | None = None,
+    project_root: Path | None = None,
+    source: Path | None = None,
 ) -> dict[str, Any]:
     """Copy the skill folder to ``<skills dir>/database-use``; idempotent, guards local edits.
 
@@ -143,7 +151,9 @@ def install_skill(
         _write_manifest(dest, src_hashes)
         status = "replaced" if local_edits else "updated"
         return {
-            **result, "status": status, "changed": _changed_files(current, src_hashes),
+            **result,
+            "status": status,
+            "changed": _changed_files(current, src_hashes),
             "overwritten_local_edits": local_edits,
         }
 
@@ -157,8 +167,12 @@ def _replace_tree(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{SKILL_NAME}.new-", dir=dest.parent))
     try:
-        shutil.copytree(src, staging, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", MANIFEST_NAME))
+        shutil.copytree(
+            src,
+            staging,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", MANIFEST_NAME),
+        )
         if dest.exists():
             old = dest.parent / f".{SKILL_NAME}.old-{os.getpid()}"
             _remove(old)
@@ -180,8 +194,11 @@ def _remove(path: Path) -> None:
 
 
 def _write_manifest(dest: Path, hashes: dict[str, str]) -> None:
-    manifest = {"skill": SKILL_NAME, "note": "written by `database-use install-skill`; "
-                "used to detect local edits", "files": hashes}
+    manifest = {
+        "skill": SKILL_NAME,
+        "note": "written by `database-use install-skill`; used to detect local edits",
+        "files": hashes,
+    }
     _atomic_write(dest / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
@@ -197,7 +214,11 @@ def _platform_config_dir(home: Path, platform: str) -> Path:
 
 
 def config_path_for(
-    client: str, scope: str, *, project_root: Path, home: Path | None = None,
+    client: str,
+    scope: str,
+    *,
+    project_root: Path,
+    home: Path | None = None,
     platform: str | None = None,
 ) -> Path:
     """The config file ``client`` reads in ``scope`` (project or user)."""
@@ -210,10 +231,15 @@ def config_path_for(
             raise InvalidRequest("Claude Desktop has no project config; use --scope user")
         return _platform_config_dir(home, platform) / "Claude" / "claude_desktop_config.json"
     if scope == "project":
-        return project_root / {
-            "claude-code": ".mcp.json", "roo": ".roo/mcp.json", "cursor": ".cursor/mcp.json",
-            "vscode": ".vscode/mcp.json",
-        }[client]
+        return (
+            project_root
+            / {
+                "claude-code": ".mcp.json",
+                "roo": ".roo/mcp.json",
+                "cursor": ".cursor/mcp.json",
+                "vscode": ".vscode/mcp.json",
+            }[client]
+        )
     if scope != "user":
         raise InvalidRequest(f"unknown scope '{scope}'; use project or user")
     if client == "claude-code":
@@ -223,7 +249,13 @@ def config_path_for(
     code_user = _platform_config_dir(home, platform) / "Code" / "User"
     if client == "vscode":
         return code_user / "mcp.json"
-    return code_user / "globalStorage" / "rooveterinaryinc.roo-cline" / "settings" / "mcp_settings.json"
+    return (
+        code_user
+        / "globalStorage"
+        / "rooveterinaryinc.roo-cline"
+        / "settings"
+        / "mcp_settings.json"
+    )
 
 
 def _site_dirs() -> set[Path]:
@@ -248,8 +280,10 @@ def server_command(project_root: Path) -> dict[str, Any]:
     if found:
         return {"command": str(Path(found).absolute()), "args": ["--project-root", root]}
     # Not resolved: a venv's python is a symlink and resolving it would leave the venv.
-    spec = {"command": str(Path(sys.executable).absolute()),
-            "args": ["-m", "mcp_server", "--project-root", root]}
+    spec = {
+        "command": str(Path(sys.executable).absolute()),
+        "args": ["-m", "mcp_server", "--project-root", root],
+    }
     found_spec = importlib.util.find_spec("mcp_server")
     if found_spec and found_spec.origin:
         package_parent = Path(found_spec.origin).resolve().parent.parent
@@ -305,8 +339,13 @@ def _merge_entry(old: Any, new: dict[str, Any]) -> tuple[dict[str, Any], list[st
 
 
 def register(
-    client: str, scope: str | None = None, *, project_root: Path | str | None = None,
-    dry_run: bool = False, home: Path | None = None, platform: str | None = None,
+    client: str,
+    scope: str | None = None,
+    *,
+    project_root: Path | str | None = None,
+    dry_run: bool = False,
+    home: Path | None = None,
+    platform: str | None = None,
 ) -> dict[str, Any]:
     """Write or merge this server's entry into ``client``'s MCP config file.
 
@@ -336,7 +375,7 @@ def register(
                     f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                     "nothing was written",
                     hint=f'fix it, or add by hand under "{key}": '
-                         f'"{SERVER_NAME}": {json.dumps(entry)}',
+                    f'"{SERVER_NAME}": {json.dumps(entry)}',
                 ) from None
         if not isinstance(config, dict):
             raise InvalidRequest(f"{path} does not hold a JSON object; nothing was written")
@@ -346,8 +385,15 @@ def register(
 
     merged_entry, notes = _merge_entry(servers.get(SERVER_NAME), entry)
     result: dict[str, Any] = {
-        "client": client, "scope": scope, "path": str(path), "key": key, "server": SERVER_NAME,
-        "entry": merged_entry, "dry_run": dry_run, "backup": None, "notes": notes,
+        "client": client,
+        "scope": scope,
+        "path": str(path),
+        "key": key,
+        "server": SERVER_NAME,
+        "entry": merged_entry,
+        "dry_run": dry_run,
+        "backup": None,
+        "notes": notes,
     }
     if servers.get(SERVER_NAME) == merged_entry:
         return {**result, "status": "unchanged", "content": config}

@@ -23,18 +23,31 @@ from utils_db.snapshot import (
 
 # PostgreSQL type (without modifiers) → (SQLAlchemy type, Python annotation)
 _SIMPLE = {
-    "integer": ("Integer", "int"), "bigint": ("BigInteger", "int"),
-    "smallint": ("SmallInteger", "int"), "boolean": ("Boolean", "bool"), "text": ("Text", "str"),
-    "character varying": ("String", "str"), "character": ("CHAR", "str"),
-    "numeric": ("Numeric", "Decimal"), "real": ("REAL", "float"),
-    "double precision": ("Double", "float"), "date": ("Date", "date"),
+    "integer": ("Integer", "int"),
+    "bigint": ("BigInteger", "int"),
+    "smallint": ("SmallInteger", "int"),
+    "boolean": ("Boolean", "bool"),
+    "text": ("Text", "str"),
+    "character varying": ("String", "str"),
+    "character": ("CHAR", "str"),
+    "numeric": ("Numeric", "Decimal"),
+    "real": ("REAL", "float"),
+    "double precision": ("Double", "float"),
+    "date": ("Date", "date"),
     "timestamp with time zone": ("DateTime(timezone=True)", "datetime"),
     "timestamp without time zone": ("DateTime", "datetime"),
-    "time without time zone": ("Time", "time"), "time with time zone": ("Time(timezone=True)", "time"),
-    "interval": ("Interval", "timedelta"), "uuid": ("Uuid", "uuid.UUID"),
-    "jsonb": ("JSONB", "dict[str, Any]"), "json": ("JSON", "dict[str, Any]"),
-    "bytea": ("LargeBinary", "bytes"), "inet": ("INET", "str"), "cidr": ("CIDR", "str"),
-    "macaddr": ("MACADDR", "str"), "tsvector": ("TSVECTOR", "str"), "money": ("MONEY", "str"),
+    "time without time zone": ("Time", "time"),
+    "time with time zone": ("Time(timezone=True)", "time"),
+    "interval": ("Interval", "timedelta"),
+    "uuid": ("Uuid", "uuid.UUID"),
+    "jsonb": ("JSONB", "dict[str, Any]"),
+    "json": ("JSON", "dict[str, Any]"),
+    "bytea": ("LargeBinary", "bytes"),
+    "inet": ("INET", "str"),
+    "cidr": ("CIDR", "str"),
+    "macaddr": ("MACADDR", "str"),
+    "tsvector": ("TSVECTOR", "str"),
+    "money": ("MONEY", "str"),
 }
 # Names the declarative base reserves: such a column needs another attribute name.
 _RESERVED_ATTRS = {"metadata", "registry", "query"}
@@ -45,7 +58,9 @@ def sqlalchemy_type(type_text: str, snapshot: Snapshot | None = None) -> tuple[s
     if type_text.endswith("[]"):
         inner, annotation = sqlalchemy_type(type_text[:-2], snapshot)
         return f"ARRAY({inner})", f"list[{annotation}]"
-    m = re.fullmatch(r"(?P<base>[^(]+?)(?:\((?P<mod>[^)]*)\))?(?P<rest> with(?:out)? time zone)?", type_text)
+    m = re.fullmatch(
+        r"(?P<base>[^(]+?)(?:\((?P<mod>[^)]*)\))?(?P<rest> with(?:out)? time zone)?", type_text
+    )
     base = (m["base"] + (m["rest"] or "")) if m else type_text
     mod = m["mod"] if m else None
     if base.startswith(("timestamp", "time")) and mod:
@@ -115,7 +130,9 @@ def model_line(column: Column, table: Table | None = None, snapshot: Snapshot | 
     if column.comment:
         args.append(f"comment={column.comment!r}")
     optional = " | None" if column.nullable else ""
-    return f"{attr}: Mapped[{annotation}{optional}] = mapped_column({', '.join(args)}){comment_tail}"
+    return (
+        f"{attr}: Mapped[{annotation}{optional}] = mapped_column({', '.join(args)}){comment_tail}"
+    )
 
 
 def _single_fk(column: Column, table: Table | None) -> ForeignKey | None:

@@ -27,19 +27,44 @@ __all__ = ["normalize_type", "normalize_default", "normalize_expression", "quote
 # -- types ------------------------------------------------------------------------------
 
 _TYPE_ALIASES = {
-    "int": "integer", "int4": "integer", "integer": "integer", "serial": "integer",
-    "serial4": "integer", "int2": "smallint", "smallint": "smallint", "smallserial": "smallint",
-    "serial2": "smallint", "int8": "bigint", "bigint": "bigint", "bigserial": "bigint",
-    "serial8": "bigint", "float4": "real", "real": "real", "float8": "double precision",
-    "double precision": "double precision", "double": "double precision",
-    "float": "double precision", "bool": "boolean", "boolean": "boolean",
-    "varchar": "character varying", "character varying": "character varying",
-    "char varying": "character varying", "nvarchar": "character varying",
-    "char": "character", "character": "character", "nchar": "character",
-    "decimal": "numeric", "numeric": "numeric", "dec": "numeric",
-    "timestamptz": "timestamp with time zone", "timetz": "time with time zone",
-    "varbit": "bit varying", "bit varying": "bit varying", "datetime": "timestamp",
-    "string": "character varying", "clob": "text",
+    "int": "integer",
+    "int4": "integer",
+    "integer": "integer",
+    "serial": "integer",
+    "serial4": "integer",
+    "int2": "smallint",
+    "smallint": "smallint",
+    "smallserial": "smallint",
+    "serial2": "smallint",
+    "int8": "bigint",
+    "bigint": "bigint",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "float4": "real",
+    "real": "real",
+    "float8": "double precision",
+    "double precision": "double precision",
+    "double": "double precision",
+    "float": "double precision",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "varchar": "character varying",
+    "character varying": "character varying",
+    "char varying": "character varying",
+    "nvarchar": "character varying",
+    "char": "character",
+    "character": "character",
+    "nchar": "character",
+    "decimal": "numeric",
+    "numeric": "numeric",
+    "dec": "numeric",
+    "timestamptz": "timestamp with time zone",
+    "timetz": "time with time zone",
+    "varbit": "bit varying",
+    "bit varying": "bit varying",
+    "datetime": "timestamp",
+    "string": "character varying",
+    "clob": "text",
 }
 _ZONED = {"timestamp", "time"}
 _TYPE_SHAPE = re.compile(
@@ -91,7 +116,11 @@ def _base_type(raw: str) -> str:
     if base in _ZONED:
         zone = zone or "without time zone"
         return f"{base}({mods}) {zone}" if mods else f"{base} {zone}"
-    if raw[len(match["base"]):].strip() and mod is not None and not mods.replace(",", "").isdigit():
+    if (
+        raw[len(match["base"]) :].strip()
+        and mod is not None
+        and not mods.replace(",", "").isdigit()
+    ):
         # e.g. geometry(Point,4326): keep the modifier's case as written
         mods = ",".join(p.strip() for p in re.search(r"\(([^()]*)\)", raw).group(1).split(","))
     base = re.sub(r"^public\.", "", base)
@@ -170,15 +199,38 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 # ("pre", op, x) ("and", items) ("or", items) ("not", x) ("is", x, what) ("in", x, items, neg)
 # ("array", items) ("sub", x, idx) ("row", items) ("cast", x, type) ("case", arg, whens, else)
 
-_BP = {"or": 10, "and": 20, "not": 30, "is": 40, "cmp": 50, "in": 60, "other": 70, "add": 80,
-       "mul": 90, "pow": 100, "unary": 110, "sub": 120, "cast": 130}
+_BP = {
+    "or": 10,
+    "and": 20,
+    "not": 30,
+    "is": 40,
+    "cmp": 50,
+    "in": 60,
+    "other": 70,
+    "add": 80,
+    "mul": 90,
+    "pow": 100,
+    "unary": 110,
+    "sub": 120,
+    "cast": 130,
+}
 _CMP = {"<", ">", "=", "<=", ">=", "<>", "!="}
 _LIKE = {"like": "~~", "ilike": "~~*"}
 _LIKE_NAMES = {"~~": "LIKE", "~~*": "ILIKE", "!~~": "NOT LIKE", "!~~*": "NOT ILIKE"}
 _KEYWORD_LITERALS = {"null": "NULL", "true": "true", "false": "false"}
-_VALUE_FUNCTIONS = {"current_timestamp", "current_date", "current_time", "localtime",
-                    "localtimestamp", "current_user", "session_user", "current_role",
-                    "current_schema", "current_catalog", "user"}
+_VALUE_FUNCTIONS = {
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtime",
+    "localtimestamp",
+    "current_user",
+    "session_user",
+    "current_role",
+    "current_schema",
+    "current_catalog",
+    "user",
+}
 _TYPE_WORDS = {"varying", "precision", "with", "without", "time", "zone"}
 
 
@@ -262,8 +314,10 @@ class _Parser:
 
     def keyword_infix(self, left: tuple, word: str, min_bp: int) -> tuple | None:
         negated = False
-        if word == "not" and self.peek(1)[0] == "id" and self.peek(1)[1] in (
-            "in", "like", "ilike", "between", "similar"
+        if (
+            word == "not"
+            and self.peek(1)[0] == "id"
+            and self.peek(1)[1] in ("in", "like", "ilike", "between", "similar")
         ):
             negated, word = True, self.peek(1)[1]
         if word in ("and", "or"):
@@ -307,8 +361,12 @@ class _Parser:
                 if not self.at_word("to"):
                     raise _Unparsable("similar")
                 self.take()
-                return ("op", "NOT SIMILAR TO" if negated else "SIMILAR TO", left,
-                        self.expr(_BP["in"]))
+                return (
+                    "op",
+                    "NOT SIMILAR TO" if negated else "SIMILAR TO",
+                    left,
+                    self.expr(_BP["in"]),
+                )
             if self.at_word("symmetric"):
                 raise _Unparsable("between symmetric")
             low = self.expr(_BP["in"])
@@ -480,9 +538,20 @@ def _strip_casts(node: tuple) -> tuple:
 # -- expressions: printer -----------------------------------------------------------------
 
 _NUMERIC_TYPES = {"integer", "bigint", "smallint", "numeric", "real", "double precision"}
-_BOOL_WORDS = {"t": "true", "true": "true", "y": "true", "yes": "true", "on": "true", "1": "true",
-               "f": "false", "false": "false", "n": "false", "no": "false", "off": "false",
-               "0": "false"}
+_BOOL_WORDS = {
+    "t": "true",
+    "true": "true",
+    "y": "true",
+    "yes": "true",
+    "on": "true",
+    "1": "true",
+    "f": "false",
+    "false": "false",
+    "n": "false",
+    "no": "false",
+    "off": "false",
+    "0": "false",
+}
 
 
 def _cast_value(node: tuple) -> tuple:
@@ -491,7 +560,9 @@ def _cast_value(node: tuple) -> tuple:
     type_text = node[2].split("(")[0]
     if inner[0] == "lit" and inner[1].startswith("'") and inner[1].endswith("'"):
         body = inner[1][1:-1]
-        if type_text in _NUMERIC_TYPES and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", body):
+        if type_text in _NUMERIC_TYPES and re.fullmatch(
+            r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", body
+        ):
             return ("lit", body)
         if type_text == "boolean" and body.lower() in _BOOL_WORDS:
             return ("lit", _BOOL_WORDS[body.lower()])

@@ -74,7 +74,10 @@ class Project:
 
     @contextmanager
     def connect(
-        self, *, readonly: bool = True, statement_timeout_ms: int | None = None,
+        self,
+        *,
+        readonly: bool = True,
+        statement_timeout_ms: int | None = None,
         autocommit: bool = False,
     ) -> Iterator[psycopg.Connection]:
         """A psycopg connection to the project's database, read-only unless asked otherwise."""
@@ -87,7 +90,11 @@ class Project:
             yield conn
 
 
-def open_project(project_root: str | Path | None = None, database_url: str | None = None) -> Project:
+def open_project(
+    project_root: str | Path | None = None, database_url: str | None = None
+) -> Project:
     """The project at ``project_root`` (default: the current directory)."""
-    root = Path(project_root).expanduser().resolve() if project_root else Path(os.getcwd()).resolve()
+    root = (
+        Path(project_root).expanduser().resolve() if project_root else Path(os.getcwd()).resolve()
+    )
     return Project(root=root, url_override=database_url)

@@ -109,7 +109,8 @@ def add_column_volatile_default(ctx: RiskContext) -> Finding | None:
     if ctx.action != "add" or ctx.default is None or not ctx.default.volatile:
         return None
     return Finding(
-        "add_column_volatile_default", ctx.big(),
+        "add_column_volatile_default",
+        ctx.big(),
         f"the volatile default {ctx.default.sql} is evaluated for every existing row: the whole "
         f"table is rewritten under an ACCESS EXCLUSIVE lock ({ctx.size_text()})",
         ACCESS_EXCLUSIVE,
@@ -124,7 +125,8 @@ def add_column_default_rewrite(ctx: RiskContext) -> Finding | None:
     if ctx.server_version_num >= 110000 or ctx.default.volatile:
         return None  # PG 11+: a non-volatile default is metadata only
     return Finding(
-        "add_column_default_rewrite", ctx.big(),
+        "add_column_default_rewrite",
+        ctx.big(),
         f"before PostgreSQL 11 ADD COLUMN ... DEFAULT rewrites the whole table ({ctx.size_text()})",
         ACCESS_EXCLUSIVE,
         "add the column without a default, SET DEFAULT in a second step, backfill in batches",
@@ -139,7 +141,8 @@ def add_column_not_null_without_default(ctx: RiskContext) -> Finding | None:
     if not ctx.populated:
         return None
     return Finding(
-        "add_column_not_null_without_default", "danger",
+        "add_column_not_null_without_default",
+        "danger",
         f"a NOT NULL column without a default cannot be added to a table that has rows: the "
         f"statement fails ({ctx.size_text()})",
         ACCESS_EXCLUSIVE,
@@ -156,15 +159,17 @@ def set_not_null_full_scan(ctx: RiskContext) -> Finding | None:
         "on PostgreSQL 12+: ADD CONSTRAINT <name> CHECK (col IS NOT NULL) NOT VALID; then "
         "VALIDATE CONSTRAINT <name> (only SHARE UPDATE EXCLUSIVE); then SET NOT NULL uses the "
         "validated constraint and skips the scan; finally drop the CHECK"
-        if pg12 else
-        "before PostgreSQL 12 SET NOT NULL always scans; run it in a quiet period, or keep a "
+        if pg12
+        else "before PostgreSQL 12 SET NOT NULL always scans; run it in a quiet period, or keep a "
         "validated CHECK (col IS NOT NULL) constraint instead"
     )
     return Finding(
-        "set_not_null_full_scan", "warning",
+        "set_not_null_full_scan",
+        "warning",
         f"SET NOT NULL scans every row under an ACCESS EXCLUSIVE lock (reads and writes wait), "
         f"and fails if any row holds NULL ({ctx.size_text()})",
-        ACCESS_EXCLUSIVE, alternative,
+        ACCESS_EXCLUSIVE,
+        alternative,
     )
 
 
@@ -176,13 +181,24 @@ def binary_coercible(old: ParsedType, new: ParsedType) -> bool:
     if old.base in text_like and new.base in text_like:
         if new.base == "text" or new.length is None:
             return True  # varchar(n) → varchar / text, text → varchar
-        return old.base == "character varying" and old.length is not None and new.length >= old.length
+        return (
+            old.base == "character varying" and old.length is not None and new.length >= old.length
+        )
     if old.base == "numeric" and new.base == "numeric":
         if new.length is None:
             return True
-        return (old.length is not None and new.length >= old.length
-                and (new.scale or 0) == (old.scale or 0))
-    if old.base == new.base and old.base in ("timestamp", "timestamptz", "time", "timetz", "interval"):
+        return (
+            old.length is not None
+            and new.length >= old.length
+            and (new.scale or 0) == (old.scale or 0)
+        )
+    if old.base == new.base and old.base in (
+        "timestamp",
+        "timestamptz",
+        "time",
+        "timetz",
+        "interval",
+    ):
         return new.length is None or (old.length is not None and new.length >= old.length)
     return old.base == "cidr" and new.base == "inet"
 
@@ -200,12 +216,14 @@ def _shrinks(old: ParsedType, new: ParsedType) -> bool:
 def alter_type_rewrite(ctx: RiskContext) -> Finding | None:
     if ctx.action != "alter_type" or ctx.new_type is None:
         return None
-    if ctx.old_type is not None and (binary_coercible(ctx.old_type, ctx.new_type)
-                                     or _shrinks(ctx.old_type, ctx.new_type)):
+    if ctx.old_type is not None and (
+        binary_coercible(ctx.old_type, ctx.new_type) or _shrinks(ctx.old_type, ctx.new_type)
+    ):
         return None
     old = ctx.column.type if ctx.column else "?"
     return Finding(
-        "alter_type_rewrite", ctx.big(),
+        "alter_type_rewrite",
+        ctx.big(),
         f"changing {old} → {ctx.new_type.canonical} rewrites the table and rebuilds its indexes "
         f"under an ACCESS EXCLUSIVE lock; rows that do not convert make it fail ({ctx.size_text()})",
         ACCESS_EXCLUSIVE,
@@ -221,7 +239,8 @@ def alter_type_shrink(ctx: RiskContext) -> Finding | None:
     if not _shrinks(ctx.old_type, ctx.new_type):
         return None
     return Finding(
-        "alter_type_shrink", "danger",
+        "alter_type_shrink",
+        "danger",
         f"{ctx.old_type.canonical} → {ctx.new_type.canonical} makes the column smaller: every row "
         f"is checked (and the table rewritten) under ACCESS EXCLUSIVE; longer values make it fail "
         f"or numbers get rounded ({ctx.size_text()})",
@@ -235,12 +254,13 @@ def rename_column_breaks_code(ctx: RiskContext) -> Finding | None:
     if ctx.action != "rename":
         return None
     return Finding(
-        "rename_column_breaks_code", "warning",
+        "rename_column_breaks_code",
+        "warning",
         f"running code and queries that use {ctx.column_name!r} fail the moment the rename "
         "commits (deploys are not atomic with it)",
         ACCESS_EXCLUSIVE,
         f"rename only the model attribute and keep the column: "
-        f"{ctx.new_name} = mapped_column(\"{ctx.column_name}\", ...); or add the new column, "
+        f'{ctx.new_name} = mapped_column("{ctx.column_name}", ...); or add the new column, '
         "write both, backfill, switch reads, then drop the old one",
     )
 
@@ -249,7 +269,8 @@ def drop_column_data_loss(ctx: RiskContext) -> Finding | None:
     if ctx.action != "drop":
         return None
     return Finding(
-        "drop_column_data_loss", "danger",
+        "drop_column_data_loss",
+        "danger",
         f"dropping {ctx.column_name!r} deletes its data irreversibly, and code that still "
         f"selects it breaks ({ctx.size_text()})",
         ACCESS_EXCLUSIVE,
@@ -276,7 +297,8 @@ def drop_column_dependents(ctx: RiskContext) -> Finding | None:
     if not names:
         return None
     return Finding(
-        "drop_column_dependents", "danger",
+        "drop_column_dependents",
+        "danger",
         "dropping the column also drops " + ", ".join(names),
         ACCESS_EXCLUSIVE,
         "check that nothing relies on these indexes or constraints before dropping",
@@ -287,7 +309,8 @@ def json_instead_of_jsonb(ctx: RiskContext) -> Finding | None:
     if ctx.action not in ("add", "alter_type") or ctx.new_type is None or not ctx.new_type.is_json:
         return None
     return Finding(
-        "json_instead_of_jsonb", "warning",
+        "json_instead_of_jsonb",
+        "warning",
         "json stores the text as typed: no equality operator (DISTINCT, GROUP BY, UNIQUE fail), "
         "no GIN indexing, re-parsed on every access",
         ACCESS_EXCLUSIVE if ctx.action == "alter_type" else "none beyond the statement's",
@@ -302,7 +325,8 @@ def primary_key_column(ctx: RiskContext) -> Finding | None:
     if pk is None or ctx.column_name not in pk.columns:
         return None
     return Finding(
-        "primary_key_column", "danger",
+        "primary_key_column",
+        "danger",
         f"{ctx.column_name!r} is part of the primary key; foreign keys elsewhere may reference it",
         ACCESS_EXCLUSIVE,
         "plan primary-key changes as a migration of their own (new key column, backfill, swap)",

@@ -110,7 +110,8 @@ def compare_specs(project: Project, left: str, right: str) -> dict[str, Any]:
     }
     data["summary"] = service._report_summary(data["comparisons"])
     json_path, md_path = service.write_report_files(
-        data, project.temp_dir, "schema-compare", latest="schema-compare-latest")
+        data, project.temp_dir, "schema-compare", latest="schema-compare-latest"
+    )
     return {
         **result,
         "left_schema_hash": data["left_schema_hash"],
@@ -128,8 +129,13 @@ def save_snapshot(project: Project, spec: str, path: str) -> dict[str, Any]:
     if target.suffix != ".json":
         raise InvalidRequest(f"--save-snapshot wants a .json path, got {path}")
     service.atomic_write(target, (snap.to_json() + "\n").encode("utf-8"))
-    return {"path": str(target), "source": spec, "tables": len(snap.tables),
-            "enums": len(snap.enums), "schema_hash": snap.schema_hash()}
+    return {
+        "path": str(target),
+        "source": spec,
+        "tables": len(snap.tables),
+        "enums": len(snap.enums),
+        "schema_hash": snap.schema_hash(),
+    }
 
 
 def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
@@ -138,8 +144,14 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
         if args.right:
             raise InvalidRequest("--save-snapshot takes one source, not two")
         data = save_snapshot(project, args.left, args.save_snapshot)
-        return EXIT_OK, data, (f"saved {data['source']} ({data['tables']} tables, schema hash "
-                               f"{data['schema_hash']}) to {data['path']}")
+        return (
+            EXIT_OK,
+            data,
+            (
+                f"saved {data['source']} ({data['tables']} tables, schema hash "
+                f"{data['schema_hash']}) to {data['path']}"
+            ),
+        )
     if not args.right:
         raise InvalidRequest("give two sources to compare (or one with --save-snapshot PATH)")
     data = compare_specs(project, args.left, args.right)
@@ -150,8 +162,11 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
     if data["differences"]:
         from utils_db.render.report import render_differences_text
 
-        text = (head + f"{data['count']} difference(s)\n\n"
-                + render_differences_text(data["differences"]).rstrip("\n"))
+        text = (
+            head
+            + f"{data['count']} difference(s)\n\n"
+            + render_differences_text(data["differences"]).rstrip("\n")
+        )
     else:
         text = head + "no differences"
     text += f"\nwrote {data['json_path']} and {data['markdown_path']}"
@@ -160,19 +175,23 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="schema_compare.py", parents=[common_parent()],
+        prog="schema_compare.py",
+        parents=[common_parent()],
         description="Compare any two schema sources and write JSON + Markdown reports under "
-                    "temp/. Sources: db (DATABASE_URL), models, doc, url:ENVVAR (a database URL "
-                    "from that environment variable or .env), or a saved snapshot PATH.json.",
+        "temp/. Sources: db (DATABASE_URL), models, doc, url:ENVVAR (a database URL "
+        "from that environment variable or .env), or a saved snapshot PATH.json.",
         epilog="examples: schema_compare.py db models | schema_compare.py url:STAGING_DATABASE_URL "
-               "url:PROD_DATABASE_URL | schema_compare.py db --save-snapshot temp/before.json | "
-               "schema_compare.py temp/before.json db. Exit codes: 0 no differences, "
-               "1 differences, 2 usage or connection error.",
+        "url:PROD_DATABASE_URL | schema_compare.py db --save-snapshot temp/before.json | "
+        "schema_compare.py temp/before.json db. Exit codes: 0 no differences, "
+        "1 differences, 2 usage or connection error.",
     )
     parser.add_argument("left", metavar="LEFT", help=SOURCE_HELP)
     parser.add_argument("right", metavar="RIGHT", nargs="?", help=SOURCE_HELP)
-    parser.add_argument("--save-snapshot", metavar="PATH",
-                        help="save LEFT as a JSON snapshot to PATH instead of comparing")
+    parser.add_argument(
+        "--save-snapshot",
+        metavar="PATH",
+        help="save LEFT as a JSON snapshot to PATH instead of comparing",
+    )
     parser.set_defaults(handler=_run)
     return parser
 
@@ -186,13 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_handler(args.handler, args)
     except OSError as exc:
-        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(),
-                    getattr(args, "format", "text"))
+        return fail(
+            f"{exc.strerror or exc}: {exc.filename or ''}".strip(), getattr(args, "format", "text")
+        )
     except Exception as exc:  # never a traceback for the user
         if os.environ.get("DATABASE_USE_DEBUG"):
             raise
-        return fail(f"unexpected error: {type(exc).__name__}: {exc} "
-                    "(set DATABASE_USE_DEBUG=1 for a traceback)", getattr(args, "format", "text"))
+        return fail(
+            f"unexpected error: {type(exc).__name__}: {exc} "
+            "(set DATABASE_USE_DEBUG=1 for a traceback)",
+            getattr(args, "format", "text"),
+        )
 
 
 if __name__ == "__main__":

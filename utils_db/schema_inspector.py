@@ -80,7 +80,8 @@ def table_text(data: dict[str, Any]) -> str:
         lines.append("referenced by:")
         lines.extend(
             f"  {r['table']}({', '.join(r['columns'])}) → ({', '.join(r['ref_columns'])}) "
-            f"ON DELETE {r['on_delete']}" for r in data["referenced_by"]
+            f"ON DELETE {r['on_delete']}"
+            for r in data["referenced_by"]
         )
     if data["enums"]:
         lines.append("")
@@ -103,8 +104,12 @@ def compare_text(data: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 def _introspect(args: argparse.Namespace) -> tuple[int, Any, str]:
     data = service.introspect(
-        project_from_args(args), schema=args.schema, table=args.table, verbose=args.verbose,
-        limit=args.limit, offset=args.offset,
+        project_from_args(args),
+        schema=args.schema,
+        table=args.table,
+        verbose=args.verbose,
+        limit=args.limit,
+        offset=args.offset,
     )
     return EXIT_OK, data, table_text(data) if args.table else overview_text(data)
 
@@ -120,8 +125,10 @@ def _compare(left: str, right: str):
 def _generate_docs(args: argparse.Namespace) -> tuple[int, Any, str]:
     data = service.generate_docs(project_from_args(args))
     verb = "wrote" if data["changed"] else "unchanged:"
-    text = (f"{verb} {data['path']} ({data['tables']} tables, {data['enums']} enums, "
-            f"schema hash {data['schema_hash']})")
+    text = (
+        f"{verb} {data['path']} ({data['tables']} tables, {data['enums']} enums, "
+        f"schema hash {data['schema_hash']})"
+    )
     return EXIT_OK, data, text
 
 
@@ -142,8 +149,10 @@ def _report(args: argparse.Namespace) -> tuple[int, Any, str]:
     for c in summary["comparisons"]:
         state = f"error: {c['error']}" if c["error"] else f"{c['count']} difference(s)"
         lines.append(f"{c['left']} vs {c['right']}: {state}")
-    lines.append(f"wrote {data['json_path']} and {data['markdown_path']} "
-                 f"(also {data['latest_json']}, {data['latest_markdown']})")
+    lines.append(
+        f"wrote {data['json_path']} and {data['markdown_path']} "
+        f"(also {data['latest_json']}, {data['latest_markdown']})"
+    )
     return (EXIT_OK if summary["ok"] else EXIT_DIFF), data, "\n".join(lines)
 
 
@@ -153,7 +162,11 @@ def _log_change(args: argparse.Namespace) -> tuple[int, Any, str]:
         details = Path(args.details_file).read_text(encoding="utf-8")
     sql = Path(args.sql_file).read_text(encoding="utf-8") if args.sql_file else None
     data = service.log_change(
-        project_from_args(args), args.summary, details=details, tables=args.table or (), sql=sql,
+        project_from_args(args),
+        args.summary,
+        details=details,
+        tables=args.table or (),
+        sql=sql,
         record_hash=not args.no_schema_hash,
     )
     verb = "created" if data["created"] else "appended to"
@@ -179,27 +192,41 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parent = common_parent()
     parser = argparse.ArgumentParser(
-        prog=PROG, parents=[parent],
+        prog=PROG,
+        parents=[parent],
         description="Inspect, compare, document and log changes to the project's PostgreSQL "
-                    "schema. Source of truth: live database > models/models_*.py > "
-                    ".roo/docs/database_schema.md. The connection comes from DATABASE_URL "
-                    "(environment or the project's .env).",
+        "schema. Source of truth: live database > models/models_*.py > "
+        ".roo/docs/database_schema.md. The connection comes from DATABASE_URL "
+        "(environment or the project's .env).",
         epilog="exit codes: 0 clean, 1 differences or validation failure, 2 usage or "
-               "connection error",
+        "connection error",
     )
     sub = parser.add_subparsers(dest="command", metavar="<command>")
 
-    p = sub.add_parser("introspect", parents=[parent],
-                       help="the live schema: compact overview, or one table in full")
+    p = sub.add_parser(
+        "introspect",
+        parents=[parent],
+        help="the live schema: compact overview, or one table in full",
+    )
     p.add_argument("--schema", help="only this schema")
     p.add_argument("--table", help="full detail for this table (schema.table or table)")
-    p.add_argument("--verbose", action="store_true",
-                   help="overview lines with defaults, identity, indexes and checks")
-    p.add_argument("--limit", type=_positive, default=200,
-                   help="at most this many tables per page (default 200; the page also ends at "
-                        "a size budget)")
-    p.add_argument("--offset", type=_positive, default=0,
-                   help="start the overview at this table (see next_offset)")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="overview lines with defaults, identity, indexes and checks",
+    )
+    p.add_argument(
+        "--limit",
+        type=_positive,
+        default=200,
+        help="at most this many tables per page (default 200; the page also ends at a size budget)",
+    )
+    p.add_argument(
+        "--offset",
+        type=_positive,
+        default=0,
+        help="start the overview at this table (see next_offset)",
+    )
     p.set_defaults(handler=_introspect)
 
     for name, left, right, what in (
@@ -210,30 +237,46 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[parent], help=f"{what} (exit 1 on differences)")
         p.set_defaults(handler=_compare(left, right))
 
-    p = sub.add_parser("generate-docs", parents=[parent],
-                       help="write .roo/docs/database_schema.md from the live database "
-                            "(only when it changed)")
+    p = sub.add_parser(
+        "generate-docs",
+        parents=[parent],
+        help="write .roo/docs/database_schema.md from the live database (only when it changed)",
+    )
     p.set_defaults(handler=_generate_docs)
 
-    p = sub.add_parser("report", parents=[parent],
-                       help="all three comparisons as JSON + Markdown under .roo/reports/")
+    p = sub.add_parser(
+        "report",
+        parents=[parent],
+        help="all three comparisons as JSON + Markdown under .roo/reports/",
+    )
     p.set_defaults(handler=_report)
 
-    p = sub.add_parser("validate", parents=[parent],
-                       help="exit 1 unless the doc is exactly what generate-docs would write")
+    p = sub.add_parser(
+        "validate",
+        parents=[parent],
+        help="exit 1 unless the doc is exactly what generate-docs would write",
+    )
     p.set_defaults(handler=_validate)
 
-    p = sub.add_parser("log-change", parents=[parent],
-                       help="append a dated entry to .roo/docs/pgdb_changes.md")
+    p = sub.add_parser(
+        "log-change", parents=[parent], help="append a dated entry to .roo/docs/pgdb_changes.md"
+    )
     p.add_argument("--summary", required=True, help="one line: what changed")
     p.add_argument("--details", default="", help="free text (or --details-file)")
     p.add_argument("--details-file", metavar="PATH", help="read the details from this file")
     p.add_argument("--sql-file", metavar="PATH", help="the SQL that was run, from a file")
-    p.add_argument("--table", action="append", metavar="SCHEMA.TABLE",
-                   help="a table the change touched (repeatable)")
-    p.add_argument("--no-schema-hash", action="store_true",
-                   help="do not record the live schema hash (recorded by default when the "
-                        "database is reachable, so validate can spot later unlogged changes)")
+    p.add_argument(
+        "--table",
+        action="append",
+        metavar="SCHEMA.TABLE",
+        help="a table the change touched (repeatable)",
+    )
+    p.add_argument(
+        "--no-schema-hash",
+        action="store_true",
+        help="do not record the live schema hash (recorded by default when the "
+        "database is reachable, so validate can spot later unlogged changes)",
+    )
     p.set_defaults(handler=_log_change)
 
     # The other areas' commands (guarded changes, vetted scripts, install/register).
@@ -258,13 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_handler(handler, args)
     except OSError as exc:  # a file we were asked to read or write
-        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(),
-                    getattr(args, "format", "text"))
+        return fail(
+            f"{exc.strerror or exc}: {exc.filename or ''}".strip(), getattr(args, "format", "text")
+        )
     except Exception as exc:  # never a traceback for the user; details with DATABASE_USE_DEBUG=1
         if os.environ.get("DATABASE_USE_DEBUG"):
             raise
-        return fail(f"unexpected error in {args.command}: {type(exc).__name__}: {exc} "
-                    "(set DATABASE_USE_DEBUG=1 for a traceback)", getattr(args, "format", "text"))
+        return fail(
+            f"unexpected error in {args.command}: {type(exc).__name__}: {exc} "
+            "(set DATABASE_USE_DEBUG=1 for a traceback)",
+            getattr(args, "format", "text"),
+        )
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ def abbreviate_type(type_: str) -> str:
     """Short spelling of a canonical PostgreSQL type for the compact overview."""
     for long, short in _TYPE_ABBREVIATIONS:
         if type_.startswith(long):
-            return short + type_[len(long):]
+            return short + type_[len(long) :]
     return type_
 
 
@@ -116,7 +116,7 @@ def _rows(n: int | None) -> str:
 
 
 def _short_ref(ref_table: str) -> str:
-    return ref_table[len("public."):] if ref_table.startswith("public.") else ref_table
+    return ref_table[len("public.") :] if ref_table.startswith("public.") else ref_table
 
 
 def table_summary(table: Table, verbose: bool = False) -> str:
@@ -161,7 +161,9 @@ def table_summary(table: Table, verbose: bool = False) -> str:
             extras.append(f"UQ({', '.join(uq.columns)})")
     if verbose:
         for ix in table.indexes:
-            desc = f"{'unique ' if ix.unique else ''}index {ix.name or '?'}({', '.join(ix.columns)})"
+            desc = (
+                f"{'unique ' if ix.unique else ''}index {ix.name or '?'}({', '.join(ix.columns)})"
+            )
             if ix.method != "btree":
                 desc += f" using {ix.method}"
             if ix.where:
@@ -194,10 +196,15 @@ def _referenced_by(snapshot: Snapshot, qualified: str) -> list[dict[str, Any]]:
     for other in sorted(snapshot.tables):
         for fk in snapshot.tables[other].foreign_keys:
             if fk.ref_table == qualified:
-                out.append({
-                    "table": other, "columns": list(fk.columns), "ref_columns": list(fk.ref_columns),
-                    "name": fk.name, "on_delete": fk.on_delete,
-                })
+                out.append(
+                    {
+                        "table": other,
+                        "columns": list(fk.columns),
+                        "ref_columns": list(fk.ref_columns),
+                        "name": fk.name,
+                        "on_delete": fk.on_delete,
+                    }
+                )
     return out
 
 
@@ -212,8 +219,12 @@ def _enum_types_of(snapshot: Snapshot, table: Table) -> dict[str, list[str]]:
 
 
 def introspect(
-    project: Project, schema: str | None = None, table: str | None = None,
-    verbose: bool = False, limit: int = 200, offset: int = 0,
+    project: Project,
+    schema: str | None = None,
+    table: str | None = None,
+    verbose: bool = False,
+    limit: int = 200,
+    offset: int = 0,
 ) -> dict[str, Any]:
     """The live schema: a bounded overview (a line per table, paged), or one table in full.
 
@@ -282,7 +293,7 @@ def _overview(
     budget = VERBOSE_BUDGET if verbose else OVERVIEW_BUDGET
     entries: list[dict[str, str]] = []
     used = 0
-    for qualified in names[offset:offset + limit]:
+    for qualified in names[offset : offset + limit]:
         entry = {"name": qualified, "summary": table_summary(snap.tables[qualified], verbose)}
         size = len(json.dumps(entry, ensure_ascii=False)) + 2
         if entries and used + size > budget:
@@ -341,8 +352,12 @@ def compare_snapshots(left: Snapshot, right: Snapshot, left_name: str, right_nam
     from utils_db.diff import diff
 
     differences = [d.to_dict() for d in diff(left, right)]
-    return {"left": left_name, "right": right_name, "count": len(differences),
-            "differences": differences}
+    return {
+        "left": left_name,
+        "right": right_name,
+        "count": len(differences),
+        "differences": differences,
+    }
 
 
 def compare(project: Project, left: str, right: str) -> dict[str, Any]:
@@ -421,19 +436,24 @@ def validate(project: Project) -> dict[str, Any]:
             try:
                 doc_snap = parse_doc(text)
             except DocParseError as exc:
-                message = (f"{_rel(project, path)} does not parse ({exc}); "
-                           "run generate-docs to rewrite it")
+                message = (
+                    f"{_rel(project, path)} does not parse ({exc}); run generate-docs to rewrite it"
+                )
                 warnings.append(message)
             else:
                 doc_hash = doc_hash or doc_snap.schema_hash()
                 differences = compare_snapshots(snap, doc_snap, "db", "doc")["differences"]
                 if differences:
-                    message = (f"{_rel(project, path)} is stale: {len(differences)} difference(s) "
-                               "with the live database; run generate-docs")
+                    message = (
+                        f"{_rel(project, path)} is stale: {len(differences)} difference(s) "
+                        "with the live database; run generate-docs"
+                    )
                 else:
-                    message = (f"{_rel(project, path)} differs from what generate-docs writes "
-                               "(hand edits or an older generator) though the schema facts "
-                               "match; run generate-docs")
+                    message = (
+                        f"{_rel(project, path)} differs from what generate-docs writes "
+                        "(hand edits or an older generator) though the schema facts "
+                        "match; run generate-docs"
+                    )
     logged = last_logged_schema_hash(project)
     if logged and logged != live_hash:
         warnings.append(
@@ -504,8 +524,9 @@ def _report_summary(comparisons: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write_report_files(data: dict[str, Any], directory: Path, stem: str,
-                       latest: str = "latest") -> tuple[Path, Path]:
+def write_report_files(
+    data: dict[str, Any], directory: Path, stem: str, latest: str = "latest"
+) -> tuple[Path, Path]:
     """Write ``data`` as ``<stem>-<time>.json``/``.md`` plus ``<latest>.json``/``.md``."""
     from utils_db.render.report import render_report_markdown
 
@@ -514,9 +535,12 @@ def write_report_files(data: dict[str, Any], directory: Path, stem: str,
     as_md = render_report_markdown(data).encode("utf-8")
     json_path = directory / f"{stem}-{stamp}.json"
     md_path = directory / f"{stem}-{stamp}.md"
-    for path, payload in ((json_path, as_json), (md_path, as_md),
-                          (directory / f"{latest}.json", as_json),
-                          (directory / f"{latest}.md", as_md)):
+    for path, payload in (
+        (json_path, as_json),
+        (md_path, as_md),
+        (directory / f"{latest}.json", as_json),
+        (directory / f"{latest}.md", as_md),
+    ):
         atomic_write(path, payload)
     return json_path, md_path
 
@@ -537,9 +561,15 @@ def report(project: Project) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # the change log
 # ---------------------------------------------------------------------------------------------
-def log_change(project: Project, summary: str, details: str = "", tables: Iterable[str] = (),
-               sql: str | None = None, extra: dict[str, Any] | None = None,
-               record_hash: bool = False) -> dict[str, Any]:
+def log_change(
+    project: Project,
+    summary: str,
+    details: str = "",
+    tables: Iterable[str] = (),
+    sql: str | None = None,
+    extra: dict[str, Any] | None = None,
+    record_hash: bool = False,
+) -> dict[str, Any]:
     """Append a dated entry to ``.roo/docs/pgdb_changes.md`` (created with a header if missing).
 
     The append is atomic (temp file + ``os.replace``, old content verified as an unchanged

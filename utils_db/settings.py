@@ -14,7 +14,9 @@ URL_SHAPE = "postgresql://USER:PASSWORD@HOST:5433/DBNAME"
 _SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 # The look-behind makes a match start only where a scheme can start: without it a long run
 # of letters (64 KB of script output) costs quadratic time before failing.
-_PASSWORD_IN_URL = re.compile(r"(?P<head>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)", re.I)
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<head>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)", re.I
+)
 _PASSWORD_KV = re.compile(r"(?P<head>password\s*=\s*)(?P<pw>'[^']*'|\S+)", re.I)
 
 
@@ -39,7 +41,9 @@ def load_dotenv_file(project_root: str | Path | None) -> None:
 def validate_url(url: str | None, variable: str = "DATABASE_URL") -> str:
     """Return ``url`` normalised to ``postgresql://``; raise ConfigError naming ``variable``."""
     if url is None or not url.strip():
-        raise ConfigError(f"{variable} is not set; set it in .env or the environment as {URL_SHAPE}")
+        raise ConfigError(
+            f"{variable} is not set; set it in .env or the environment as {URL_SHAPE}"
+        )
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -52,9 +56,9 @@ def validate_url(url: str | None, variable: str = "DATABASE_URL") -> str:
         raise ConfigError(
             f"{variable} must be a PostgreSQL URL like {URL_SHAPE}, got scheme '{parts.scheme or '?'}'"
         )
-    if not parts.path.strip("/") and "dbname=" not in parts.query and "host=" not in parts.query:
-        if not parts.hostname:
-            raise ConfigError(f"{variable} is malformed ({mask_url(url)}); expected {URL_SHAPE}")
+    no_target = not parts.path.strip("/") and not parts.hostname
+    if no_target and "dbname=" not in parts.query and "host=" not in parts.query:
+        raise ConfigError(f"{variable} is malformed ({mask_url(url)}); expected {URL_SHAPE}")
     return "postgresql://" + url.split("://", 1)[1]
 
 

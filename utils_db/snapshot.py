@@ -200,44 +200,60 @@ class Snapshot:
         for key in sorted(self.tables):
             t = self.tables[key]
             pk = t.primary_key
-            tables.append({
-                "schema": t.schema,
-                "name": t.name,
-                "kind": t.kind,
-                "comment": t.comment,
-                "definition": t.definition,
-                "columns": [
-                    {
-                        "name": c.name, "type": c.type, "nullable": c.nullable,
-                        "default": c.default, "identity": c.identity,
-                        "generated": c.generated, "comment": c.comment,
-                    }
-                    for c in t.columns
-                ],
-                "primary_key": None if pk is None else {"columns": list(pk.columns), "name": pk.name},
-                "foreign_keys": _sorted_items(
-                    {
-                        "columns": list(f.columns), "ref_table": f.ref_table,
-                        "ref_columns": list(f.ref_columns), "name": f.name,
-                        "on_delete": f.on_delete, "on_update": f.on_update,
-                        "deferrable": f.deferrable, "initially_deferred": f.initially_deferred,
-                    }
-                    for f in t.foreign_keys
-                ),
-                "indexes": _sorted_items(
-                    {
-                        "columns": list(i.columns), "name": i.name, "unique": i.unique,
-                        "method": i.method, "where": i.where, "include": list(i.include),
-                    }
-                    for i in t.indexes
-                ),
-                "unique_constraints": _sorted_items(
-                    {"columns": list(u.columns), "name": u.name} for u in t.unique_constraints
-                ),
-                "check_constraints": _sorted_items(
-                    {"expression": c.expression, "name": c.name} for c in t.check_constraints
-                ),
-            })
+            tables.append(
+                {
+                    "schema": t.schema,
+                    "name": t.name,
+                    "kind": t.kind,
+                    "comment": t.comment,
+                    "definition": t.definition,
+                    "columns": [
+                        {
+                            "name": c.name,
+                            "type": c.type,
+                            "nullable": c.nullable,
+                            "default": c.default,
+                            "identity": c.identity,
+                            "generated": c.generated,
+                            "comment": c.comment,
+                        }
+                        for c in t.columns
+                    ],
+                    "primary_key": None
+                    if pk is None
+                    else {"columns": list(pk.columns), "name": pk.name},
+                    "foreign_keys": _sorted_items(
+                        {
+                            "columns": list(f.columns),
+                            "ref_table": f.ref_table,
+                            "ref_columns": list(f.ref_columns),
+                            "name": f.name,
+                            "on_delete": f.on_delete,
+                            "on_update": f.on_update,
+                            "deferrable": f.deferrable,
+                            "initially_deferred": f.initially_deferred,
+                        }
+                        for f in t.foreign_keys
+                    ),
+                    "indexes": _sorted_items(
+                        {
+                            "columns": list(i.columns),
+                            "name": i.name,
+                            "unique": i.unique,
+                            "method": i.method,
+                            "where": i.where,
+                            "include": list(i.include),
+                        }
+                        for i in t.indexes
+                    ),
+                    "unique_constraints": _sorted_items(
+                        {"columns": list(u.columns), "name": u.name} for u in t.unique_constraints
+                    ),
+                    "check_constraints": _sorted_items(
+                        {"expression": c.expression, "name": c.name} for c in t.check_constraints
+                    ),
+                }
+            )
         enums = [
             {"schema": e.schema, "name": e.name, "labels": list(e.labels)}
             for e in (self.enums[k] for k in sorted(self.enums))

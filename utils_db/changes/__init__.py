@@ -15,8 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "apply_change", "approval_text", "approve_command", "dry_run", "get_change", "list_changes",
-    "load_change", "models_todo", "prepare_approval", "propose_column_change", "record_approval",
+    "apply_change",
+    "approval_text",
+    "approve_command",
+    "dry_run",
+    "get_change",
+    "list_changes",
+    "load_change",
+    "models_todo",
+    "prepare_approval",
+    "propose_column_change",
+    "record_approval",
     "reject_change",
 ]
 

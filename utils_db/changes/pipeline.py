@@ -54,8 +54,9 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 120_000
 DRY_RUN_LOCK_TIMEOUT_MS = 2_000
 DRY_RUN_STATEMENT_TIMEOUT_MS = 30_000
 # One apply at a time per database: a transaction-level advisory lock on this key.
-APPLY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"database-use:apply-change").digest()[:8], "big",
-                                signed=True)
+APPLY_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"database-use:apply-change").digest()[:8], "big", signed=True
+)
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -78,8 +79,10 @@ def _env_ms(name: str, default: int) -> int:
 
 def approve_command(project: Project, change_id: str) -> str:
     """The exact command a person runs to approve ``change_id``."""
-    return (f"python utils_db/schema_inspector.py approve {change_id} "
-            f"--project-root {shlex.quote(str(project.root))}")
+    return (
+        f"python utils_db/schema_inspector.py approve {change_id} "
+        f"--project-root {shlex.quote(str(project.root))}"
+    )
 
 
 def _path(project: Project, change_id: str) -> Path:
@@ -99,7 +102,9 @@ def load_change(project: Project, change_id: str) -> dict[str, Any]:
         if not isinstance(data, dict) or data.get("id") != change_id:
             raise ValueError
     except ValueError:
-        raise ChangeRefused(f"the proposal file of {change_id} is malformed; propose again") from None
+        raise ChangeRefused(
+            f"the proposal file of {change_id} is malformed; propose again"
+        ) from None
     return data
 
 
@@ -111,7 +116,9 @@ def _save(project: Project, proposal: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _set_status(project: Project, proposal: dict[str, Any], status: str, reason: str | None) -> None:
+def _set_status(
+    project: Project, proposal: dict[str, Any], status: str, reason: str | None
+) -> None:
     proposal["status"] = status
     proposal["status_reason"] = reason
     proposal.setdefault("history", []).append({"at": _now(), "status": status, "reason": reason})
@@ -197,7 +204,8 @@ def _build(plan: Plan, findings: list[Any], version: int) -> dict[str, Any]:
         "expected": plan.expected,
         "server_version_num": version,
         "table_stats": {
-            "estimated_rows": table.estimated_rows, "size_bytes": table.size_bytes,
+            "estimated_rows": table.estimated_rows,
+            "size_bytes": table.size_bytes,
             "has_rows": plan.risk_context.has_rows,
         },
         "risk": [f.to_dict() for f in findings],
@@ -206,8 +214,14 @@ def _build(plan: Plan, findings: list[Any], version: int) -> dict[str, Any]:
 
 
 def propose_column_change(
-    project: Project, table: str, action: str, column: str, new_name: str | None = None,
-    type: str | None = None, nullable: bool | None = None, default: str | None = None,  # noqa: A002
+    project: Project,
+    table: str,
+    action: str,
+    column: str,
+    new_name: str | None = None,
+    type: str | None = None,
+    nullable: bool | None = None,
+    default: str | None = None,  # noqa: A002
     comment: str | None = None,
 ) -> dict[str, Any]:
     """Plan a column change against the live schema; write and return the proposal.
@@ -215,8 +229,16 @@ def propose_column_change(
     Nothing in the database changes (the dry-run is rolled back). The proposal's status is
     ``proposed``; a person must approve it before :func:`apply_change` runs it.
     """
-    request = normalize_request(table, action, column, new_name=new_name, type=type,
-                                nullable=nullable, default=default, comment=comment)
+    request = normalize_request(
+        table,
+        action,
+        column,
+        new_name=new_name,
+        type=type,
+        nullable=nullable,
+        default=default,
+        comment=comment,
+    )
     snapshot, version, has_rows = _live_context(project, request["table"])
     plan = plan_change(snapshot, request, version, has_rows)
     findings = assess(plan.risk_context)
@@ -253,8 +275,12 @@ def _approval_state(project: Project, proposal: dict[str, Any]) -> dict[str, Any
     except DatabaseUseError:
         target = None
     return approvals.approval_status(
-        project, "change", proposal["id"], approvals.content_hash(sql_text(proposal.get("sql", []))),
-        schema_hash=proposal.get("schema_hash"), target=target,
+        project,
+        "change",
+        proposal["id"],
+        approvals.content_hash(sql_text(proposal.get("sql", []))),
+        schema_hash=proposal.get("schema_hash"),
+        target=target,
     )
 
 
@@ -271,8 +297,10 @@ def _next_step(project: Project, data: dict[str, Any]) -> str:
     if status == "proposed":
         if not data.get("dry_run", {}).get("ok"):
             return "the dry-run failed: fix the cause (or change the request) and propose again"
-        return (f"a person must approve it: call apply_change('{change_id}') from a client that "
-                f"can ask the person, or ask the person to run: {approve_command(project, change_id)}")
+        return (
+            f"a person must approve it: call apply_change('{change_id}') from a client that "
+            f"can ask the person, or ask the person to run: {approve_command(project, change_id)}"
+        )
     if status == "approved":
         return f"approved: apply it with apply_change('{change_id}') or schema_inspector.py apply {change_id}"
     if status == "expired":
@@ -301,10 +329,13 @@ def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
             continue
         approval = _approval_state(project, proposal)
         row = {
-            "id": proposal["id"], "created_at": proposal.get("created_at"),
+            "id": proposal["id"],
+            "created_at": proposal.get("created_at"),
             "status": _effective_status(proposal, approval),
-            "table": proposal.get("table"), "column": proposal.get("column"),
-            "action": proposal.get("action"), "risk_level": proposal.get("risk_level"),
+            "table": proposal.get("table"),
+            "column": proposal.get("column"),
+            "action": proposal.get("action"),
+            "risk_level": proposal.get("risk_level"),
             "dry_run_ok": (proposal.get("dry_run") or {}).get("ok"),
             "approved_by": (approval.get("approval") or {}).get("approved_by"),
             "reason": proposal.get("status_reason"),
@@ -319,21 +350,29 @@ def reject_change(project: Project, change_id: str, reason: str | None = None) -
     """Close a proposal without applying it; any approval of it is withdrawn."""
     proposal = load_change(project, change_id)
     if proposal.get("status") == "applied":
-        raise ChangeRefused(f"change {change_id} is already applied; propose a reverse change instead")
+        raise ChangeRefused(
+            f"change {change_id} is already applied; propose a reverse change instead"
+        )
     approvals.revoke(project, "change", change_id)
     _set_status(project, proposal, "rejected", reason or "rejected by a person")
     return _public(project, proposal)
 
 
 # -- approval --------------------------------------------------------------------------------
-def _replan(project: Project, proposal: dict[str, Any], snapshot: Snapshot, version: int,
-            has_rows: bool | None) -> Plan:
+def _replan(
+    project: Project,
+    proposal: dict[str, Any],
+    snapshot: Snapshot,
+    version: int,
+    has_rows: bool | None,
+) -> Plan:
     """Plan the stored request again; refuse unless it yields exactly the stored SQL."""
     try:
         plan = plan_change(snapshot, proposal["request"], version, has_rows)
     except (DatabaseUseError, KeyError, TypeError) as exc:
-        raise ChangeRefused(f"change {proposal['id']} no longer plans cleanly ({exc}); propose again") \
-            from None
+        raise ChangeRefused(
+            f"change {proposal['id']} no longer plans cleanly ({exc}); propose again"
+        ) from None
     if plan.statements != proposal.get("sql"):
         raise ChangeRefused(
             f"the SQL stored in change {proposal['id']} is not what its request generates "
@@ -347,7 +386,8 @@ def _check_open(proposal: dict[str, Any]) -> None:
     if status not in OPEN_STATUSES:
         why = proposal.get("status_reason")
         raise ChangeRefused(
-            f"change {proposal['id']} is {status}" + (f" ({why})" if why else "")
+            f"change {proposal['id']} is {status}"
+            + (f" ({why})" if why else "")
             + ("" if status == "applied" else "; propose again")
         )
 
@@ -364,10 +404,16 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
     snapshot, version, has_rows = _live_context(project, proposal["request"]["table"])
     live_hash = snapshot.schema_hash()
     if live_hash != proposal.get("schema_hash"):
-        _set_status(project, proposal, "stale",
-                    f"schema changed since planning ({proposal.get('schema_hash')} → {live_hash})")
-        raise ChangeRefused(f"change {change_id} is stale: the live schema changed since it was "
-                            "planned; propose again")
+        _set_status(
+            project,
+            proposal,
+            "stale",
+            f"schema changed since planning ({proposal.get('schema_hash')} → {live_hash})",
+        )
+        raise ChangeRefused(
+            f"change {change_id} is stale: the live schema changed since it was "
+            "planned; propose again"
+        )
     plan = _replan(project, proposal, snapshot, version, has_rows)
     built = _build(plan, assess(plan.risk_context), version)
     checked = dry_run(project, plan.statements, plan.expected)
@@ -375,13 +421,22 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
     proposal["dry_run"] = checked
     _save(project, proposal)
     if not checked["ok"]:
-        raise ChangeRefused(f"change {change_id} fails its dry-run, so it cannot be approved: "
-                            f"{checked['error']}")
+        raise ChangeRefused(
+            f"change {change_id} fails its dry-run, so it cannot be approved: {checked['error']}"
+        )
     data = {
-        "id": change_id, "table": built["table"], "column": built["column"],
-        "action": built["action"], "sql": plan.statements, "sql_text": built["sql_text"],
-        "sql_sha256": built["sql_sha256"], "schema_hash": live_hash, "risk": built["risk"],
-        "risk_level": built["risk_level"], "dry_run": checked, "lock": built["lock"],
+        "id": change_id,
+        "table": built["table"],
+        "column": built["column"],
+        "action": built["action"],
+        "sql": plan.statements,
+        "sql_text": built["sql_text"],
+        "sql_sha256": built["sql_sha256"],
+        "schema_hash": live_hash,
+        "risk": built["risk"],
+        "risk_level": built["risk_level"],
+        "dry_run": checked,
+        "lock": built["lock"],
         "table_stats": built["table_stats"],
     }
     data["text"] = approval_text(data)
@@ -398,7 +453,9 @@ def approval_text(data: dict[str, Any]) -> str:
     elif rows is not None and rows >= 0:
         rows_text = f"~{rows:,} rows (estimate)"
     else:
-        rows_text = "has rows (count not yet estimated)" if stats.get("has_rows") else "rows unknown"
+        rows_text = (
+            "has rows (count not yet estimated)" if stats.get("has_rows") else "rows unknown"
+        )
     lines = [
         f"Change {data['id']}: {data['action']} on {data['table']}.{data['column']}",
         f"Table: {rows_text}" + (f", {size:,} bytes" if size is not None else ""),
@@ -412,12 +469,15 @@ def approval_text(data: dict[str, Any]) -> str:
         lines.append(f"  - [{finding['level']}] {finding['code']}: {finding['message']}")
         lines.append(f"    safer: {finding['safe_alternative']}")
     dry = data["dry_run"]
-    lines.append("Dry-run (rolled back): " + ("succeeded" if dry["ok"] else f"FAILED: {dry['error']}"))
+    lines.append(
+        "Dry-run (rolled back): " + ("succeeded" if dry["ok"] else f"FAILED: {dry['error']}")
+    )
     return "\n".join(lines)
 
 
-def record_approval(project: Project, prepared: dict[str, Any], channel: str,
-                    approved_by: str | None = None) -> dict[str, Any]:
+def record_approval(
+    project: Project, prepared: dict[str, Any], channel: str, approved_by: str | None = None
+) -> dict[str, Any]:
     """A person approved ``prepared`` (from :func:`prepare_approval`) via ``channel``.
 
     Only face code that has just asked the person calls this; never with a tool argument.
@@ -425,11 +485,17 @@ def record_approval(project: Project, prepared: dict[str, Any], channel: str,
     proposal = load_change(project, prepared["id"])
     _check_open(proposal)
     if approvals.content_hash(sql_text(proposal["sql"])) != prepared["sql_sha256"]:
-        raise ChangeRefused(f"change {prepared['id']} changed while the person was reading it; "
-                            "approve again")
+        raise ChangeRefused(
+            f"change {prepared['id']} changed while the person was reading it; approve again"
+        )
     approval = approvals.grant(
-        project, "change", prepared["id"], prepared["sql_sha256"], channel=channel,  # type: ignore[arg-type]
-        schema_hash=prepared["schema_hash"], target=describe_target(project.database_url),
+        project,
+        "change",
+        prepared["id"],
+        prepared["sql_sha256"],
+        channel=channel,  # type: ignore[arg-type]
+        schema_hash=prepared["schema_hash"],
+        target=describe_target(project.database_url),
         approved_by=approved_by,
     )
     _set_status(project, proposal, "approved", f"approved by {approval.approved_by} via {channel}")
@@ -460,8 +526,9 @@ def apply_change(project: Project, change_id: str) -> dict[str, Any]:
     statements = proposal.get("sql") or []
     sha = approvals.content_hash(sql_text(statements))
     if sha != proposal.get("sql_sha256"):
-        raise ChangeRefused(f"the SQL of change {change_id} was edited after it was planned; "
-                            "propose again")
+        raise ChangeRefused(
+            f"the SQL of change {change_id} was edited after it was planned; propose again"
+        )
     target = describe_target(project.database_url)
     planned_hash = proposal.get("schema_hash")
     try:  # early, without burning it: no approval → nothing is even attempted
@@ -476,33 +543,43 @@ def apply_change(project: Project, change_id: str) -> dict[str, Any]:
     approval: approvals.Approval | None = None
     before_hash = after_hash = None
     try:
-        with project.connect(readonly=False, statement_timeout_ms=statement_ms) as conn, \
-                conn.transaction():
+        with (
+            project.connect(readonly=False, statement_timeout_ms=statement_ms) as conn,
+            conn.transaction(),
+        ):
             _set_local_timeouts(conn, lock_ms, statement_ms)
             got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (APPLY_LOCK_KEY,)).fetchone()
             if not got or not got[0]:
-                raise ChangeRefused("another apply is running on this database; try again "
-                                    "when it has finished")
+                raise ChangeRefused(
+                    "another apply is running on this database; try again when it has finished"
+                )
             before = _load_live(conn)
             before_hash = before.schema_hash()
             if before_hash != planned_hash:
                 raise _Stale(f"schema changed since planning ({planned_hash} → {before_hash})")
             _replan(project, proposal, before, conn.info.server_version, None)
-            approval = approvals.verify(project, "change", change_id, sha,
-                                        schema_hash=planned_hash, target=target)
+            approval = approvals.verify(
+                project, "change", change_id, sha, schema_hash=planned_hash, target=target
+            )
             approvals.consume(project, approval)  # burnt before running: used once, always
             for statement in statements:
                 conn.execute(statement)
             after = _load_live(conn)
             problems = verify_expected(after, proposal["expected"])
             if problems:
-                raise _Failed({"error": "verification failed after running the SQL: "
-                                        + "; ".join(problems), "sqlstate": None})
+                raise _Failed(
+                    {
+                        "error": "verification failed after running the SQL: "
+                        + "; ".join(problems),
+                        "sqlstate": None,
+                    }
+                )
             after_hash = after.schema_hash()
     except _Stale as exc:
         _set_status(project, proposal, "stale", str(exc))
-        raise ChangeRefused(f"change {change_id} is stale: {exc}; nothing was applied, propose "
-                            "again") from None
+        raise ChangeRefused(
+            f"change {change_id} is stale: {exc}; nothing was applied, propose again"
+        ) from None
     except _Failed as exc:
         return _failed(project, proposal, exc.info)
     except psycopg.Error as exc:
@@ -516,7 +593,8 @@ def _failed(project: Project, proposal: dict[str, Any], info: dict[str, Any]) ->
     _set_status(project, proposal, "failed", info.get("error"))
     raise ChangeRefused(
         f"change {proposal['id']} failed and was rolled back; the database, doc and log are "
-        f"unchanged: {info.get('error')}" + (f" [SQLSTATE {info['sqlstate']}]" if info.get("sqlstate") else "")
+        f"unchanged: {info.get('error')}"
+        + (f" [SQLSTATE {info['sqlstate']}]" if info.get("sqlstate") else "")
     )
 
 
@@ -535,17 +613,29 @@ def _summary(proposal: dict[str, Any]) -> str:
     return f"{action.replace('_', ' ').capitalize()} on {where}"
 
 
-def _after_success(project: Project, proposal: dict[str, Any], approval: approvals.Approval,
-                   before_hash: str | None, after_hash: str | None) -> dict[str, Any]:
+def _after_success(
+    project: Project,
+    proposal: dict[str, Any],
+    approval: approvals.Approval,
+    before_hash: str | None,
+    after_hash: str | None,
+) -> dict[str, Any]:
     from utils_db import service
 
     applied = {
-        "at": _now(), "approved_by": approval.approved_by, "approval_channel": approval.channel,
-        "schema_hash_before": before_hash, "schema_hash_after": after_hash,
+        "at": _now(),
+        "approved_by": approval.approved_by,
+        "approval_channel": approval.channel,
+        "schema_hash_before": before_hash,
+        "schema_hash_after": after_hash,
     }
     proposal["applied"] = applied
-    _set_status(project, proposal, "applied", f"applied; approved by {approval.approved_by} "
-                                              f"via {approval.channel}")
+    _set_status(
+        project,
+        proposal,
+        "applied",
+        f"applied; approved by {approval.approved_by} via {approval.channel}",
+    )
     warnings: list[str] = []
     docs: dict[str, Any] | None = None
     logged: dict[str, Any] | None = None
@@ -555,23 +645,33 @@ def _after_success(project: Project, proposal: dict[str, Any], approval: approva
         warnings.append(f"the change is applied but the doc was not regenerated: {exc.message}")
     try:
         logged = service.log_change(
-            project, _summary(proposal),
+            project,
+            _summary(proposal),
             details=f"Risk: {proposal.get('risk_level')}. Dry-run: "
-                    f"{'ok' if (proposal.get('dry_run') or {}).get('ok') else 'failed'}.",
-            tables=[proposal["table"]], sql=proposal["sql_text"],
-            extra={"proposal_id": proposal["id"], "approved_by": approval.approved_by,
-                   "approval_channel": approval.channel,
-                   "schema_hash_before": before_hash, "schema_hash_after": after_hash},
+            f"{'ok' if (proposal.get('dry_run') or {}).get('ok') else 'failed'}.",
+            tables=[proposal["table"]],
+            sql=proposal["sql_text"],
+            extra={
+                "proposal_id": proposal["id"],
+                "approved_by": approval.approved_by,
+                "approval_channel": approval.channel,
+                "schema_hash_before": before_hash,
+                "schema_hash_after": after_hash,
+            },
         )
     except DatabaseUseError as exc:
         warnings.append(f"the change is applied but the log entry failed: {exc.message}")
     result = _public(project, proposal)
-    result.update({
-        "applied": applied, "verified": True,
-        "doc": docs, "log": {k: v for k, v in (logged or {}).items() if k != "entry"} or None,
-        "models_todo": models_todo(project, proposal),
-        "warnings": warnings,
-    })
+    result.update(
+        {
+            "applied": applied,
+            "verified": True,
+            "doc": docs,
+            "log": {k: v for k, v in (logged or {}).items() if k != "entry"} or None,
+            "models_todo": models_todo(project, proposal),
+            "warnings": warnings,
+        }
+    )
     return result
 
 
@@ -581,8 +681,13 @@ def models_todo(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
 
     table = proposal["table"]
     column = proposal["request"].get("new_name") or proposal["column"]
-    todo: dict[str, Any] = {"table": table, "column": column, "differences": [], "model_line": None,
-                            "note": None}
+    todo: dict[str, Any] = {
+        "table": table,
+        "column": column,
+        "differences": [],
+        "model_line": None,
+        "note": None,
+    }
     try:
         compared = service.compare(project, "db", "models")
     except Exception as exc:  # the change is applied: a compare problem must not hide that
@@ -595,8 +700,10 @@ def models_todo(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
         todo["note"] = "the models already match the database for this table"
     elif proposal["request"]["action"] == "rename":
         old = proposal["column"]
-        todo["note"] = (f"either rename the attribute (model_line), or keep the attribute and point it "
-                        f"at the new column name: {old} = mapped_column(\"{column}\", ...)")
+        todo["note"] = (
+            f"either rename the attribute (model_line), or keep the attribute and point it "
+            f'at the new column name: {old} = mapped_column("{column}", ...)'
+        )
     return todo
 
 

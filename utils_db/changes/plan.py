@@ -27,8 +27,15 @@ from utils_db.risk import RiskContext, binary_coercible
 from utils_db.snapshot import Column, Snapshot, Table
 
 ACTIONS: tuple[str, ...] = (
-    "add", "alter_type", "rename", "drop", "set_not_null", "drop_not_null",
-    "set_default", "drop_default", "set_comment",
+    "add",
+    "alter_type",
+    "rename",
+    "drop",
+    "set_not_null",
+    "drop_not_null",
+    "set_default",
+    "drop_default",
+    "set_comment",
 )
 # Which optional arguments each action takes (anything else given is an error, not ignored).
 _ALLOWED: dict[str, set[str]] = {
@@ -57,8 +64,14 @@ class Plan:
 
 
 def normalize_request(
-    table: str, action: str, column: str, new_name: str | None = None, type: str | None = None,
-    nullable: bool | None = None, default: str | None = None, comment: str | None = None,
+    table: str,
+    action: str,
+    column: str,
+    new_name: str | None = None,
+    type: str | None = None,
+    nullable: bool | None = None,
+    default: str | None = None,
+    comment: str | None = None,
 ) -> dict[str, Any]:
     """The request as stored in the proposal; InvalidRequest for wrong argument combinations."""
     if action not in ACTIONS:
@@ -67,8 +80,13 @@ def normalize_request(
         raise InvalidRequest("table is required")
     if not isinstance(column, str) or not column:
         raise InvalidRequest("column is required")
-    given = {"new_name": new_name, "type": type, "nullable": nullable, "default": default,
-             "comment": comment}
+    given = {
+        "new_name": new_name,
+        "type": type,
+        "nullable": nullable,
+        "default": default,
+        "comment": comment,
+    }
     extra = sorted(k for k, v in given.items() if v is not None and k not in _ALLOWED[action])
     if extra:
         raise InvalidRequest(f"{', '.join(extra)} does not apply to action {action!r}")
@@ -80,8 +98,12 @@ def normalize_request(
         raise InvalidRequest("action 'set_default' needs a default")
     if comment is not None and len(comment) > MAX_COMMENT:
         raise InvalidRequest(f"comment longer than {MAX_COMMENT} characters")
-    return {"table": table.strip(), "action": action, "column": column, **{
-        k: v for k, v in given.items() if v is not None}}
+    return {
+        "table": table.strip(),
+        "action": action,
+        "column": column,
+        **{k: v for k, v in given.items() if v is not None},
+    }
 
 
 def _find_table(snapshot: Snapshot, name: str) -> Table:
@@ -90,12 +112,18 @@ def _find_table(snapshot: Snapshot, name: str) -> Table:
         known = ", ".join(sorted(snapshot.tables)[:20]) or "(none)"
         raise NotFound(f"table {name!r} not found in the live database; tables: {known}")
     if table.kind not in ("table", "partitioned table"):
-        raise InvalidRequest(f"{table.qualified_name} is a {table.kind}; only tables can be changed")
+        raise InvalidRequest(
+            f"{table.qualified_name} is a {table.kind}; only tables can be changed"
+        )
     return table
 
 
-def plan_change(snapshot: Snapshot, request: dict[str, Any], server_version_num: int,
-                has_rows: bool | None = None) -> Plan:
+def plan_change(
+    snapshot: Snapshot,
+    request: dict[str, Any],
+    server_version_num: int,
+    has_rows: bool | None = None,
+) -> Plan:
     """Check ``request`` against the live ``snapshot`` and build the exact SQL (no I/O)."""
     action = request["action"]
     table = _find_table(snapshot, request["table"])
@@ -130,8 +158,12 @@ def plan_change(snapshot: Snapshot, request: dict[str, Any], server_version_num:
         if not nullable:
             sql += " NOT NULL"
         statements.append(sql)
-        expected.update(exists=True, type=new_type.canonical, nullable=nullable,
-                        has_default=default is not None and default.kind != "null")
+        expected.update(
+            exists=True,
+            type=new_type.canonical,
+            nullable=nullable,
+            has_default=default is not None and default.kind != "null",
+        )
         if request.get("comment") is not None:
             statements.append(_comment_sql(target, col, request["comment"]))
             expected["comment"] = request["comment"] or None
@@ -188,13 +220,26 @@ def plan_change(snapshot: Snapshot, request: dict[str, Any], server_version_num:
         expected.update(exists=True, comment=comment)
 
     ctx = RiskContext(
-        action=action, table=table, column=existing, column_name=name,
-        server_version_num=server_version_num, has_rows=has_rows, new_type=new_type,
-        old_type=old_type, default=default,
-        nullable=request.get("nullable", True) if action == "add" else None, new_name=new_name,
+        action=action,
+        table=table,
+        column=existing,
+        column_name=name,
+        server_version_num=server_version_num,
+        has_rows=has_rows,
+        new_type=new_type,
+        old_type=old_type,
+        default=default,
+        nullable=request.get("nullable", True) if action == "add" else None,
+        new_name=new_name,
     )
-    return Plan(request=request, table=table, column_name=name, statements=statements,
-                expected=expected, risk_context=ctx)
+    return Plan(
+        request=request,
+        table=table,
+        column_name=name,
+        statements=statements,
+        expected=expected,
+        risk_context=ctx,
+    )
 
 
 def _comment_sql(target: str, col: str, comment: str | None) -> str:

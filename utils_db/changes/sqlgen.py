@@ -25,22 +25,39 @@ MAX_IDENTIFIER_BYTES = 63
 
 # alias → canonical base name (format_type spelling, without modifiers)
 _BASE_TYPES: dict[str, str] = {
-    "integer": "integer", "int": "integer", "int4": "integer",
-    "bigint": "bigint", "int8": "bigint",
-    "smallint": "smallint", "int2": "smallint",
+    "integer": "integer",
+    "int": "integer",
+    "int4": "integer",
+    "bigint": "bigint",
+    "int8": "bigint",
+    "smallint": "smallint",
+    "int2": "smallint",
     "text": "text",
-    "boolean": "boolean", "bool": "boolean",
-    "character varying": "character varying", "varchar": "character varying",
-    "character": "character", "char": "character",
-    "numeric": "numeric", "decimal": "numeric",
-    "real": "real", "float4": "real",
-    "double precision": "double precision", "float8": "double precision",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "character varying": "character varying",
+    "varchar": "character varying",
+    "character": "character",
+    "char": "character",
+    "numeric": "numeric",
+    "decimal": "numeric",
+    "real": "real",
+    "float4": "real",
+    "double precision": "double precision",
+    "float8": "double precision",
     "date": "date",
-    "time": "time", "timetz": "timetz",
-    "timestamp": "timestamp", "timestamptz": "timestamptz",
+    "time": "time",
+    "timetz": "timetz",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamptz",
     "interval": "interval",
-    "uuid": "uuid", "json": "json", "jsonb": "jsonb", "bytea": "bytea",
-    "inet": "inet", "cidr": "cidr", "macaddr": "macaddr",
+    "uuid": "uuid",
+    "json": "json",
+    "jsonb": "jsonb",
+    "bytea": "bytea",
+    "inet": "inet",
+    "cidr": "cidr",
+    "macaddr": "macaddr",
 }
 _WITH_LENGTH = {"character varying", "character"}
 _WITH_PRECISION = {"time", "timetz", "timestamp", "timestamptz", "interval"}
@@ -182,12 +199,20 @@ def _find_enum(raw: str, snapshot: Snapshot) -> ParsedType | None:
         enum = snapshot.enums.get(key)
         if enum is not None:
             # Spelled as the live source spells it (quoted only when PostgreSQL needs it).
-            shown = display_ident(enum.name) if enum.schema == "public" else (
-                f"{display_ident(enum.schema)}.{display_ident(enum.name)}")
+            shown = (
+                display_ident(enum.name)
+                if enum.schema == "public"
+                else (f"{display_ident(enum.schema)}.{display_ident(enum.name)}")
+            )
             sql = f"{quote_ident(enum.schema)}.{quote_ident(enum.name)}"
             suffix = "[]" if array else ""
-            return ParsedType(canonical=shown + suffix, sql=sql + suffix, base="enum",
-                              array=array, enum=enum.qualified_name)
+            return ParsedType(
+                canonical=shown + suffix,
+                sql=sql + suffix,
+                base="enum",
+                array=array,
+                enum=enum.qualified_name,
+            )
     return None
 
 
@@ -231,6 +256,5 @@ def parse_default(text: str | None, snapshot: Snapshot) -> ParsedDefault:
         return ParsedDefault(sql, False, "string")
     raise InvalidRequest(
         f"unsupported default {text!r}: use a number, true, false, null, a quoted string "
-        "('like this', optionally with ::type), or one of "
-        + ", ".join(sorted(DEFAULT_FUNCTIONS))
+        "('like this', optionally with ::type), or one of " + ", ".join(sorted(DEFAULT_FUNCTIONS))
     )

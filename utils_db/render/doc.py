@@ -48,7 +48,13 @@ PART_SEP = " *and* "  # between default-cell parts; only in snapshots PostgreSQL
 COLUMNS_HEAD = ("Column", "Type", "Nullable", "Default", "Key", "Comment")
 CONSTRAINTS_HEAD = ("Name", "Type", "Columns", "Expression")
 FOREIGN_KEYS_HEAD = (
-    "Name", "Columns", "References", "Referenced columns", "On delete", "On update", "Deferrable",
+    "Name",
+    "Columns",
+    "References",
+    "Referenced columns",
+    "On delete",
+    "On update",
+    "Deferrable",
 )
 INDEXES_HEAD = ("Name", "Columns", "Unique", "Method", "Where", "Include")
 REFERENCED_BY_HEAD = ("Table", "Columns", "Referenced columns", "Constraint", "On delete")
@@ -337,7 +343,9 @@ def _default_cell(column: Any) -> str:
     if column.generated is not None:
         parts.append(f"{GENERATED_MARK} {escape(column.generated)}")
     if column.default is not None:
-        parts.append(f"{DEFAULT_MARK} {escape(column.default)}" if parts else escape(column.default))
+        parts.append(
+            f"{DEFAULT_MARK} {escape(column.default)}" if parts else escape(column.default)
+        )
     return PART_SEP.join(parts)
 
 
@@ -349,11 +357,20 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
     out.append("")
     keys = _column_keys(snapshot, t)
     out += ["#### Columns", ""]
-    out += _table(COLUMNS_HEAD, [
-        [escape(c.name), escape(c.type), _yes_no(c.nullable), _default_cell(c),
-         ", ".join(keys.get(c.name, [])), cell(c.comment)]
-        for c in t.columns
-    ])
+    out += _table(
+        COLUMNS_HEAD,
+        [
+            [
+                escape(c.name),
+                escape(c.type),
+                _yes_no(c.nullable),
+                _default_cell(c),
+                ", ".join(keys.get(c.name, [])),
+                cell(c.comment),
+            ]
+            for c in t.columns
+        ],
+    )
     out.append("")
     constraint_rows: list[list[str]] = []
     if t.primary_key is not None:
@@ -370,23 +387,40 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
         out += ["#### Constraints", "", *_table(CONSTRAINTS_HEAD, constraint_rows), ""]
     if t.foreign_keys:
         rows = [
-            [cell(fk.name), escape_list(fk.columns), escape(qualified(*_ref_target(snapshot, fk.ref_table))),
-             escape_list(fk.ref_columns), escape(fk.on_delete), escape(fk.on_update),
-             _deferrable(fk.deferrable, fk.initially_deferred)]
+            [
+                cell(fk.name),
+                escape_list(fk.columns),
+                escape(qualified(*_ref_target(snapshot, fk.ref_table))),
+                escape_list(fk.ref_columns),
+                escape(fk.on_delete),
+                escape(fk.on_update),
+                _deferrable(fk.deferrable, fk.initially_deferred),
+            ]
             for fk in _by_name(t.foreign_keys)
         ]
         out += ["#### Foreign keys", "", *_table(FOREIGN_KEYS_HEAD, rows), ""]
     if t.indexes:
         rows = [
-            [cell(i.name), escape_list(i.columns), _yes_no(i.unique), escape(i.method),
-             cell(i.where), escape_list(i.include)]
+            [
+                cell(i.name),
+                escape_list(i.columns),
+                _yes_no(i.unique),
+                escape(i.method),
+                cell(i.where),
+                escape_list(i.include),
+            ]
             for i in _by_name(t.indexes)
         ]
         out += ["#### Indexes", "", *_table(INDEXES_HEAD, rows), ""]
     if referenced_by:
         rows = [
-            [display_name(src.schema, src.name), escape_list(fk.columns),
-             escape_list(fk.ref_columns), cell(fk.name), escape(fk.on_delete)]
+            [
+                display_name(src.schema, src.name),
+                escape_list(fk.columns),
+                escape_list(fk.ref_columns),
+                cell(fk.name),
+                escape(fk.on_delete),
+            ]
             for src, fk in referenced_by
         ]
         out += ["#### Referenced by", "", *_table(REFERENCED_BY_HEAD, rows), ""]
@@ -416,9 +450,7 @@ def render_doc(snapshot: Snapshot) -> str:
             fk_count += 1
             target = _ref_target(snapshot, fk.ref_table)
             referenced.setdefault(f"{target[0]}.{target[1]}", []).append((src, fk))
-    schemas = sorted(
-        set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums}
-    )
+    schemas = sorted(set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums})
 
     out = [
         f"<!-- database-use: schema-hash={snapshot.schema_hash()} format={FORMAT_VERSION} -->",
@@ -454,9 +486,9 @@ def render_doc(snapshot: Snapshot) -> str:
 
     if enums:
         out += ["## Enums", ""]
-        out += _table(ENUMS_HEAD, [
-            [display_name(e.schema, e.name), escape_list(e.labels)] for e in enums
-        ])
+        out += _table(
+            ENUMS_HEAD, [[display_name(e.schema, e.name), escape_list(e.labels)] for e in enums]
+        )
         out.append("")
 
     out += ["## Relationships", ""]

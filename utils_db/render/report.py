@@ -111,12 +111,19 @@ def render_overview_text(snapshot: Snapshot, *, limit: int | None = None) -> str
     for t in shown:
         pk = "PK" + _cols(t.primary_key.columns) if t.primary_key else ""
         targets = sorted({_ref_display(snapshot, fk.ref_table) for fk in t.foreign_keys})
-        rows.append([
-            _display(t.schema, t.name), t.kind, f"{len(t.columns)} col" + ("s" * (len(t.columns) != 1)),
-            pk, ("→ " + ", ".join(targets)) if targets else "",
-        ])
-    lines = [f"{len(tables)} table(s) · {len(snapshot.enums)} enum(s) · "
-             f"schema hash {snapshot.schema_hash()}"]
+        rows.append(
+            [
+                _display(t.schema, t.name),
+                t.kind,
+                f"{len(t.columns)} col" + ("s" * (len(t.columns) != 1)),
+                pk,
+                ("→ " + ", ".join(targets)) if targets else "",
+            ]
+        )
+    lines = [
+        f"{len(tables)} table(s) · {len(snapshot.enums)} enum(s) · "
+        f"schema hash {snapshot.schema_hash()}"
+    ]
     if rows:
         lines += ["", *grid(None, rows)]
     if len(shown) < len(tables):
@@ -147,16 +154,31 @@ def render_table_text(table: Table) -> str:
             keys[u.columns[0]].append("UQ")
     lines += grid(
         ["column", "type", "null", "default", "key", "comment"],
-        [[c.name, c.type, "yes" if c.nullable else "no", _default_text(c),
-          ", ".join(keys.get(c.name, [])), c.comment or ""] for c in table.columns],
+        [
+            [
+                c.name,
+                c.type,
+                "yes" if c.nullable else "no",
+                _default_text(c),
+                ", ".join(keys.get(c.name, [])),
+                c.comment or "",
+            ]
+            for c in table.columns
+        ],
     )
     constraints = []
     if table.primary_key:
-        constraints.append([table.primary_key.name or "", "PRIMARY KEY " + _cols(table.primary_key.columns)])
-    constraints += [[u.name or "", "UNIQUE " + _cols(u.columns)]
-                    for u in sorted(table.unique_constraints, key=lambda u: (u.name or "", u.columns))]
-    constraints += [[c.name or "", f"CHECK ({c.expression})"]
-                    for c in sorted(table.check_constraints, key=lambda c: (c.name or "", c.expression))]
+        constraints.append(
+            [table.primary_key.name or "", "PRIMARY KEY " + _cols(table.primary_key.columns)]
+        )
+    constraints += [
+        [u.name or "", "UNIQUE " + _cols(u.columns)]
+        for u in sorted(table.unique_constraints, key=lambda u: (u.name or "", u.columns))
+    ]
+    constraints += [
+        [c.name or "", f"CHECK ({c.expression})"]
+        for c in sorted(table.check_constraints, key=lambda c: (c.name or "", c.expression))
+    ]
     if constraints:
         lines += ["", "constraints:", *grid(None, constraints, indent="  ")]
     if table.foreign_keys:
@@ -167,8 +189,14 @@ def render_table_text(table: Table) -> str:
                 rule += f" ON UPDATE {fk.on_update}"
             if fk.deferrable:
                 rule += " DEFERRABLE" + (" INITIALLY DEFERRED" if fk.initially_deferred else "")
-            rows.append([fk.name or "", _cols(fk.columns),
-                         f"→ {_ref_display(None, fk.ref_table)}{_cols(fk.ref_columns)}", rule])
+            rows.append(
+                [
+                    fk.name or "",
+                    _cols(fk.columns),
+                    f"→ {_ref_display(None, fk.ref_table)}{_cols(fk.ref_columns)}",
+                    rule,
+                ]
+            )
         lines += ["", "foreign keys:", *grid(None, rows, indent="  ")]
     if table.indexes:
         rows = []
@@ -178,8 +206,15 @@ def render_table_text(table: Table) -> str:
                 extra.append(f"WHERE {ix.where}")
             if ix.include:
                 extra.append("INCLUDE " + _cols(ix.include))
-            rows.append([ix.name or "", "unique" if ix.unique else "", ix.method,
-                         _cols(ix.columns), " ".join(extra)])
+            rows.append(
+                [
+                    ix.name or "",
+                    "unique" if ix.unique else "",
+                    ix.method,
+                    _cols(ix.columns),
+                    " ".join(extra),
+                ]
+            )
         lines += ["", "indexes:", *grid(None, rows, indent="  ")]
     if table.definition is not None:
         lines += ["", "definition:"]
@@ -200,8 +235,9 @@ def _group_key(record: dict[str, Any]) -> str:
 
 def _values_text(values: Any) -> str:
     if isinstance(values, dict):
-        return " | ".join(f"{side}: {_compact(v) if not isinstance(v, str) else v}"
-                          for side, v in values.items())
+        return " | ".join(
+            f"{side}: {_compact(v) if not isinstance(v, str) else v}" for side, v in values.items()
+        )
     return _compact(values) if not isinstance(values, str) else values
 
 
@@ -236,8 +272,9 @@ def render_differences_text(differences: Iterable[Any]) -> str:
                 lines.append("    hint:      " + clean(record["hint"]))
         lines.append("")
     count = len(records)
-    lines.append(f"{count} difference{'s' * (count != 1)} in {len(groups)} "
-                 f"group{'s' * (len(groups) != 1)}")
+    lines.append(
+        f"{count} difference{'s' * (count != 1)} in {len(groups)} group{'s' * (len(groups) != 1)}"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -273,7 +310,11 @@ def render_report_markdown(report: dict[str, Any]) -> str:
     for c in comparisons:
         diffs = c.get("differences") or []
         count = c.get("count", len(diffs))
-        shown = f"error: {_md(c['error'])}" if c.get("error") else str(len(diffs) if count is None else count)
+        shown = (
+            f"error: {_md(c['error'])}"
+            if c.get("error")
+            else str(len(diffs) if count is None else count)
+        )
         out.append(_md_row([f"{_md(c.get('left'))} vs {_md(c.get('right'))}", shown]))
     out.append("")
 
@@ -290,18 +331,29 @@ def render_report_markdown(report: dict[str, Any]) -> str:
             _md_row(["Table", "Object", "Name", "Status", "Values", "Authority", "Fix"]),
             _md_row(["---"] * 7),
         ]
-        for r in sorted(records, key=lambda r: (r.get("table") or "", str(r.get("object")),
-                                                str(r.get("name")))):
+        for r in sorted(
+            records, key=lambda r: (r.get("table") or "", str(r.get("object")), str(r.get("name")))
+        ):
             status = r.get("status", "")
             if r.get("attribute"):
                 status = f"{status} ({r['attribute']})"
             fix = r.get("fix") or ""
             if r.get("hint"):
                 fix = f"{fix} — {r['hint']}" if fix else r["hint"]
-            out.append(_md_row([
-                _md(r.get("table")), _md(r.get("object")), _md(r.get("name")), _md(status),
-                _md(_values_text(r["values"])) if r.get("values") not in (None, {}, []) else "",
-                _md(r.get("authority")), _md(fix),
-            ]))
+            out.append(
+                _md_row(
+                    [
+                        _md(r.get("table")),
+                        _md(r.get("object")),
+                        _md(r.get("name")),
+                        _md(status),
+                        _md(_values_text(r["values"]))
+                        if r.get("values") not in (None, {}, [])
+                        else "",
+                        _md(r.get("authority")),
+                        _md(fix),
+                    ]
+                )
+            )
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -172,7 +172,7 @@ class _Parser:
                     raise self.error(f"doc format {FORMAT_VERSION} (this one is newer or older)")
                 header_found = True
             elif line.startswith("- Schemas:"):
-                for schema in unescape_list(line[len("- Schemas:"):]):
+                for schema in unescape_list(line[len("- Schemas:") :]):
                     if schema not in self.snap.schemas:
                         self.snap.schemas.append(schema)
             self.i += 1
@@ -246,12 +246,16 @@ class _Parser:
             if line is None or line.startswith(("## ", "### ")) or _ANCHOR_RE.match(line.strip()):
                 break
             if not line.startswith("#### "):
-                raise self.error("a '#### ' subsection (Columns, Constraints, Foreign keys, "
-                                 "Indexes, Referenced by, Definition)")
+                raise self.error(
+                    "a '#### ' subsection (Columns, Constraints, Foreign keys, "
+                    "Indexes, Referenced by, Definition)"
+                )
             name = line[5:].strip(" \t")
             if name != "Definition" and name not in SUBSECTIONS:
-                raise self.error("a known subsection (Columns, Constraints, Foreign keys, "
-                                 "Indexes, Referenced by, Definition)")
+                raise self.error(
+                    "a known subsection (Columns, Constraints, Foreign keys, "
+                    "Indexes, Referenced by, Definition)"
+                )
             if name in seen:
                 raise self.error(f"each subsection once ('{name}' appeared before)")
             seen.add(name)
@@ -288,9 +292,7 @@ class _Parser:
             if cells is None:
                 return rows
             if len(cells) != len(head):
-                raise self.error(
-                    f"{len(head)} cells (" + " | ".join(head) + f"), got {len(cells)}"
-                )
+                raise self.error(f"{len(head)} cells (" + " | ".join(head) + f"), got {len(cells)}")
             rows.append((self.i, cells))
             self.i += 1
 
@@ -354,13 +356,14 @@ class _Parser:
             if part in marks:
                 column.identity = marks[part]  # type: ignore[assignment]
             elif part.startswith(GENERATED_MARK + " "):
-                column.generated = unescape(part[len(GENERATED_MARK) + 1:])
+                column.generated = unescape(part[len(GENERATED_MARK) + 1 :])
             elif part.startswith(DEFAULT_MARK + " "):
-                column.default = unescape(part[len(DEFAULT_MARK) + 1:])
+                column.default = unescape(part[len(DEFAULT_MARK) + 1 :])
             elif part.startswith("*") and not part.startswith("*(empty)*"):
                 raise self.error(
                     "a default expression, *identity always*, *identity by default* or "
-                    "*generated* <expression> in the Default cell", line_no,
+                    "*generated* <expression> in the Default cell",
+                    line_no,
                 )
             else:
                 column.default = unescape(part)
@@ -392,46 +395,51 @@ class _Parser:
                 raise self.error("a schema-qualified table in the References cell", line_no)
             m = _DEFERRABLE_RE.match(deferrable)
             if not m:
-                raise self.error("'yes', 'no' or '…, initially deferred' in the Deferrable "
-                                 "cell", line_no)
+                raise self.error(
+                    "'yes', 'no' or '…, initially deferred' in the Deferrable cell", line_no
+                )
             actions = [unescape(on_delete), unescape(on_update)]
             if not all(_ACTION_RE.match(a) for a in actions):
                 raise self.error("a referential action such as CASCADE or NO ACTION", line_no)
-            table.foreign_keys.append(ForeignKey(
-                columns=unescape_list(columns),
-                ref_table=f"{parts[0]}.{parts[1]}",
-                ref_columns=unescape_list(ref_columns),
-                name=uncell(name),
-                on_delete=actions[0],
-                on_update=actions[1],
-                deferrable=m.group(1) == "yes",
-                initially_deferred=m.group(2) is not None,
-            ))
+            table.foreign_keys.append(
+                ForeignKey(
+                    columns=unescape_list(columns),
+                    ref_table=f"{parts[0]}.{parts[1]}",
+                    ref_columns=unescape_list(ref_columns),
+                    name=uncell(name),
+                    on_delete=actions[0],
+                    on_update=actions[1],
+                    deferrable=m.group(1) == "yes",
+                    initially_deferred=m.group(2) is not None,
+                )
+            )
 
     def indexes(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
         for line_no, (name, columns, unique, method, where, include) in rows:
             if method == "":
                 raise self.error("an index method such as btree", line_no)
-            table.indexes.append(Index(
-                columns=unescape_list(columns),
-                name=uncell(name),
-                unique=self.yes_no(unique, line_no, "Unique"),
-                method=unescape(method),
-                where=uncell(where),
-                include=unescape_list(include),
-            ))
+            table.indexes.append(
+                Index(
+                    columns=unescape_list(columns),
+                    name=uncell(name),
+                    unique=self.yes_no(unique, line_no, "Unique"),
+                    method=unescape(method),
+                    where=uncell(where),
+                    include=unescape_list(include),
+                )
+            )
 
     # -- enums ----------------------------------------------------------------------------
     def enums(self) -> None:
         for line_no, (name, labels) in self.grid(ENUMS_HEAD):
             parts = split_qualified(unescape(name))
             if not parts or len(parts) != 2:
-                raise self.error("a schema-qualified enum name such as 'public.user_role'",
-                                 line_no)
+                raise self.error("a schema-qualified enum name such as 'public.user_role'", line_no)
             if f"{parts[0]}.{parts[1]}" in self.snap.enums:
                 raise self.error("each enum once", line_no)
-            self.snap.add_enum(EnumType(schema=parts[0], name=parts[1],
-                                        labels=unescape_list(labels)))
+            self.snap.add_enum(
+                EnumType(schema=parts[0], name=parts[1], labels=unescape_list(labels))
+            )
         self.skip_blank()
         line = self.peek()
         if line is not None and not line.startswith("## "):

@@ -36,8 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_TIMEOUT = "30s"  # only used when the connection carries no statement_timeout
 
-_KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
-          "f": "foreign table"}
+_KINDS = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+}
 _ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 _IDENTITY = {"a": "always", "d": "by default"}
 
@@ -61,7 +66,9 @@ def _version(conn: psycopg.Connection) -> str:
     return f"{major}.{number // 100 % 100}.{number % 100}"
 
 
-def load_live(conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None = None) -> Snapshot:
+def load_live(
+    conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None = None
+) -> Snapshot:
     """Snapshot of the database behind ``conn`` (all non-system schemas, or ``schemas``).
 
     Raises NotFound naming the existing schemas when a requested schema does not exist.
@@ -91,14 +98,25 @@ def load_live(conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | N
         cur.execute(sql("enums"), params)
         enums = cur.fetchall()
     return build_snapshot(
-        relations, columns, constraints, indexes, enums,
-        schemas=wanted or existing, server_version=_version(conn),
+        relations,
+        columns,
+        constraints,
+        indexes,
+        enums,
+        schemas=wanted or existing,
+        server_version=_version(conn),
     )
 
 
 def build_snapshot(
-    relations: list[tuple], columns: list[tuple], constraints: list[tuple],
-    indexes: list[tuple], enums: list[tuple], *, schemas: list[str], server_version: str | None,
+    relations: list[tuple],
+    columns: list[tuple],
+    constraints: list[tuple],
+    indexes: list[tuple],
+    enums: list[tuple],
+    *,
+    schemas: list[str],
+    server_version: str | None,
 ) -> Snapshot:
     """Assemble a snapshot from the rows of the catalog queries (no I/O)."""
     snap = Snapshot(source="db", server_version=server_version)
@@ -108,7 +126,10 @@ def build_snapshot(
     by_oid: dict[int, Table] = {}
     for oid, schema, name, kind, comment, tuples, size, definition in relations:
         table = Table(
-            schema=schema, name=name, kind=_KINDS.get(kind, "table"), comment=comment,
+            schema=schema,
+            name=name,
+            kind=_KINDS.get(kind, "table"),
+            comment=comment,
             definition=definition.strip() if definition else None,
             estimated_rows=tuples if tuples is not None and tuples >= 0 else None,
             size_bytes=size,
@@ -120,8 +141,9 @@ def build_snapshot(
         if table is None:
             continue
         type_name = normalize_type(type_text)
-        column = Column(name=name, type=type_name, nullable=not notnull, comment=comment,
-                        position=attnum)
+        column = Column(
+            name=name, type=type_name, nullable=not notnull, comment=comment, position=attnum
+        )
         if identity:
             column.identity = _IDENTITY.get(identity)
         elif generated == "s" and default is not None:
@@ -130,8 +152,20 @@ def build_snapshot(
             column.default = normalize_default(default, type_name)
         table.columns.append(column)
 
-    for (oid, name, contype, cols, ref_schema, ref_name, ref_cols, on_delete, on_update,
-         deferrable, deferred, check) in constraints:
+    for (
+        oid,
+        name,
+        contype,
+        cols,
+        ref_schema,
+        ref_name,
+        ref_cols,
+        on_delete,
+        on_update,
+        deferrable,
+        deferred,
+        check,
+    ) in constraints:
         table = by_oid.get(oid)
         if table is None:
             continue
@@ -140,13 +174,18 @@ def build_snapshot(
         elif contype == "u":
             table.unique_constraints.append(UniqueConstraint(columns=list(cols), name=name))
         elif contype == "f":
-            table.foreign_keys.append(ForeignKey(
-                columns=list(cols), ref_table=f"{ref_schema}.{ref_name}",
-                ref_columns=list(ref_cols), name=name,
-                on_delete=_ACTIONS.get(on_delete, "NO ACTION"),
-                on_update=_ACTIONS.get(on_update, "NO ACTION"),
-                deferrable=bool(deferrable), initially_deferred=bool(deferred),
-            ))
+            table.foreign_keys.append(
+                ForeignKey(
+                    columns=list(cols),
+                    ref_table=f"{ref_schema}.{ref_name}",
+                    ref_columns=list(ref_cols),
+                    name=name,
+                    on_delete=_ACTIONS.get(on_delete, "NO ACTION"),
+                    on_update=_ACTIONS.get(on_update, "NO ACTION"),
+                    deferrable=bool(deferrable),
+                    initially_deferred=bool(deferred),
+                )
+            )
         elif contype == "c":
             table.check_constraints.append(
                 CheckConstraint(expression=normalize_expression(check) or "", name=name)
@@ -159,18 +198,25 @@ def build_snapshot(
         keys: list[str] = []
         for position, text in enumerate(defs[:nkey]):
             keys.append(index_key(text, options[position] if options else 0))
-        table.indexes.append(Index(
-            columns=keys, name=name, unique=bool(unique), method=method,
-            where=normalize_expression(predicate) if predicate else None,
-            include=[index_key(text, 0) for text in defs[nkey:]],
-        ))
+        table.indexes.append(
+            Index(
+                columns=keys,
+                name=name,
+                unique=bool(unique),
+                method=method,
+                where=normalize_expression(predicate) if predicate else None,
+                include=[index_key(text, 0) for text in defs[nkey:]],
+            )
+        )
 
     for schema, name, labels in enums:
         snap.add_enum(EnumType(schema=schema, name=name, labels=list(labels)))
     return snap
 
 
-def from_database(project_or_url: Project | str | Path, schemas: list[str] | None = None) -> Snapshot:
+def from_database(
+    project_or_url: Project | str | Path, schemas: list[str] | None = None
+) -> Snapshot:
     """Snapshot of a project's database, or of the database at a URL (read-only session)."""
     if isinstance(project_or_url, str) and "://" in project_or_url:
         from utils_db.database import db

@@ -69,7 +69,9 @@ def _load_files(
 
     saved_model = db._model
     saved_path = list(sys.path)
-    stashed = {k: v for k, v in sys.modules.items() if k == _PACKAGE or k.startswith(_PACKAGE + ".")}
+    stashed = {
+        k: v for k, v in sys.modules.items() if k == _PACKAGE or k.startswith(_PACKAGE + ".")
+    }
     before = set(sys.modules)
     for key in stashed:
         del sys.modules[key]
@@ -220,34 +222,44 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
         table.columns.append(_column(sa_table, sa_column, position, dialect, ddl, snap))
     pk = sa_table.primary_key
     if pk is not None and len(pk.columns):
-        table.primary_key = PrimaryKey(columns=[c.name for c in pk.columns], name=_name(pk, dialect))
+        table.primary_key = PrimaryKey(
+            columns=[c.name for c in pk.columns], name=_name(pk, dialect)
+        )
     for fk in sorted(sa_table.foreign_key_constraints, key=lambda f: [c for c in f.column_keys]):
         table.foreign_keys.append(_foreign_key(fk, dialect, schema))
     for constraint in sa_table.constraints:
         if isinstance(constraint, SAUnique):
-            table.unique_constraints.append(UniqueConstraint(
-                columns=[c.name for c in constraint.columns], name=_name(constraint, dialect)
-            ))
+            table.unique_constraints.append(
+                UniqueConstraint(
+                    columns=[c.name for c in constraint.columns], name=_name(constraint, dialect)
+                )
+            )
         elif isinstance(constraint, SACheck):
-            table.check_constraints.append(CheckConstraint(
-                expression=normalize_expression(_sql(constraint.sqltext, ddl)) or "",
-                name=_name(constraint, dialect),
-            ))
+            table.check_constraints.append(
+                CheckConstraint(
+                    expression=normalize_expression(_sql(constraint.sqltext, ddl)) or "",
+                    name=_name(constraint, dialect),
+                )
+            )
     for sa_index in sorted(sa_table.indexes, key=lambda i: str(i.name or "")):
         table.indexes.append(_index(sa_index, dialect, ddl))
     return table
 
 
-def _column(sa_table: Any, sa_column: Any, position: int, dialect: Any, ddl: Any,
-            snap: Snapshot) -> Column:
+def _column(
+    sa_table: Any, sa_column: Any, position: int, dialect: Any, ddl: Any, snap: Snapshot
+) -> Column:
     try:
         type_text = normalize_type(sa_column.type.compile(dialect=dialect))
     except Exception:  # a type PostgreSQL cannot hold (NullType...): show it, do not crash
         type_text = type(sa_column.type).__name__.lower()
     _collect_enum(sa_column.type, snap)
     column = Column(
-        name=sa_column.name, type=type_text, nullable=bool(sa_column.nullable),
-        comment=sa_column.comment, position=position,
+        name=sa_column.name,
+        type=type_text,
+        nullable=bool(sa_column.nullable),
+        comment=sa_column.comment,
+        position=position,
     )
     if sa_column.identity is not None:
         column.identity = "always" if sa_column.identity.always else "by default"
@@ -258,7 +270,11 @@ def _column(sa_table: Any, sa_column: Any, position: int, dialect: Any, ddl: Any
         if default is None and _is_serial(sa_column, ddl):
             # create_all renders SERIAL: PostgreSQL then holds nextval of <table>_<col>_seq
             seq = quote_ident(f"{sa_table.name}_{sa_column.name}_seq"[:63])
-            prefix = "" if (sa_table.schema or "public") == "public" else quote_ident(sa_table.schema) + "."
+            prefix = (
+                ""
+                if (sa_table.schema or "public") == "public"
+                else quote_ident(sa_table.schema) + "."
+            )
             default = f"nextval('{prefix}{seq}'::regclass)"
         column.default = normalize_default(default, type_text) if default is not None else None
     return column
@@ -301,7 +317,10 @@ def _foreign_key(fk: Any, dialect: Any, schema: str) -> ForeignKey:
             ref_table = ".".join(parts[:-1]) if len(parts) > 2 else f"public.{parts[0]}"
             ref_columns.append(parts[-1])
     return ForeignKey(
-        columns=columns, ref_table=ref_table, ref_columns=ref_columns, name=_name(fk, dialect),
+        columns=columns,
+        ref_table=ref_table,
+        ref_columns=ref_columns,
+        name=_name(fk, dialect),
         on_delete=(fk.ondelete or "NO ACTION").upper(),
         on_update=(fk.onupdate or "NO ACTION").upper(),
         deferrable=bool(fk.deferrable),
@@ -315,9 +334,12 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
     where = options.get("where")
     include = [c if isinstance(c, str) else c.name for c in (options.get("include") or [])]
     return Index(
-        columns=keys, name=_name(sa_index, dialect), unique=bool(sa_index.unique),
+        columns=keys,
+        name=_name(sa_index, dialect),
+        unique=bool(sa_index.unique),
         method=(options.get("using") or "btree").lower(),
         where=normalize_expression(_sql(where, ddl) if not isinstance(where, str) else where)
-        if where is not None else None,
+        if where is not None
+        else None,
         include=include,
     )
