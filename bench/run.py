@@ -2,7 +2,7 @@
 
 Run ``python -m bench.run [--tables 100,1000] [--repeat N] [--with-10000] [--json out.json]``
 (``make bench`` runs the defaults). For every N it builds a synthetic schema of N tables in a
-fresh database and the equivalent ``models/models_bench.py`` in a temporary project root
+fresh database and the equivalent ``models/models_bench_*.py`` in a temporary project root
 (``bench/synth.py``), then times whole processes — interpreter start, imports, connection,
 work, exit — and reports ratios measured in the same run:
 
@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.synth import SchemaPlan, ddl_batches, models_source, plan_schema
+from bench.synth import TABLES_PER_FILE, SchemaPlan, ddl_batches, models_files, plan_schema
 
 log = logging.getLogger("database_use.bench")
 
@@ -159,13 +159,14 @@ def build_schema(url: str, plan: SchemaPlan) -> float:
     return time.perf_counter() - started
 
 
-def write_project(root: Path, plan: SchemaPlan) -> Path:
-    """A project root with ``models/models_bench.py`` and the usual folders."""
+def write_project(root: Path, plan: SchemaPlan, per_file: int = TABLES_PER_FILE) -> Path:
+    """A project root with ``models/models_bench_*.py`` and the usual folders."""
     (root / "models").mkdir(parents=True, exist_ok=True)
     for sub in (".roo/docs", ".roo/reports", ".roo/changes", "temp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "models" / "__init__.py").write_text("")
-    (root / "models" / "models_bench.py").write_text(models_source(plan))
+    for name, source in models_files(plan, per_file).items():
+        (root / "models" / name).write_text(source)
     return root
 
 
@@ -309,7 +310,7 @@ def bench_one(server: Server, n: int, repeat: int, pg_dump: Path, commands: list
         if "compare-db-models" in commands:
             # The same comparison right after the models file changed: any cache keyed on the
             # models' content or mtime misses, and Python recompiles the file, as after an edit.
-            models_file = root / "models" / "models_bench.py"
+            models_file = root / "models" / "models_bench_0000.py"
             edits = iter(range(10**9))
             jobs.append(Job(
                 EDITED, [sys.executable, str(CLI), "compare-db-models", "--project-root",

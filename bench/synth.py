@@ -1,7 +1,7 @@
 """A synthetic schema of N tables, emitted twice: as PostgreSQL DDL and as SQLAlchemy models.
 
 Both emitters read the same plan (:func:`plan_schema`), so a database built from :func:`ddl_batches`
-and a project holding :func:`models_source` describe the same schema: the engine must compare
+and a project holding :func:`models_files` describe the same schema: the engine must compare
 them with zero differences (``tests/test_bench_synth.py`` checks that at a small N).
 
 The mix is meant to look like an application's schema rather than N copies of one table:
@@ -337,14 +337,34 @@ def table_source(table: TablePlan) -> str:
     return "\n".join(lines)
 
 
-def models_source(plan: SchemaPlan) -> str:
-    """The text of ``models/models_bench.py`` for ``plan``."""
-    out = [_MODELS_HEADER.format(n=len(plan.tables))]
+TABLES_PER_FILE = 250
+
+
+def models_source(plan: SchemaPlan, tables: list[TablePlan] | None = None) -> str:
+    """The text of one models file declaring ``tables`` (default: all of ``plan``'s)."""
+    tables = plan.tables if tables is None else tables
+    used = {c.enum for t in tables for c in t.columns if c.enum}
+    out = [_MODELS_HEADER.format(n=len(tables))]
     for name, labels in sorted(plan.enums.items()):
-        values = ", ".join(repr(v) for v in labels)
-        out.append(f"ENUM_{name.upper()} = Enum({values}, name={name!r})")
-    for table in plan.tables:
+        if name in used:
+            values = ", ".join(repr(v) for v in labels)
+            out.append(f"ENUM_{name.upper()} = Enum({values}, name={name!r})")
+    for table in tables:
         out.append("\n")
         out.append(table_source(table))
     out.append("")
     return "\n".join(out)
+
+
+def models_files(plan: SchemaPlan, per_file: int = TABLES_PER_FILE) -> dict[str, str]:
+    """``{file name: source}``: ``models_bench_0000.py`` … with ``per_file`` tables each.
+
+    Split as a large application splits its models, and because SQLAlchemy resolves each
+    string annotation against a copy of its module's namespace: one module of 10,000 classes
+    makes loading quadratic for every tool alike (alembic included), which would measure
+    SQLAlchemy rather than the comparer."""
+    return {
+        f"models_bench_{start // per_file:04d}.py":
+            models_source(plan, plan.tables[start:start + per_file])
+        for start in range(0, len(plan.tables), per_file)
+    }

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from bench.run import Timing, build_rows, build_schema, markdown_table, write_project
-from bench.synth import ddl_batches, models_source, plan_schema
+from bench.synth import ddl_batches, models_files, models_source, plan_schema
 from tests.conftest import REPO_ROOT
 
 N_TABLES = 12  # enough for every feature of the mix: enums, gin, partial, 2 FKs, uniques
@@ -33,12 +33,16 @@ def _child_env(url: str) -> dict[str, str]:
 def synthetic(db_url: str, tmp_path: Path) -> tuple[str, Path]:
     plan = plan_schema(N_TABLES)
     build_schema(db_url, plan)
-    return db_url, write_project(tmp_path / "bench_project", plan)
+    # Several models files, with foreign keys between them, as a real project splits models.
+    return db_url, write_project(tmp_path / "bench_project", plan, per_file=5)
 
 
 def test_plan_is_deterministic_and_covers_the_mix() -> None:
     first, second = plan_schema(40), plan_schema(40)
     assert models_source(first) == models_source(second)
+    files = models_files(first, per_file=15)  # split files together declare every table
+    assert list(files) == ["models_bench_0000.py", "models_bench_0001.py", "models_bench_0002.py"]
+    assert sum(src.count("__tablename__") for src in files.values()) == 40
     assert list(ddl_batches(first)) == list(ddl_batches(second))
     indexes = [ix for t in first.tables for ix in t.indexes]
     assert any(ix.method == "gin" for ix in indexes)
