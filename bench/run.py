@@ -138,7 +138,9 @@ def throwaway_database(server: Server, n: int) -> Iterator[str]:
     finally:
         with psycopg.connect(server.admin_url, autocommit=True) as conn:
             force = sql.SQL(" WITH (FORCE)") if server.version_num >= 130000 else sql.SQL("")
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force)
+            )
 
 
 def build_schema(url: str, plan: SchemaPlan) -> float:
@@ -190,8 +192,11 @@ def find_pg_dump(server: Server) -> Path:
     if shutil.which("pg_dump"):
         candidates.append(Path(shutil.which("pg_dump") or ""))
     server_major = server.version_num // 10000
-    usable = [(m, p) for p in candidates if p.is_file() and (m := _pg_dump_major(p)) is not None
-              and m >= server_major]
+    usable = [
+        (m, p)
+        for p in candidates
+        if p.is_file() and (m := _pg_dump_major(p)) is not None and m >= server_major
+    ]
     if not usable:
         raise SystemExit(f"no pg_dump of version >= {server_major} found (server {server.version})")
     return max(usable)[1]
@@ -246,8 +251,13 @@ def cli_available() -> list[str]:
     """The benchmarked commands the CLI knows (it is built in parallel with this benchmark)."""
     if not CLI.is_file():
         return []
-    proc = subprocess.run([sys.executable, str(CLI), "--help"], capture_output=True, text=True,
-                          env=_child_env(None), cwd=REPO_ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(CLI), "--help"],
+        capture_output=True,
+        text=True,
+        env=_child_env(None),
+        cwd=REPO_ROOT,
+    )
     return [c for c in CLI_COMMANDS if c in proc.stdout]
 
 
@@ -264,8 +274,19 @@ def _child_env(url: str | None) -> dict[str, str]:
 def correctness_check(env: dict[str, str], root: Path) -> str:
     """The engine should find the generated db and models equal: say how many differences."""
     proc = subprocess.run(
-        [sys.executable, str(CLI), "compare-db-models", "--format", "json", "--project-root",
-         str(root)], env=env, cwd=root, capture_output=True, text=True,
+        [
+            sys.executable,
+            str(CLI),
+            "compare-db-models",
+            "--format",
+            "json",
+            "--project-root",
+            str(root),
+        ],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     try:
         data = json.loads(proc.stdout)
@@ -283,8 +304,9 @@ def correctness_check(env: dict[str, str], root: Path) -> str:
     return f"{len(diffs)} differences between db and models, e.g. {sample}"
 
 
-def bench_one(server: Server, n: int, repeat: int, pg_dump: Path, commands: list[str],
-              workdir: Path) -> tuple[list[Timing], dict]:
+def bench_one(
+    server: Server, n: int, repeat: int, pg_dump: Path, commands: list[str], workdir: Path
+) -> tuple[list[Timing], dict]:
     plan = plan_schema(n)
     root = write_project(workdir / f"project_{n}", plan)
     info: dict = {"n": n, "counts": plan.counts()}
@@ -294,29 +316,38 @@ def bench_one(server: Server, n: int, repeat: int, pg_dump: Path, commands: list
         env = _child_env(url)
         doc = root / ".roo" / "docs" / "database_schema.md"
         jobs = [
-            Job("pg_dump --schema-only", [str(pg_dump), "--schema-only", "-f", os.devnull,
-                                          "-d", url]),
+            Job(
+                "pg_dump --schema-only",
+                [str(pg_dump), "--schema-only", "-f", os.devnull, "-d", url],
+            ),
             Job("alembic compare_metadata", [sys.executable, str(ALEMBIC_SCRIPT), str(root)]),
         ]
         for command in commands:
-            jobs.append(Job(
-                command, [sys.executable, str(CLI), command, "--project-root", str(root)],
-                # generate-docs is timed writing a fresh doc each time (the worst case);
-                # validate, next in the round, checks the doc generate-docs just wrote.
-                before_each=(lambda: doc.unlink(missing_ok=True))
-                if command == "generate-docs" else None,
-                ok_codes=(0, 1) if command == "compare-db-models" else (0,),
-            ))
+            jobs.append(
+                Job(
+                    command,
+                    [sys.executable, str(CLI), command, "--project-root", str(root)],
+                    # generate-docs is timed writing a fresh doc each time (the worst case);
+                    # validate, next in the round, checks the doc generate-docs just wrote.
+                    before_each=(lambda: doc.unlink(missing_ok=True))
+                    if command == "generate-docs"
+                    else None,
+                    ok_codes=(0, 1) if command == "compare-db-models" else (0,),
+                )
+            )
         if "compare-db-models" in commands:
             # The same comparison right after the models file changed: any cache keyed on the
             # models' content or mtime misses, and Python recompiles the file, as after an edit.
             models_file = root / "models" / "models_bench_0000.py"
             edits = iter(range(10**9))
-            jobs.append(Job(
-                EDITED, [sys.executable, str(CLI), "compare-db-models", "--project-root",
-                         str(root)],
-                before_each=lambda: _touch_content(models_file, next(edits)), ok_codes=(0, 1),
-            ))
+            jobs.append(
+                Job(
+                    EDITED,
+                    [sys.executable, str(CLI), "compare-db-models", "--project-root", str(root)],
+                    before_each=lambda: _touch_content(models_file, next(edits)),
+                    ok_codes=(0, 1),
+                )
+            )
         timings = measure(jobs, n, env, root, repeat)
         if "compare-db-models" in commands:
             info["correctness"] = correctness_check(env, root)
@@ -334,8 +365,9 @@ def build_rows(timings: list[Timing]) -> list[Row]:
     by_key = {(t.command, t.n): t for t in timings if not t.failed}
     rows: list[Row] = []
     for t in timings:
-        row = Row(t.command, t.n, round(t.median, 3), runs=[round(r, 3) for r in t.runs],
-                  note=t.note)
+        row = Row(
+            t.command, t.n, round(t.median, 3), runs=[round(r, 3) for r in t.runs], note=t.note
+        )
         rows.append(row)
         alembic = by_key.get(("alembic compare_metadata", t.n))
         if t.command == EDITED and alembic and not t.failed:
@@ -349,8 +381,14 @@ def build_rows(timings: list[Timing]) -> list[Row]:
             if target and t.n == 1000:
                 row.target, row.met = f"≤ {target[1]:g}× pg_dump", row.ratio <= target[1]
         if t.command == "compare-db-models" and alembic:
-            extra = Row(f"{t.command} vs alembic", t.n, round(t.median, 3), "alembic",
-                        round(t.median / alembic.median, 2), runs=row.runs)
+            extra = Row(
+                f"{t.command} vs alembic",
+                t.n,
+                round(t.median, 3),
+                "alembic",
+                round(t.median / alembic.median, 2),
+                runs=row.runs,
+            )
             if t.n == 1000:
                 limit = TARGETS_1000["compare-db-models vs alembic"][1]
                 extra.target, extra.met = "≤ ⅓× alembic", extra.ratio <= limit
@@ -358,9 +396,18 @@ def build_rows(timings: list[Timing]) -> list[Row]:
         small = by_key.get((t.command, 1000))
         if t.n == 10000 and small:
             scale = t.median / small.median
-            rows.append(Row(f"{t.command} scaling", t.n, round(t.median, 3), "N=1000",
-                            round(scale, 2), f"≤ {SCALING_LIMIT:g}× N=1000",
-                            scale <= SCALING_LIMIT, runs=row.runs))
+            rows.append(
+                Row(
+                    f"{t.command} scaling",
+                    t.n,
+                    round(t.median, 3),
+                    "N=1000",
+                    round(scale, 2),
+                    f"≤ {SCALING_LIMIT:g}× N=1000",
+                    scale <= SCALING_LIMIT,
+                    runs=row.runs,
+                )
+            )
     return rows
 
 
@@ -377,21 +424,28 @@ def markdown_table(rows: list[Row]) -> str:
         if r.note:
             notes.append(r.note)
             label += f" **FAILED** [{len(notes)}]"
-        lines.append(f"| {label} | {r.n:,} | {r.median_s:.3f} | {ratio} | "
-                     f"{r.target or '—'} | {met} |")
+        lines.append(
+            f"| {label} | {r.n:,} | {r.median_s:.3f} | {ratio} | {r.target or '—'} | {met} |"
+        )
     lines += [""] + [f"[{i}] {note}" for i, note in enumerate(notes, 1)] if notes else []
     return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--tables", default="100,1000",
-                        help="comma-separated table counts (default: 100,1000)")
+    parser.add_argument(
+        "--tables", default="100,1000", help="comma-separated table counts (default: 100,1000)"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per command (median)")
     parser.add_argument("--with-10000", action="store_true", help="also run N=10000")
-    parser.add_argument("--large-repeat", type=int, default=2, metavar="N",
-                        help="timed runs per command from 5,000 tables up (default 2: alembic "
-                             "alone takes minutes there)")
+    parser.add_argument(
+        "--large-repeat",
+        type=int,
+        default=2,
+        metavar="N",
+        help="timed runs per command from 5,000 tables up (default 2: alembic "
+        "alone takes minutes there)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     try:
@@ -411,8 +465,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="bench: %(message)s")
     commands = cli_available()
     if len(commands) < len(CLI_COMMANDS):
-        log.warning("the CLI does not offer %s yet: timing baselines only for those",
-                    ", ".join(c for c in CLI_COMMANDS if c not in commands))
+        log.warning(
+            "the CLI does not offer %s yet: timing baselines only for those",
+            ", ".join(c for c in CLI_COMMANDS if c not in commands),
+        )
     timings: list[Timing] = []
     infos: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="database-use-bench-") as tmp, open_server() as server:
@@ -422,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
             "pg_dump": f"{pg_dump} ({_pg_dump_major(pg_dump)})",
             "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-            "database": "BENCH_DATABASE_URL" if os.environ.get("BENCH_DATABASE_URL") else "embedded",
+            "database": "BENCH_DATABASE_URL"
+            if os.environ.get("BENCH_DATABASE_URL")
+            else "embedded",
             "repeat": args.repeat,
             "load_average_at_start": round(os.getloadavg()[0], 2),
         }
@@ -434,28 +492,40 @@ def main(argv: list[str] | None = None) -> int:
             infos.append(info)
     rows = build_rows(timings)
     env_info["load_average_at_end"] = round(os.getloadavg()[0], 2)
-    print(f"Benchmark ({env_info['database']} PostgreSQL {env_info['server_version']}, "
-          f"Python {env_info['python']}, {env_info['machine']}, load average "
-          f"{env_info['load_average_at_start']} → {env_info['load_average_at_end']}; medians of "
-          "whole-process runs)\n")
+    print(
+        f"Benchmark ({env_info['database']} PostgreSQL {env_info['server_version']}, "
+        f"Python {env_info['python']}, {env_info['machine']}, load average "
+        f"{env_info['load_average_at_start']} → {env_info['load_average_at_end']}; medians of "
+        "whole-process runs)\n"
+    )
     print(markdown_table(rows))
     print()
     for info in infos:
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in info["counts"].items())
-        print(f"- N={info['n']:,} (median of {info['repeat']}): {counts}; "
-              f"built in {info['build_seconds']}s"
-              + (f"; engine check: {info['correctness']}" if "correctness" in info else "")
-              + (f"; alembic reports {info['alembic_differences']} differences"
-                 if "alembic_differences" in info else ""))
+        print(
+            f"- N={info['n']:,} (median of {info['repeat']}): {counts}; "
+            f"built in {info['build_seconds']}s"
+            + (f"; engine check: {info['correctness']}" if "correctness" in info else "")
+            + (
+                f"; alembic reports {info['alembic_differences']} differences"
+                if "alembic_differences" in info
+                else ""
+            )
+        )
     unmet = [r for r in rows if r.met is False]
     if unmet:
-        print("\nUNMET TARGETS: " + ", ".join(f"{r.command} at N={r.n:,} ({r.ratio}×, {r.target})"
-                                            for r in unmet))
+        print(
+            "\nUNMET TARGETS: "
+            + ", ".join(f"{r.command} at N={r.n:,} ({r.ratio}×, {r.target})" for r in unmet)
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"environment": env_info, "schemas": infos, "rows": [asdict(r) for r in rows]},
-            indent=2,
-        ) + "\n")
+        Path(args.json).write_text(
+            json.dumps(
+                {"environment": env_info, "schemas": infos, "rows": [asdict(r) for r in rows]},
+                indent=2,
+            )
+            + "\n"
+        )
     return 0
 
 

@@ -22,9 +22,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 NOUNS = (
-    "account", "invoice", "order", "product", "shipment", "customer", "ticket", "project",
-    "task", "comment", "payment", "warehouse", "supplier", "contract", "session", "device",
-    "report", "event", "message", "review", "coupon", "refund", "asset", "license",
+    "account",
+    "invoice",
+    "order",
+    "product",
+    "shipment",
+    "customer",
+    "ticket",
+    "project",
+    "task",
+    "comment",
+    "payment",
+    "warehouse",
+    "supplier",
+    "contract",
+    "session",
+    "device",
+    "report",
+    "event",
+    "message",
+    "review",
+    "coupon",
+    "refund",
+    "asset",
+    "license",
 )
 ENUM_LABELS = (
     ("draft", "active", "archived"),
@@ -130,7 +151,9 @@ def plan_schema(n_tables: int, seed: int = 20261121) -> SchemaPlan:
         )
         cols = table.columns
         cols.append(ColumnPlan("id", "bigint", nullable=False))
-        cols.append(ColumnPlan("name", "varchar", nullable=False, length=rng.choice((80, 120, 255))))
+        cols.append(
+            ColumnPlan("name", "varchar", nullable=False, length=rng.choice((80, 120, 255)))
+        )
         cols.append(ColumnPlan("description", "text", comment="Free text" if i % 3 == 0 else None))
         cols.append(ColumnPlan("amount", "numeric", nullable=False, default="0"))
         cols.append(ColumnPlan("quantity", "int", nullable=False, default="0"))
@@ -139,15 +162,24 @@ def plan_schema(n_tables: int, seed: int = 20261121) -> SchemaPlan:
         cols.append(ColumnPlan("updated_at", "timestamptz"))
         has_attrs = i % 3 == 1
         if has_attrs:
-            cols.append(ColumnPlan("attrs", "jsonb", default="'{}'::jsonb",
-                                   comment="Arbitrary attributes"))
+            cols.append(
+                ColumnPlan("attrs", "jsonb", default="'{}'::jsonb", comment="Arbitrary attributes")
+            )
         if i % 4 == 0:
             enum = enum_names[rng.randrange(len(enum_names))]
-            cols.append(ColumnPlan("state", "enum", nullable=False, enum=enum,
-                                   default=f"'{enums[enum][0]}'::{enum}"))
+            cols.append(
+                ColumnPlan(
+                    "state",
+                    "enum",
+                    nullable=False,
+                    enum=enum,
+                    default=f"'{enums[enum][0]}'::{enum}",
+                )
+            )
         if i % 5 == 0:
-            cols.append(ColumnPlan("code", "varchar", nullable=False, length=32,
-                                   comment="Business key"))
+            cols.append(
+                ColumnPlan("code", "varchar", nullable=False, length=32, comment="Business key")
+            )
             table.uniques.append(("code",))
         for k in range(rng.randrange(0, 3)):  # a few extra plain columns
             kind = rng.choice(("varchar", "text", "int", "bool", "timestamptz"))
@@ -160,8 +192,9 @@ def plan_schema(n_tables: int, seed: int = 20261121) -> SchemaPlan:
                 target = tables[target_i - 1].name
                 column = "parent_id" if t_index == 0 else "other_id"
                 on_delete = ON_DELETE[(i + t_index) % len(ON_DELETE)]
-                cols.append(ColumnPlan(column, "bigint", nullable=on_delete == "SET NULL"
-                                       or t_index > 0))
+                cols.append(
+                    ColumnPlan(column, "bigint", nullable=on_delete == "SET NULL" or t_index > 0)
+                )
                 table.foreign_keys.append(ForeignKeyPlan(column, target, on_delete))
                 table.indexes.append(IndexPlan(f"ix_{name}_{column}", (column,)))
             if i % 6 == 0:
@@ -242,7 +275,7 @@ def ddl_batches(plan: SchemaPlan, batch_size: int = 200) -> Iterator[str]:
     transaction holds well under ``max_locks_per_transaction`` at 10,000 tables."""
     yield enums_ddl(plan)
     for start in range(0, len(plan.tables), batch_size):
-        yield "\n".join(table_ddl(t) for t in plan.tables[start:start + batch_size])
+        yield "\n".join(table_ddl(t) for t in plan.tables[start : start + batch_size])
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -277,8 +310,15 @@ from utils_db.database import db
 
 '''
 _PY_TYPES = {
-    "varchar": "str", "text": "str", "numeric": "Decimal", "timestamptz": "datetime",
-    "jsonb": "dict[str, Any]", "bool": "bool", "int": "int", "bigint": "int", "enum": "str",
+    "varchar": "str",
+    "text": "str",
+    "numeric": "Decimal",
+    "timestamptz": "datetime",
+    "jsonb": "dict[str, Any]",
+    "bool": "bool",
+    "int": "int",
+    "bigint": "int",
+    "enum": "str",
 }
 
 
@@ -364,7 +404,8 @@ def models_files(plan: SchemaPlan, per_file: int = TABLES_PER_FILE) -> dict[str,
     makes loading quadratic for every tool alike (alembic included), which would measure
     SQLAlchemy rather than the comparer."""
     return {
-        f"models_bench_{start // per_file:04d}.py":
-            models_source(plan, plan.tables[start:start + per_file])
+        f"models_bench_{start // per_file:04d}.py": models_source(
+            plan, plan.tables[start : start + per_file]
+        )
         for start in range(0, len(plan.tables), per_file)
     }
