@@ -271,7 +271,9 @@ def _sort_key(item: dict[str, Any]) -> str:
 
 
 def _sorted_items(items) -> list[dict[str, Any]]:
-    return sorted(items, key=_sort_key)
+    items = list(items)
+    # Most tables hold zero or one of each kind: skip the (costly) JSON sort key then.
+    return items if len(items) < 2 else sorted(items, key=_sort_key)
 
 
 def _table_from_dict(raw: dict[str, Any]) -> Table:
