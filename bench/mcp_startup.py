@@ -36,9 +36,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_TARGET_S = 1.0
 INTROSPECT_TARGET_MS = 100.0
 INITIALIZE = {
-    "jsonrpc": "2.0", "id": 1, "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": "bench", "version": "0"}},
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "0"},
+    },
 }
 log = logging.getLogger("database_use.bench")
 
@@ -102,8 +107,12 @@ def time_initialize(project: Path, url: str) -> float:
     line = (json.dumps(INITIALIZE) + "\n").encode()
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, *server_args(project)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, env=child_env(url), cwd=project,
+        [sys.executable, *server_args(project)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=child_env(url),
+        cwd=project,
     )
     try:
         assert proc.stdin and proc.stdout
@@ -144,8 +153,9 @@ async def introspect_latency(project: Path, url: str, calls: int) -> dict[str, l
     from mcp_server.server import build_server
 
     out: dict[str, list[float]] = {}
-    params = StdioServerParameters(command=sys.executable, args=server_args(project),
-                                   env=child_env(url), cwd=str(project))
+    params = StdioServerParameters(
+        command=sys.executable, args=server_args(project), env=child_env(url), cwd=str(project)
+    )
     async with Client(params, mode="legacy") as client:
         out["stdio overview"] = await time_calls(client, calls, {})
         out["stdio table=users"] = await time_calls(client, calls, {"table": "users"})
@@ -158,35 +168,56 @@ async def introspect_latency(project: Path, url: str, calls: int) -> dict[str, l
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="server starts to time (default 10)")
-    parser.add_argument("--calls", type=int, default=30, help="introspect calls per kind (default 30)")
-    parser.add_argument("--create-schema", action="store_true",
-                        help="create the example schema in DATABASE_URL's database first")
+    parser.add_argument(
+        "--calls", type=int, default=30, help="introspect calls per kind (default 30)"
+    )
+    parser.add_argument(
+        "--create-schema",
+        action="store_true",
+        help="create the example schema in DATABASE_URL's database first",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     sys.path.insert(0, str(REPO_ROOT))
     import anyio
 
-    with tempfile.TemporaryDirectory(prefix="bench-mcp-") as tmp, \
-            example_database(os.environ.get("DATABASE_URL"), args.create_schema) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-mcp-") as tmp,
+        example_database(os.environ.get("DATABASE_URL"), args.create_schema) as url,
+    ):
         project = make_project(Path(tmp))
         time_initialize(project, url)  # first start fills the bytecode caches; not counted
         starts = [time_initialize(project, url) for _ in range(args.runs)]
         latency = anyio.run(introspect_latency, project, url, args.calls)
 
-    rows = [("initialize after process start", f"{statistics.median(starts) * 1000:.0f} ms",
-             f"{min(starts) * 1000:.0f}–{max(starts) * 1000:.0f} ms", f"≤ {INIT_TARGET_S * 1000:.0f} ms",
-             "met" if statistics.median(starts) <= INIT_TARGET_S else "NOT MET")]
+    rows = [
+        (
+            "initialize after process start",
+            f"{statistics.median(starts) * 1000:.0f} ms",
+            f"{min(starts) * 1000:.0f}–{max(starts) * 1000:.0f} ms",
+            f"≤ {INIT_TARGET_S * 1000:.0f} ms",
+            "met" if statistics.median(starts) <= INIT_TARGET_S else "NOT MET",
+        )
+    ]
     for name, times in latency.items():
         median = statistics.median(times)
-        rows.append((f"introspect warm, {name}", f"{median:.1f} ms", f"{min(times):.1f}–{max(times):.1f} ms",
-                     f"≤ {INTROSPECT_TARGET_MS:.0f} ms",
-                     "met" if median <= INTROSPECT_TARGET_MS else "NOT MET"))
+        rows.append(
+            (
+                f"introspect warm, {name}",
+                f"{median:.1f} ms",
+                f"{min(times):.1f}–{max(times):.1f} ms",
+                f"≤ {INTROSPECT_TARGET_MS:.0f} ms",
+                "met" if median <= INTROSPECT_TARGET_MS else "NOT MET",
+            )
+        )
     header = ("measure", "median", "range", "target", "")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    print(f"\n{args.runs} starts, {args.calls} calls per kind; Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"\n{args.runs} starts, {args.calls} calls per kind; Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs"
+    )
     return 0
 
 
