@@ -47,24 +47,34 @@ _LOCK = threading.Lock()  # sys.modules / sys.path / db are process-wide
 _PACKAGE = "models"
 
 
-def load_models(project_root: str | Path) -> Snapshot:
-    """Snapshot of every table defined by ``<project_root>/models/models_*.py``."""
+def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot:
+    """Snapshot of every table defined by ``<project_root>/models/models_*.py``.
+
+    Served from ``.roo/cache/`` when no file that shaped it changed (see ``models_cache``).
+    """
     root = Path(project_root).expanduser().resolve()
     models_dir = root / "models"
     files = sorted(models_dir.glob("models_*.py")) if models_dir.is_dir() else []
     if not files:
         raise NotFound(f"no models/models_*.py files under {root}")
+    from utils_db.sources import models_cache
+
+    use_cache = use_cache and models_cache.enabled()
+    if use_cache and (cached := models_cache.read(root, files)) is not None:
+        return cached
     with _LOCK:
-        metadatas, origins = _load_files(root, models_dir, files)
+        metadatas, origins, deps = _load_files(root, models_dir, files)
     snap = from_metadata(*metadatas)
     # Where each table is declared, for fixes that name the file and class (not serialised).
     snap.model_origins = {k: v for k, v in origins.items() if k in snap.tables}  # type: ignore[attr-defined]
+    if use_cache:
+        models_cache.write(root, files, deps, snap)
     return snap
 
 
 def _load_files(
     root: Path, models_dir: Path, files: list[Path]
-) -> tuple[list[Any], dict[str, tuple[str, str | None]]]:
+) -> tuple[list[Any], dict[str, tuple[str, str | None]], list[Path]]:
     from utils_db.database import db
 
     saved_model = db._model
@@ -77,6 +87,7 @@ def _load_files(
         del sys.modules[key]
     db._model = None  # a fresh base: the files register their tables on a new MetaData
     loaded: list[types.ModuleType] = []
+    deps: list[Path] = []  # project files executed by this load: what the cache depends on
     try:
         sys.path.insert(0, str(root))
         # A bare package for models/: its __init__.py is not run (it may import an app);
@@ -97,11 +108,14 @@ def _load_files(
         sys.path[:] = saved_path
         for key in list(sys.modules):
             if key not in before and _belongs_to(sys.modules.get(key), root, key):
+                file = getattr(sys.modules.get(key), "__file__", None)
+                if file and Path(file).resolve().is_relative_to(root):
+                    deps.append(Path(file).resolve())
                 del sys.modules[key]
         for key in [k for k in sys.modules if k == _PACKAGE or k.startswith(_PACKAGE + ".")]:
             del sys.modules[key]
         sys.modules.update(stashed)
-    return metadatas, origins
+    return metadatas, origins, deps
 
 
 def _origins(modules: list[types.ModuleType], root: Path) -> dict[str, tuple[str, str | None]]:
