@@ -18,7 +18,7 @@ from utils_db.errors import ChangeRefused
 
 def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     """Register ``propose``, ``approve``, ``reject``, ``apply`` and ``list-changes``."""
-    from utils_db.changes.plan import ACTIONS
+    from utils_db.changes import ACTIONS
 
     p = subparsers.add_parser(
         "propose",

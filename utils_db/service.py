@@ -380,16 +380,18 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _render_live(project: Project) -> tuple[Snapshot, bytes]:
+def _render_live(project: Project) -> tuple[Snapshot, str, bytes]:
+    """The live snapshot, its hash (computed once: it is costly on large schemas), the doc."""
     from utils_db.render.doc import render_doc
 
     snap = _live(project)
-    return snap, render_doc(snap).encode("utf-8")
+    schema_hash = snap.schema_hash()
+    return snap, schema_hash, render_doc(snap, schema_hash=schema_hash).encode("utf-8")
 
 
 def generate_docs(project: Project) -> dict[str, Any]:
     """Write the schema doc from the live database, only when its content changed."""
-    snap, content = _render_live(project)
+    snap, schema_hash, content = _render_live(project)
     path = project.doc_path
     old = path.read_bytes() if path.is_file() else None
     changed = old != content
@@ -398,7 +400,7 @@ def generate_docs(project: Project) -> dict[str, Any]:
     return {
         "path": _rel(project, path),
         "changed": changed,
-        "schema_hash": snap.schema_hash(),
+        "schema_hash": schema_hash,
         "tables": len(snap.tables),
         "enums": len(snap.enums),
     }
@@ -412,8 +414,7 @@ def validate(project: Project) -> dict[str, Any]:
     ``warnings``,
     ``doc_path``, ``message`` (one line).
     """
-    snap, content = _render_live(project)
-    live_hash = snap.schema_hash()
+    snap, live_hash, content = _render_live(project)
     path = project.doc_path
     warnings: list[str] = []
     differences: list[dict[str, Any]] = []

@@ -14,6 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
+# The actions a proposal may take; here so the CLI can list them without importing the planner.
+ACTIONS: tuple[str, ...] = (
+    "add",
+    "alter_type",
+    "rename",
+    "drop",
+    "set_not_null",
+    "drop_not_null",
+    "set_default",
+    "drop_default",
+    "set_comment",
+)
+
 __all__ = [
     "apply_change",
     "approval_text",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from utils_db.changes import ACTIONS
 from utils_db.changes.sqlgen import (
     ParsedDefault,
     ParsedType,
@@ -26,17 +27,6 @@ from utils_db.normalize import normalize_type
 from utils_db.risk import RiskContext, binary_coercible
 from utils_db.snapshot import Column, Snapshot, Table
 
-ACTIONS: tuple[str, ...] = (
-    "add",
-    "alter_type",
-    "rename",
-    "drop",
-    "set_not_null",
-    "drop_not_null",
-    "set_default",
-    "drop_default",
-    "set_comment",
-)
 # Which optional arguments each action takes (anything else given is an error, not ignored).
 _ALLOWED: dict[str, set[str]] = {
     "add": {"type", "nullable", "default", "comment"},

@@ -436,8 +436,11 @@ def _code_block(lang: str, text: str) -> list[str]:
     return [f"{fence}{lang}", *text.split("\n"), fence]
 
 
-def render_doc(snapshot: Snapshot) -> str:
-    """The schema doc for ``snapshot``: byte-identical for the same schema, parseable back."""
+def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
+    """The schema doc for ``snapshot``: byte-identical for the same schema, parseable back.
+
+    ``schema_hash`` is ``snapshot.schema_hash()`` when the caller already computed it.
+    """
     tables = sorted(snapshot.tables.values(), key=lambda t: (t.schema, t.name))
     relations = [t for t in tables if not t.is_view]
     views = [t for t in tables if t.is_view]
@@ -453,7 +456,8 @@ def render_doc(snapshot: Snapshot) -> str:
     schemas = sorted(set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums})
 
     out = [
-        f"<!-- database-use: schema-hash={snapshot.schema_hash()} format={FORMAT_VERSION} -->",
+        f"<!-- database-use: schema-hash={schema_hash or snapshot.schema_hash()} "
+        f"format={FORMAT_VERSION} -->",
         TITLE,
         "",
         f"> {DOC_NOTE}",
