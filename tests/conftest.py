@@ -156,6 +156,12 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     """No test sees the developer's DATABASE_URL or the repo's .env; each runs in its tmp dir."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    # A private HOME: approval keys, installed skills and client configs never land in the real one.
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("DATABASE_USE_APPROVAL_TTL", raising=False)
     workdir = tmp_path / "cwd"
     workdir.mkdir(exist_ok=True)
     monkeypatch.chdir(workdir)
@@ -164,6 +170,20 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     db.configure(url=None, project_root=workdir)
     yield
     db.dispose()
+
+
+@pytest.fixture
+def private_home(tmp_path: Path) -> Path:
+    """The HOME every test runs with (set by the autouse fixture below)."""
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def proj(project: Path, example_db_url: str):
+    """A Project on the ``project`` folder and a fresh database with the example schema."""
+    from utils_db.project import Project
+
+    return Project(root=project, url_override=example_db_url)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,20 +22,6 @@ from utils_db.changes import (
 from utils_db.errors import ChangeRefused, InvalidRequest
 from utils_db.project import Project
 from utils_db.settings import describe_target
-
-
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    return home
-
-
-@pytest.fixture
-def proj(project: Path, example_db_url: str) -> Project:
-    return Project(root=project, url_override=example_db_url)
 
 
 def sql(url: str, statement: str, params: tuple = ()) -> list[tuple]:

@@ -15,16 +15,6 @@ from utils_db.errors import ChangeRefused, ConfigError
 SHA = approvals.content_hash("ALTER TABLE t ADD COLUMN c integer;\n")
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.delenv(approvals.TTL_ENV, raising=False)
-    return home
-
-
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     path = tmp_path / "project"

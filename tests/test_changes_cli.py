@@ -22,11 +22,8 @@ SCRIPT = str(REPO_ROOT / "utils_db" / "schema_inspector.py")
 
 
 @pytest.fixture
-def env(tmp_path: Path, example_db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+def env(private_home: Path, example_db_url: str) -> dict[str, str]:
+    home = private_home
     return {
         "PATH": os.environ["PATH"],
         "HOME": str(home),

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
-from mcp import Client, types
+from mcp import Client
 
 from mcp_server.server import build_server
+from tests.mcp_helpers import Person, call
 from utils_db import approvals
 from utils_db.changes import prepare_approval, propose_column_change, record_approval
 from utils_db.project import Project
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    return home
-
-
-@pytest.fixture
-def proj(project: Path, example_db_url: str) -> Project:
-    return Project(root=project, url_override=example_db_url)
 
 
 def user_columns(url: str) -> set[str]:
@@ -37,24 +22,6 @@ def user_columns(url: str) -> set[str]:
             "WHERE table_schema = 'public' AND table_name = 'users'"
         ).fetchall()
     return {r[0] for r in rows}
-
-
-class Person:
-    """An elicitation callback that records what it was shown and answers as told."""
-
-    def __init__(self, action: str = "accept", approve: bool = True) -> None:
-        self.action, self.approve, self.messages = action, approve, []
-
-    async def __call__(self, context, params: types.ElicitRequestParams) -> types.ElicitResult:
-        self.messages.append(params.message)
-        if self.action != "accept":
-            return types.ElicitResult(action=self.action)
-        return types.ElicitResult(action="accept", content={"approve": self.approve})
-
-
-async def call(server, name: str, args: dict, **client_kwargs):
-    async with Client(server, **client_kwargs) as client:
-        return await client.call_tool(name, args)
 
 
 async def propose(server, **args) -> dict:

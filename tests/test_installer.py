@@ -20,11 +20,9 @@ INSPECTOR = REPO_ROOT / "utils_db" / "schema_inspector.py"
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A throwaway HOME so nothing can touch the real ~/.claude or client configs."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
+def home(private_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's private HOME (see conftest), without XDG overrides: the default layout."""
+    home = private_home
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.delenv("APPDATA", raising=False)
     assert Path.home() == home

@@ -23,9 +23,8 @@ INSERT = (
 
 
 @pytest.fixture
-def env(tmp_path: Path, example_db_url: str) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
+def env(private_home: Path, example_db_url: str) -> dict[str, str]:
+    home = private_home
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
-from mcp import Client, types
+from mcp import Client
 
 from mcp_server.server import build_server
+from tests.mcp_helpers import Person, call
 from utils_db import scripts_service as svc
-from utils_db.project import Project
 
 pytestmark = pytest.mark.anyio
 
@@ -22,41 +20,11 @@ INSERT = (
 )
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    return home
-
-
-@pytest.fixture
-def proj(project: Path, example_db_url: str) -> Project:
-    return Project(root=project, url_override=example_db_url)
-
-
 def inserted(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(
             "SELECT count(*) FROM users WHERE email = 'mcp@example.com'"
         ).fetchone()[0]
-
-
-class Person:
-    def __init__(self, action: str = "accept", approve: bool = True) -> None:
-        self.action, self.approve, self.messages = action, approve, []
-
-    async def __call__(self, context, params: types.ElicitRequestParams) -> types.ElicitResult:
-        self.messages.append(params.message)
-        if self.action != "accept":
-            return types.ElicitResult(action=self.action)
-        return types.ElicitResult(action="accept", content={"approve": self.approve})
-
-
-async def call(server, name: str, args: dict, **client_kwargs):
-    async with Client(server, **client_kwargs) as client:
-        return await client.call_tool(name, args)
 
 
 async def test_tools_are_listed_with_honest_annotations(proj, example_db_url):

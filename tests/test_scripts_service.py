@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,7 +13,6 @@ from tests.conftest import REPO_ROOT
 from utils_db import approvals
 from utils_db import scripts_service as svc
 from utils_db.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
-from utils_db.project import Project
 
 INSERT_PSYCOPG = textwrap.dedent(
     """\
@@ -59,11 +57,6 @@ INSERT_DB_CONNECT = textwrap.dedent(
 def _private_approval_key(tmp_path, monkeypatch):
     """Approvals sign with a key outside the project: keep the test's key in its own tmp dir."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-
-
-@pytest.fixture
-def proj(project: Path, example_db_url: str) -> Project:
-    return Project(root=project, url_override=example_db_url)
 
 
 def count_users(url: str, email: str) -> int:

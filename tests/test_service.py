@@ -15,11 +15,6 @@ from utils_db.project import Project
 from utils_db.snapshot import Column, ForeignKey, PrimaryKey, Snapshot, Table
 
 
-@pytest.fixture
-def proj(project, example_db_url) -> Project:
-    return Project(root=project, url_override=example_db_url)
-
-
 def run_sql(url: str, statement: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement)
