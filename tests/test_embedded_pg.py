@@ -84,3 +84,21 @@ def test_server_dies_with_an_owner_that_is_killed_outright():
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
         subprocess.run(["rm", "-rf", str(workdir)], check=False)
+
+
+def test_clusters_left_by_killed_owners_are_removed_later(tmp_path):
+    from utils_db.embedded_pg import remove_stale_clusters
+
+    dead = tmp_path / "database-use-pg-dead"
+    (dead / "data").mkdir(parents=True)
+    (dead / "data" / "postmaster.pid").write_text("999999999\n")
+    live = tmp_path / "database-use-pg-live"
+    (live / "data").mkdir(parents=True)
+    (live / "data" / "postmaster.pid").write_text(f"{os.getpid()}\n")
+    young = tmp_path / "database-use-pg-young"
+    young.mkdir()
+    old = time.time() - 3600
+    for path in (dead, live):
+        os.utime(path, (old, old))
+    assert remove_stale_clusters(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and young.exists()

@@ -112,6 +112,7 @@ class EmbeddedPostgres:
                 "no PostgreSQL server binaries found: install the 'pgserver' package "
                 "(pip install pgserver) or PostgreSQL server binaries (initdb, postgres)"
             )
+        remove_stale_clusters(Path(self.base_dir or tempfile.gettempdir()))
         self.workdir = Path(tempfile.mkdtemp(prefix="database-use-pg-", dir=self.base_dir))
         atexit.register(self.stop)
         if threading_is_main():
@@ -265,6 +266,41 @@ class EmbeddedPostgres:
     def _on_sigterm(self, signum, frame) -> None:
         self.stop()
         sys.exit(128 + signum)
+
+
+def remove_stale_clusters(parent: Path, min_age: float = 300.0) -> list[Path]:
+    """Delete throwaway clusters left by owners that were killed outright (SIGKILL).
+
+    The kernel stops such a server (parent-death signal) but nobody removes its files. A
+    cluster is stale when its postmaster is not running and it is older than ``min_age``
+    seconds (younger ones may be another process's initdb in progress).
+    """
+    removed = []
+    now = time.time()
+    for path in parent.glob("database-use-pg-*"):
+        try:
+            if not path.is_dir() or now - path.stat().st_mtime < min_age:
+                continue
+            pidfile = path / "data" / "postmaster.pid"
+            if pidfile.exists():
+                pid = int(pidfile.read_text().split()[0])
+                if _pid_alive(pid):
+                    continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except (OSError, ValueError, IndexError):
+            continue
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def threading_is_main() -> bool:
