@@ -13,6 +13,7 @@ from tests.conftest import REPO_ROOT
 from utils_db import approvals
 from utils_db import scripts_service as svc
 from utils_db.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
+from utils_db.project import Project
 
 INSERT_PSYCOPG = textwrap.dedent(
     """\
@@ -359,3 +360,15 @@ def test_child_environment(proj):
     assert "default_transaction_read_only=on" in out and "statement_timeout=" in out
     assert "DATABASE_USE_SCRIPT_MODE read-only" in out
     assert f"cwd {proj.root}" in out
+
+
+def test_the_repos_canonical_scripts_are_exactly_the_runnable_ones():
+    """Engine modules are never offered as scripts; every real script in utils_db/ is."""
+    listed = svc.list_scripts(Project(root=REPO_ROOT))
+    canonical = {entry["name"] for entry in listed["scripts"] if entry["kind"] != "draft"}
+    assert canonical == {
+        "media_utils",
+        "schema_compare",
+        "user_management_utils",
+        "user_password_utils",
+    }
