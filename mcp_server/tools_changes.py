@@ -22,10 +22,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import (
-    AcceptedElicitation,
-    CancelledElicitation,
     Context,
-    DeclinedElicitation,
     Elicit,
     ElicitationResult,
     MCPServer,
@@ -35,6 +32,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from mcp_server.asking import ask_person, outcome
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from utils_db.errors import DatabaseUseError
 from utils_db.settings import mask_url
@@ -164,13 +162,6 @@ def _changes():
     return changes
 
 
-def can_elicit(ctx: Context) -> bool:
-    """Did the client declare form elicitation? (the SDK's own test; a bare {} counts)."""
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
-
-
 # -- resolvers (run before the apply_change body; never from tool arguments) -------------------
 def _prepare(change_id: str, ctx: Context) -> dict[str, Any]:
     """Fresh look at the change: already approved, to be asked, or an error to report."""
@@ -187,13 +178,10 @@ def _prepare(change_id: str, ctx: Context) -> dict[str, Any]:
 
 def _ask(ctx: Context, prep: Annotated[dict, Resolve(_prepare)]) -> Elicit[ApprovalAnswer] | str:
     """Ask the person — only when there is something to ask and the client can ask."""
-    if prep.get("mode") != "ask":
-        return "skip"
-    if not can_elicit(ctx):
-        return "no_elicitation"
-    # Deterministic text (no times, no random values): the 2026 protocol re-asks otherwise.
-    message = prep["prepared"]["text"] + "\n\nApprove and apply exactly this SQL now?"
-    return Elicit(message, ApprovalAnswer)
+    text = (prep.get("prepared") or {}).get("text", "")
+    return ask_person(
+        ctx, prep, text + "\n\nApprove and apply exactly this SQL now?", ApprovalAnswer
+    )
 
 
 # -- the tools ---------------------------------------------------------------------------------
@@ -259,16 +247,9 @@ async def apply_change(
             raise ToolError(prep["error"])
         prepared = prep.get("prepared") or {}
         if mode == "ask":
-            data = answer.data if isinstance(answer, AcceptedElicitation) else None
-            if not isinstance(data, ApprovalAnswer):
-                if isinstance(answer, DeclinedElicitation):
-                    return _not_applied(project, change_id, prepared, "declined")
-                if isinstance(answer, CancelledElicitation):
-                    return _not_applied(project, change_id, prepared, "cancelled")
-                # The client cannot ask the person: name the human channel, apply nothing.
-                return _not_applied(project, change_id, prepared, "approval_required")
-            if not data.approve:
-                return _not_applied(project, change_id, prepared, "declined")
+            said = outcome(answer, ApprovalAnswer)
+            if said != "approved":
+                return _not_applied(project, change_id, prepared, said)
             await anyio.to_thread.run_sync(
                 lambda: changes.record_approval(project, prepared, "elicitation")
             )

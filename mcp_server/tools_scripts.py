@@ -23,10 +23,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import (
-    AcceptedElicitation,
-    CancelledElicitation,
     Context,
-    DeclinedElicitation,
     Elicit,
     ElicitationResult,
     MCPServer,
@@ -36,8 +33,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from mcp_server.asking import ask_person, outcome
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
-from mcp_server.tools_changes import can_elicit
 from utils_db.errors import DatabaseUseError
 from utils_db.settings import mask_url
 
@@ -180,12 +177,8 @@ def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None
 
 def _ask(ctx: Context, prep: Annotated[dict, Resolve(_prepare)]) -> Elicit[WriteRunAnswer] | str:
     """Ask the person — only when there is something to ask and the client can ask."""
-    if prep.get("mode") != "ask":
-        return "skip"
-    if not can_elicit(ctx):
-        return "no_elicitation"
-    # Deterministic text (no times, no random values): the 2026 protocol re-asks otherwise.
-    return Elicit(prep["text"] + "\n\nRun it in write mode now?", WriteRunAnswer)
+    message = prep.get("text", "") + "\n\nRun it in write mode now?"
+    return ask_person(ctx, prep, message, WriteRunAnswer)
 
 
 # -- the tools ---------------------------------------------------------------------------------
@@ -278,15 +271,9 @@ async def run_script(
         if mode == "error":
             raise ToolError(prep["error"])
         if mode == "ask":
-            data = answer.data if isinstance(answer, AcceptedElicitation) else None
-            if not isinstance(data, WriteRunAnswer):
-                if isinstance(answer, DeclinedElicitation):
-                    return _not_run(prep, "declined")
-                if isinstance(answer, CancelledElicitation):
-                    return _not_run(prep, "cancelled")
-                return _not_run(prep, "approval_required")
-            if not data.approve:
-                return _not_run(prep, "declined")
+            said = outcome(answer, WriteRunAnswer)
+            if said != "approved":
+                return _not_run(prep, said)
             await anyio.to_thread.run_sync(
                 lambda: svc.grant_request(project, prep["id"], "elicitation")
             )
