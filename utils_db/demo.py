@@ -176,12 +176,14 @@ def run() -> int:
 
 
 def main() -> int:
+    from utils_db.embedded_pg import EmbeddedPostgresError
     from utils_db.errors import DatabaseUseError
+    from utils_db.settings import mask_url
 
     try:
         return run()
-    except DatabaseUseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (DatabaseUseError, EmbeddedPostgresError) as exc:
+        print(f"error: {mask_url(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
