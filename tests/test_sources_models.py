@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -191,3 +194,63 @@ def test_from_metadata_naming_convention_and_enum_schema() -> None:
     assert child.indexes[0].name == "ix_app_child_parent_id"  # column_0_label holds the schema
     assert child.column("level").type == "app.level"  # type: ignore[union-attr]
     assert snap.enums["app.level"].labels == ["lo", "hi"]
+
+
+def _compare_repo_models_in_a_process(url: str, cache: str) -> subprocess.CompletedProcess:
+    """The CLI as the shipped client configs run it: this repo's own interpreter, the repo's root."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_USE_MODELS_CACHE"}
+    env.update(DATABASE_URL=url, DATABASE_USE_MODELS_CACHE=cache)
+    return subprocess.run(
+        [sys.executable, "-m", "utils_db.schema_inspector", "compare-db-models"]
+        + ["--project-root", str(REPO_ROOT), "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_repo_models_against_create_all_are_clean_cold_and_cached(example_db_url: str) -> None:
+    # The layout every user has: the interpreter (with SQLAlchemy) lives in `.venv/` inside the
+    # project root when run by `make test`. The load must not confuse the venv's modules with
+    # the project's own, cold or served from the cache in a later process.
+    for cache in ("0", "1", "1"):
+        done = _compare_repo_models_in_a_process(example_db_url, cache)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert json.loads(done.stdout)["differences"] == []
+
+
+def test_load_leaves_this_process_untouched(project: Path) -> None:
+    before = dict(sys.modules)
+    snap = load_models(project, use_cache=False)
+    assert sorted(snap.tables) == ["public.media", "public.users"]
+    assert dict(sys.modules) == before
+
+
+def test_models_never_see_database_credentials(project: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:sekret@127.0.0.1:1/x")
+    monkeypatch.setenv("PGPASSWORD", "sekret")
+    write(
+        project,
+        "models_spy.py",
+        """
+        import os
+        from sqlalchemy import Column, Integer, MetaData, Table
+
+        seen = "|".join(k for k, v in os.environ.items() if "sekret" in v) or "none"
+        spy = Table("spy", MetaData(), Column("id", Integer, primary_key=True), comment=seen)
+    """,
+    )
+    assert load_models(project, use_cache=False).tables["public.spy"].comment == "none"
+
+
+def test_models_output_cannot_forge_the_answer(project: Path) -> None:
+    write(
+        project,
+        "models_noisy.py",
+        """
+        import json
+        print(json.dumps({"snapshot": {"tables": []}, "origins": {}, "deps": []}))
+    """,
+    )
+    assert sorted(load_models(project, use_cache=False).tables) == ["public.media", "public.users"]

@@ -15,9 +15,11 @@ PostgreSQL dialect, names follow the naming convention as ``create_all`` would r
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import re
+import subprocess
 import sys
-import threading
 import traceback
 import types
 from pathlib import Path
@@ -43,14 +45,17 @@ from utils_db.snapshot import (
     UniqueConstraint,
 )
 
-_LOCK = threading.Lock()  # sys.modules / sys.path / db are process-wide
 _PACKAGE = "models"
+CHILD_TIMEOUT_S = 600
 
 
 def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot:
     """Snapshot of every table defined by ``<project_root>/models/models_*.py``.
 
-    Served from ``.roo/cache/`` when no file that shaped it changed (see ``models_cache``).
+    The files run in a fresh interpreter (``models_child``), never in this process: whatever
+    they import — a venv inside the project, a ``src/`` layout, another SQLAlchemy — cannot
+    change this process, and the same files give the same snapshot in every process.
+    Served from ``.roo/cache/`` when nothing that shaped it changed (see ``models_cache``).
     """
     root = Path(project_root).expanduser().resolve()
     models_dir = root / "models"
@@ -62,60 +67,97 @@ def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot
     use_cache = use_cache and models_cache.enabled()
     if use_cache and (cached := models_cache.read(root, files)) is not None:
         return cached
-    with _LOCK:
-        metadatas, origins, deps = _load_files(root, models_dir, files)
-    snap = from_metadata(*metadatas)
+    result = _run_child(root)
+    snap = Snapshot.from_dict(result["snapshot"])
+    snap.source = "models"
     # Where each table is declared, for fixes that name the file and class (not serialised).
-    snap.model_origins = {k: v for k, v in origins.items() if k in snap.tables}  # type: ignore[attr-defined]
+    snap.model_origins = {  # type: ignore[attr-defined]
+        k: (v[0], v[1]) for k, v in result["origins"].items() if k in snap.tables
+    }
     if use_cache:
-        models_cache.write(root, files, deps, snap)
+        models_cache.write(root, files, result["deps"], snap)
     return snap
 
 
-def _load_files(
-    root: Path, models_dir: Path, files: list[Path]
-) -> tuple[list[Any], dict[str, tuple[str, str | None]], list[Path]]:
-    from utils_db.database import db
+def _child_env() -> dict[str, str]:
+    """The child's environment: the models need no database credentials to be read."""
+    secret = ("DATABASE_URL", "DATABASE_READONLY_URL", "TEST_DATABASE_URL", "PGPASSWORD")
+    return {k: v for k, v in os.environ.items() if k not in secret and not k.startswith("PG")}
 
-    saved_model = db._model
-    saved_path = list(sys.path)
-    stashed = {
-        k: v for k, v in sys.modules.items() if k == _PACKAGE or k.startswith(_PACKAGE + ".")
-    }
-    before = set(sys.modules)
-    for key in stashed:
-        del sys.modules[key]
-    db._model = None  # a fresh base: the files register their tables on a new MetaData
-    loaded: list[types.ModuleType] = []
-    deps: list[Path] = []  # project files executed by this load: what the cache depends on
+
+def _run_child(root: Path) -> dict[str, Any]:
+    # The tool's own import root goes last: the project's modules (its own utils_db/, models/)
+    # and its own installed packages always win over anything beside the tool.
+    tool_parent = str(Path(__file__).resolve().parents[2])
+    bootstrap = [
+        sys.executable,
+        "-c",
+        "import sys; sys.path.append(sys.argv[2]); "
+        "from utils_db.sources.models_child import main; sys.exit(main(sys.argv[1]))",
+        str(root),
+        tool_parent,
+    ]
+    env = _child_env()
     try:
-        sys.path.insert(0, str(root))
-        # A bare package for models/: its __init__.py is not run (it may import an app);
-        # the files are imported under their real names so cross-imports share one module.
-        package = types.ModuleType(_PACKAGE)
-        package.__path__ = [str(models_dir)]
-        package.__file__ = str(models_dir / "__init__.py")
-        sys.modules[_PACKAGE] = package
-        for path in files:
-            try:
-                loaded.append(importlib.import_module(f"{_PACKAGE}.{path.stem}"))
-            except Exception as exc:  # any import-time error of user code
-                raise _load_error(exc, path, root) from None
-        metadatas = _collect_metadata(loaded, db._model)
-        origins = _origins(loaded, root)
-    finally:
-        db._model = saved_model
-        sys.path[:] = saved_path
-        for key in list(sys.modules):
-            if key not in before and _belongs_to(sys.modules.get(key), root, key):
-                file = getattr(sys.modules.get(key), "__file__", None)
-                if file and Path(file).resolve().is_relative_to(root):
-                    deps.append(Path(file).resolve())
-                del sys.modules[key]
-        for key in [k for k in sys.modules if k == _PACKAGE or k.startswith(_PACKAGE + ".")]:
-            del sys.modules[key]
-        sys.modules.update(stashed)
-    return metadatas, origins, deps
+        proc = subprocess.run(
+            bootstrap,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=CHILD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise ModelLoadError(
+            f"loading the models took longer than {CHILD_TIMEOUT_S} s and was stopped"
+        ) from None
+    try:
+        result = json.loads(proc.stdout.decode("utf-8"))
+    except ValueError:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = tail[-1] if tail else f"exit code {proc.returncode}"
+        raise ModelLoadError(f"cannot load the models: {detail[:300]}") from None
+    if "error" in result:
+        raise ModelLoadError(result["error"])
+    return result
+
+
+def load_in_this_process(root: Path) -> dict[str, Any]:
+    """Import the models files here (a fresh child interpreter) and describe what they define.
+
+    Returns ``{"snapshot": …, "origins": …, "deps": […]}`` where ``deps`` lists every module file
+    the load imported (what the cache depends on); raises :class:`ModelLoadError`.
+    """
+    models_dir = root / "models"
+    files = sorted(models_dir.glob("models_*.py"))
+    sys.path.insert(0, str(root))
+    # A bare package for models/: its __init__.py is not run (it may import an app);
+    # the files are imported under their real names so cross-imports share one module.
+    package = types.ModuleType(_PACKAGE)
+    package.__path__ = [str(models_dir)]
+    package.__file__ = str(models_dir / "__init__.py")
+    sys.modules[_PACKAGE] = package
+    loaded: list[types.ModuleType] = []
+    for path in files:
+        try:
+            loaded.append(importlib.import_module(f"{_PACKAGE}.{path.stem}"))
+        except Exception as exc:  # any import-time error of user code
+            raise _load_error(exc, path, root) from None
+    metadatas = _collect_metadata(loaded)
+    snap = from_metadata(*metadatas)
+    origins = _origins(loaded, root)
+    deps = sorted(
+        {
+            str(Path(file).resolve())
+            for module in list(sys.modules.values())
+            if (file := getattr(module, "__file__", None)) and Path(file).is_file()
+        }
+    )
+    return {
+        "snapshot": snap.to_dict(),
+        "origins": {k: list(v) for k, v in origins.items() if k in snap.tables},
+        "deps": deps,
+    }
 
 
 def _origins(modules: list[types.ModuleType], root: Path) -> dict[str, tuple[str, str | None]]:
@@ -139,11 +181,14 @@ def _origins(modules: list[types.ModuleType], root: Path) -> dict[str, tuple[str
     return found
 
 
-def _belongs_to(module: Any, root: Path, key: str) -> bool:
-    if key == _PACKAGE or key.startswith(_PACKAGE + "."):
-        return True
-    file = getattr(module, "__file__", None)
-    return bool(file) and Path(file).resolve().is_relative_to(root)
+def _is_project_file(file: Path, root: Path) -> bool:
+    """A real file of the project's own, not of a venv or site-packages inside its root."""
+    from utils_db.sources.models_cache import installed_roots
+
+    if not (file.is_absolute() and file.is_file()):
+        return False
+    file = file.resolve()
+    return file.is_relative_to(root) and not any(file.is_relative_to(i) for i in installed_roots())
 
 
 def _load_error(exc: BaseException, path: Path, root: Path) -> ModelLoadError:
@@ -153,7 +198,8 @@ def _load_error(exc: BaseException, path: Path, root: Path) -> ModelLoadError:
         where_file, where_line = Path(exc.filename), exc.lineno
     else:
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            if frame.filename and Path(frame.filename).resolve().is_relative_to(root):
+            file = Path(frame.filename or "")
+            if _is_project_file(file, root):
                 where_file, where_line = Path(frame.filename), frame.lineno
                 break
     try:
@@ -168,7 +214,7 @@ def _load_error(exc: BaseException, path: Path, root: Path) -> ModelLoadError:
     return ModelLoadError(message + (f": {detail}" if detail else ""))
 
 
-def _collect_metadata(modules: list[types.ModuleType], base: Any) -> list[Any]:
+def _collect_metadata(modules: list[types.ModuleType]) -> list[Any]:
     from sqlalchemy import MetaData
     from sqlalchemy import Table as SATable
 
@@ -178,8 +224,6 @@ def _collect_metadata(modules: list[types.ModuleType], base: Any) -> list[Any]:
         if isinstance(metadata, MetaData) and not any(m is metadata for m in found):
             found.append(metadata)
 
-    if base is not None:
-        add(base.metadata)
     for module in modules:
         for value in vars(module).values():
             if isinstance(value, MetaData):

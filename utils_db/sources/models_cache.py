@@ -3,19 +3,21 @@
 Executing 1,000 declarative classes costs SQLAlchemy seconds (mapper set-up), while the live
 database reads in a fraction of that; agents compare again and again between model edits.
 The cache (``.roo/cache/models-snapshot.json``) is used only when everything that shaped the
-snapshot is byte-identical: every project file executed during the load (the ``models_*.py``
-files and any project module they imported), the set of ``models_*.py`` files, the engine code
-that builds the snapshot and SQLAlchemy's version. Anything else — a changed file, a new
-models file, a corrupt cache — means a normal load. Model files whose tables depend on the
-environment at import time should set ``DATABASE_USE_MODELS_CACHE=0``.
+snapshot is unchanged: every module file the load imported — project files by content, files
+of installed packages and of the interpreter by size and modification time, so an upgraded
+package or SQLAlchemy misses — the set of ``models_*.py`` files and the interpreter. A wrong
+hit is worse than a miss: anything unreadable means a normal load. Model files whose tables
+depend on the environment at import time should set ``DATABASE_USE_MODELS_CACHE=0``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,7 @@ from utils_db.snapshot import Snapshot
 
 log = logging.getLogger("database_use.models_cache")
 
-FORMAT = 1
-_ENGINE_FILES = ("sources/models.py", "normalize.py", "snapshot.py", "sources/models_cache.py")
+FORMAT = 2
 
 
 def enabled() -> bool:
@@ -47,19 +48,39 @@ def _sha(path: Path) -> str | None:
         return None
 
 
-def _environment_key(root: Path, files: list[Path]) -> str:
-    from importlib import metadata
-
-    package = Path(__file__).resolve().parent.parent
+def _stat(path: Path) -> str | None:
     try:
-        sqlalchemy_version = metadata.version("sqlalchemy")
-    except metadata.PackageNotFoundError:  # pragma: no cover - sqlalchemy is a dependency
-        sqlalchemy_version = "?"
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+@functools.cache
+def installed_roots() -> tuple[Path, ...]:
+    """Folders of installed code (site-packages, the standard library), inside the root or not."""
+    import site
+    import sysconfig
+
+    found = {sys.prefix, sys.base_prefix, *site.getsitepackages()}
+    found.update(p for k in ("purelib", "platlib", "stdlib") if (p := sysconfig.get_path(k)))
+    return tuple(Path(p).resolve() for p in found if p)
+
+
+def _fingerprint(root: Path, dep: Path, installed: tuple[Path, ...]) -> str | None:
+    """Content hash for the project's own files; size and mtime for installed code."""
+    if dep.is_relative_to(root) and not any(dep.is_relative_to(i) for i in installed):
+        digest = _sha(dep)
+        return None if digest is None else "sha256:" + digest
+    stat = _stat(dep)
+    return None if stat is None else "stat:" + stat
+
+
+def _environment_key(root: Path, files: list[Path]) -> str:
     material = {
         "format": FORMAT,
         "root": str(root),
-        "sqlalchemy": sqlalchemy_version,
-        "engine": {name: _sha(package / name) for name in _ENGINE_FILES},
+        "python": [sys.executable, sys.version],
         "models_files": [p.relative_to(root).as_posix() for p in files],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
@@ -72,27 +93,33 @@ def read(root: Path, files: list[Path]) -> Snapshot | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("key") != _environment_key(root, files):
             return None
-        for rel, digest in data["deps"].items():
-            if _sha(root / rel) != digest:
+        installed = installed_roots()
+        for dep, mark in data["deps"].items():
+            if _fingerprint(root, Path(dep), installed) != mark:
                 return None
         snap = Snapshot.from_dict(data["snapshot"])
+        snap.source = "models"
         snap.model_origins = {k: tuple(v) for k, v in data["origins"].items()}  # type: ignore[attr-defined]
         return snap
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def write(root: Path, files: list[Path], deps: list[Path], snap: Snapshot) -> None:
-    """Store the snapshot with the hashes of what shaped it; failures only skip caching."""
+def write(root: Path, files: list[Path], deps: list[str], snap: Snapshot) -> None:
+    """Store the snapshot with the fingerprints of what shaped it; failures only skip caching."""
     path = cache_path(root)
     try:
-        digests: dict[str, Any] = {}
-        for dep in sorted({*files, *deps}):
-            rel = dep.resolve().relative_to(root).as_posix()
-            digests[rel] = _sha(root / rel)
+        installed = installed_roots()
+        marks: dict[str, Any] = {}
+        for dep in sorted({*(str(f.resolve()) for f in files), *deps}):
+            mark = _fingerprint(root, Path(dep), installed)
+            if mark is None:
+                log.info("models cache not written: %s cannot be read", dep)
+                return  # the key cannot be known: do not cache
+            marks[dep] = mark
         data = {
             "key": _environment_key(root, files),
-            "deps": digests,
+            "deps": marks,
             "snapshot": snap.to_dict(),
             "origins": getattr(snap, "model_origins", {}),
         }
