@@ -18,7 +18,7 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m utils_db.demo
+	$(PY) -m database_use.dev.demo
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from utils_db.settings import load_dotenv_file, sqlalchemy_url, validate_url
+from database_use.settings import load_dotenv_file, sqlalchemy_url, validate_url
 
 load_dotenv_file(Path(__file__).resolve().parent)
 

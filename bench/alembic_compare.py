@@ -34,8 +34,8 @@ def main(argv: list[str]) -> int:
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
+    from database_use.settings import sqlalchemy_url, validate_url
     from utils_db.database import db
-    from utils_db.settings import sqlalchemy_url, validate_url
 
     load_models(Path(argv[0]))
     engine = create_engine(sqlalchemy_url(validate_url(os.environ.get("DATABASE_URL"))))

@@ -53,8 +53,8 @@ def create_example_schema(url: str) -> None:
     from sqlalchemy import create_engine
 
     import models  # noqa: F401 - registers users/media on db.metadata
+    from database_use.settings import sqlalchemy_url
     from utils_db.database import db
-    from utils_db.settings import sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(url))
     try:
@@ -72,7 +72,7 @@ def example_database(url: str | None, create: bool) -> Iterator[str]:
         return
     import psycopg
 
-    from utils_db.embedded_pg import EmbeddedPostgres
+    from database_use.dev.embedded_pg import EmbeddedPostgres
 
     with EmbeddedPostgres() as server:
         with psycopg.connect(server.url, autocommit=True) as conn:

@@ -103,14 +103,14 @@ def open_server() -> Iterator[Server]:
 
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
-        from utils_db.settings import validate_url
+        from database_use.settings import validate_url
 
         admin_url = validate_url(url, "BENCH_DATABASE_URL")
         with psycopg.connect(admin_url, autocommit=True) as conn:
             info = (conn.info.server_version, conn.execute("SHOW server_version").fetchone()[0])
         yield Server(admin_url, None, info[0], info[1])
         return
-    from utils_db.embedded_pg import EmbeddedPostgres
+    from database_use.dev.embedded_pg import EmbeddedPostgres
 
     with EmbeddedPostgres() as pg:
         with psycopg.connect(pg.url, autocommit=True) as conn:
@@ -186,7 +186,7 @@ def find_pg_dump(server: Server) -> Path:
     """pg_dump beside the server's binaries, else the newest one whose major ≥ the server's."""
     if server.bindir and (server.bindir / "pg_dump").is_file():
         return server.bindir / "pg_dump"
-    from utils_db.embedded_pg import candidate_bindirs
+    from database_use.dev.embedded_pg import candidate_bindirs
 
     candidates = [d / "pg_dump" for d in candidate_bindirs()]
     if shutil.which("pg_dump"):

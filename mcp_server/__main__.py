@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from utils_db.settings import mask_url
+from database_use.settings import mask_url
 
 log = logging.getLogger("database_use.mcp")
 
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _describe_database(project) -> str:
-    from utils_db.errors import DatabaseUseError
+    from database_use.errors import DatabaseUseError
 
     try:
         return project.masked_url
@@ -103,8 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("--project-root %s is not a directory", root)
         return 2
 
+    from database_use.connection import db
     from mcp_server.server import build_server
-    from utils_db.database import db
 
     # Scripts and models that use the shared `db` object find the project's .env too.
     db.configure(url=None, project_root=root)
@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _project_of(root: Path):
-    from utils_db.project import open_project
+    from database_use.project import open_project
 
     return open_project(root)
 

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from utils_db.errors import DatabaseUseError
-from utils_db.project import Project
-from utils_db.settings import mask_url
+from database_use.errors import DatabaseUseError
+from database_use.project import Project
+from database_use.settings import mask_url
 
 log = logging.getLogger("database_use.mcp")
 F = TypeVar("F", bound=Callable[..., Any])

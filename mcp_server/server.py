@@ -20,11 +20,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import Field
 
+from database_use.errors import DatabaseUseError, NotFound
+from database_use.project import Project, open_project
+from database_use.settings import mask_url
 from mcp_server import tools_changes, tools_schema, tools_scripts
 from mcp_server.common import ServerState
-from utils_db.errors import DatabaseUseError, NotFound
-from utils_db.project import Project, open_project
-from utils_db.settings import mask_url
 
 log = logging.getLogger("database_use.mcp")
 T = TypeVar("T")
@@ -199,7 +199,7 @@ def _register_resources(server: MCPServer, project: Project) -> None:
         mime_type="application/json",
     )
     def schema_tables() -> str:
-        from utils_db import service
+        from database_use import service
 
         return _guarded("schema://tables", lambda: _compact(service.introspect(project)))
 
@@ -211,7 +211,7 @@ def _register_resources(server: MCPServer, project: Project) -> None:
         mime_type="application/json",
     )
     def schema_table(name: str) -> str:
-        from utils_db import service
+        from database_use import service
 
         uri = f"schema://tables/{name}"
         return _guarded(

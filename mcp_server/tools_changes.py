@@ -1,6 +1,6 @@
 """The guarded-change tools: propose_column_change, apply_change, list_changes.
 
-Thin faces over :mod:`utils_db.changes`. The approval never comes from a tool argument:
+Thin faces over :mod:`database_use.changes`. The approval never comes from a tool argument:
 
 - ``apply_change`` applies at once when a person already approved this exact SQL (the
   ``approve`` command on a terminal);
@@ -32,10 +32,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from database_use.errors import DatabaseUseError
+from database_use.settings import mask_url
 from mcp_server.asking import ask_person, outcome
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
-from utils_db.errors import DatabaseUseError
-from utils_db.settings import mask_url
 
 PROPOSES = hints(read_only=False, destructive=False, idempotent=False)
 APPLIES = hints(read_only=False, destructive=True, idempotent=False)
@@ -157,7 +157,7 @@ def _structured(model: BaseModel) -> CallToolResult:
 
 
 def _changes():
-    from utils_db import changes
+    from database_use import changes
 
     return changes
 

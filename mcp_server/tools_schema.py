@@ -1,6 +1,6 @@
 """The schema tools: introspect, compare, generate_docs, validate, report, log_change.
 
-Each is a thin face over the ``utils_db.service`` function the CLI calls: validate the
+Each is a thin face over the ``database_use.service`` function the CLI calls: validate the
 arguments (pydantic does it from the annotations), call the service, return its dict as a
 pydantic model. The service (and SQLAlchemy behind it) is imported inside the tool bodies so
 that starting the server stays fast. Results go out twice, as the SDK expects: structured
@@ -21,6 +21,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from database_use.errors import DatabaseUseError
+from database_use.settings import mask_url
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from mcp_server.schemas import (
     CompareResult,
@@ -31,8 +33,6 @@ from mcp_server.schemas import (
     Side,
     ValidateResult,
 )
-from utils_db.errors import DatabaseUseError
-from utils_db.settings import mask_url
 
 # Spec defaults are pessimistic (destructive, open world), so every hint is spelled out.
 WRITES_DOC = hints(read_only=False, destructive=False, idempotent=True)
@@ -77,7 +77,7 @@ def schema_tool_errors(tool: str) -> Iterator[None]:
 
 def _service():
     # Imported on first use: the engine pulls in heavier modules than server start-up needs.
-    from utils_db import service
+    from database_use import service
 
     return service
 

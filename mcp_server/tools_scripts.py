@@ -1,6 +1,6 @@
 """The vetted-script tools: list_scripts, draft_script, promote_script, run_script.
 
-Thin faces over :mod:`utils_db.scripts_service`. No tool takes SQL text: an agent writes a
+Thin faces over :mod:`database_use.scripts.service`. No tool takes SQL text: an agent writes a
 script file (draft_script), runs it (read-only at the database by default), and promotes the
 proven one into utils_db/.
 
@@ -33,10 +33,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from database_use.errors import DatabaseUseError
+from database_use.settings import mask_url
 from mcp_server.asking import ask_person, outcome
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
-from utils_db.errors import DatabaseUseError
-from utils_db.settings import mask_url
 
 # Writes a file in temp/ (or replaces one when asked): not idempotent, not destructive of data.
 DRAFTS = hints(read_only=False, destructive=False, idempotent=False)
@@ -138,7 +138,7 @@ def _structured(model: BaseModel) -> CallToolResult:
 
 
 def _svc():
-    from utils_db import scripts_service
+    from database_use.scripts import service as scripts_service
 
     return scripts_service
 
@@ -152,7 +152,7 @@ def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None
     """For write mode: already approved, to be asked, or an error to report."""
     if not write:
         return {"mode": "read-only"}
-    from utils_db import approvals
+    from database_use import approvals
 
     svc = _svc()
     project = project_from_ctx(ctx)

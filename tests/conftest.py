@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from utils_db.settings import validate_url
+from database_use.settings import validate_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _DEVELOPER_TEST_URL = os.environ.pop("TEST_DATABASE_URL", None)
@@ -75,7 +75,7 @@ def pg_server() -> Iterator[PgServer]:
     if _DEVELOPER_TEST_URL:
         yield PgServer(validate_url(_DEVELOPER_TEST_URL, "TEST_DATABASE_URL"))
         return
-    from utils_db.embedded_pg import EmbeddedPostgres
+    from database_use.dev.embedded_pg import EmbeddedPostgres
 
     with EmbeddedPostgres() as server:
         yield PgServer(server.url)
@@ -85,8 +85,8 @@ def _create_example_schema(url: str) -> None:
     from sqlalchemy import create_engine
 
     import models  # noqa: F401 - registers the example tables on db.metadata
+    from database_use.settings import sqlalchemy_url
     from utils_db.database import db
-    from utils_db.settings import sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(url))
     try:
@@ -148,6 +148,8 @@ def project(tmp_path: Path) -> Path:
         shutil.copy(path, root / "models" / path.name)
     for sub in (".roo/docs", ".roo/reports", ".roo/changes", "temp", "utils_db"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    for name in ("__init__.py", "database.py"):  # the app's own db, as the models import it
+        shutil.copy(REPO_ROOT / "utils_db" / name, root / "utils_db" / name)
     return root
 
 
@@ -165,7 +167,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     workdir = tmp_path / "cwd"
     workdir.mkdir(exist_ok=True)
     monkeypatch.chdir(workdir)
-    from utils_db.database import db
+    from database_use.connection import db
 
     db.configure(url=None, project_root=workdir)
     yield
@@ -181,7 +183,7 @@ def private_home(tmp_path: Path) -> Path:
 @pytest.fixture
 def proj(project: Path, example_db_url: str):
     """A Project on the ``project`` folder and a fresh database with the example schema."""
-    from utils_db.project import Project
+    from database_use.project import Project
 
     return Project(root=project, url_override=example_db_url)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from utils_db import approvals
-from utils_db.changes import (
+from database_use import approvals
+from database_use.changes import (
     apply_change,
     list_changes,
     load_change,
@@ -19,9 +19,9 @@ from utils_db.changes import (
     record_approval,
     reject_change,
 )
-from utils_db.errors import ChangeRefused, InvalidRequest
-from utils_db.project import Project
-from utils_db.settings import describe_target
+from database_use.errors import ChangeRefused, InvalidRequest
+from database_use.project import Project
+from database_use.settings import describe_target
 
 
 def sql(url: str, statement: str, params: tuple = ()) -> list[tuple]:
@@ -64,7 +64,7 @@ def state(proj: Project) -> tuple[bytes | None, bytes | None]:
 def test_propose_writes_the_proposal_and_changes_nothing(
     proj: Project, example_db_url: str
 ) -> None:
-    from utils_db.sources.live import from_database
+    from database_use.sources.live import from_database
 
     before = from_database(proj).schema_hash()
     data = propose_column_change(proj, "users", "add", "nickname", type="varchar(40)")
@@ -169,7 +169,7 @@ def test_approved_change_is_applied_verified_documented_and_logged(
         'ADD COLUMN "nickname"',
     ):
         assert needle in log, needle
-    from utils_db import service
+    from database_use import service
 
     assert service.last_logged_schema_hash(proj) == applied["schema_hash_after"]
     todo = result["models_todo"]
@@ -265,7 +265,7 @@ def test_failure_inside_apply_changes_nothing_and_approval_is_used_once(
     data = propose_column_change(proj, "users", "set_not_null", "last_login_at")
     assert data["dry_run"]["ok"] is True
     approve(proj, data["id"])
-    from utils_db import service
+    from database_use import service
 
     service.generate_docs(proj)
     service.log_change(proj, "baseline entry")

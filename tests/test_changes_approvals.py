@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from utils_db import approvals
-from utils_db.errors import ChangeRefused, ConfigError
+from database_use import approvals
+from database_use.errors import ChangeRefused, ConfigError
 
 SHA = approvals.content_hash("ALTER TABLE t ADD COLUMN c integer;\n")
 
@@ -138,7 +138,7 @@ def test_world_readable_key_is_refused(root: Path) -> None:
 
 
 def test_hostile_subject_ids_are_rejected(root: Path) -> None:
-    from utils_db.errors import InvalidRequest
+    from database_use.errors import InvalidRequest
 
     for bad in ("../x", "", ".hidden", "a/b", "x" * 200):
         with pytest.raises(InvalidRequest):

@@ -13,10 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from database_use import approvals
+from database_use.project import Project
+from database_use.settings import describe_target
 from tests.conftest import REPO_ROOT
-from utils_db import approvals
-from utils_db.project import Project
-from utils_db.settings import describe_target
 
 SCRIPT = str(REPO_ROOT / "utils_db" / "schema_inspector.py")
 

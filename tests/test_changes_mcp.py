@@ -6,11 +6,11 @@ import psycopg
 import pytest
 from mcp import Client
 
+from database_use import approvals
+from database_use.changes import prepare_approval, propose_column_change, record_approval
+from database_use.project import Project
 from mcp_server.server import build_server
 from tests.mcp_helpers import Person, call
-from utils_db import approvals
-from utils_db.changes import prepare_approval, propose_column_change, record_approval
-from utils_db.project import Project
 
 pytestmark = pytest.mark.anyio
 

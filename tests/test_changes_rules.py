@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from utils_db.changes.plan import normalize_request, plan_change, verify_expected
-from utils_db.changes.sqlgen import parse_default, parse_type, quote_ident
-from utils_db.errors import InvalidRequest, NotFound
-from utils_db.risk import assess
-from utils_db.snapshot import Column, EnumType, Index, PrimaryKey, Snapshot, Table
+from database_use.changes.plan import normalize_request, plan_change, verify_expected
+from database_use.changes.risk import assess
+from database_use.changes.sqlgen import parse_default, parse_type, quote_ident
+from database_use.errors import InvalidRequest, NotFound
+from database_use.schema.snapshot import Column, EnumType, Index, PrimaryKey, Snapshot, Table
 
 PG16 = 160002
 

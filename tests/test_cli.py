@@ -13,8 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from database_use.cli import main as schema_inspector
+from database_use.cli import schema_compare
 from tests.conftest import REPO_ROOT
-from utils_db import schema_compare, schema_inspector
 
 INSPECTOR = REPO_ROOT / "utils_db" / "schema_inspector.py"
 COMPARER = REPO_ROOT / "utils_db" / "schema_compare.py"
@@ -289,7 +290,7 @@ def test_schema_compare_plain_script_missing_env(project, example_db_url):
 def test_introspect_does_not_import_sqlalchemy(project, example_db_url):
     # Start-up speed: only the models source needs SQLAlchemy; introspection runs on psycopg.
     code = (
-        "import sys; from utils_db import schema_inspector; "
+        "import sys; from database_use.cli import main as schema_inspector; "
         f"rc = schema_inspector.main(['--project-root', {str(project)!r}, 'introspect']); "
         "print('SQLA' if 'sqlalchemy' in sys.modules else 'NO-SQLA', rc)"
     )

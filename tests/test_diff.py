@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from utils_db.diff import Difference, diff, match
-from utils_db.model_lines import model_line
-from utils_db.snapshot import (
+from database_use.compare.diff import Difference, diff, match
+from database_use.compare.model_lines import model_line
+from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,

@@ -15,7 +15,7 @@ from tests.conftest import REPO_ROOT
 
 OWNER = """
 import sys, time
-from utils_db.embedded_pg import EmbeddedPostgres
+from database_use.dev.embedded_pg import EmbeddedPostgres
 server = EmbeddedPostgres()
 server.start()
 print(server.process.pid, server.workdir, flush=True)
@@ -87,7 +87,7 @@ def test_server_dies_with_an_owner_that_is_killed_outright():
 
 
 def test_clusters_left_by_killed_owners_are_removed_later(tmp_path):
-    from utils_db.embedded_pg import remove_stale_clusters
+    from database_use.dev.embedded_pg import remove_stale_clusters
 
     dead = tmp_path / "database-use-pg-dead"
     (dead / "data").mkdir(parents=True)

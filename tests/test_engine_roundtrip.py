@@ -10,9 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from utils_db.diff import diff
-from utils_db.sources.live import from_database
-from utils_db.sources.models import load_models
+from database_use.compare.diff import diff
+from database_use.sources.live import from_database
+from database_use.sources.models import load_models
 
 
 def run(url: str, statements: str) -> None:
@@ -234,7 +234,7 @@ def test_own_base_quoted_reserved_identifiers_and_schema_round_trip(
     namespace = module.__dict__
     from sqlalchemy import create_engine
 
-    from utils_db.settings import sqlalchemy_url
+    from database_use.settings import sqlalchemy_url
 
     run(db_url, "CREATE SCHEMA shop")
     engine = create_engine(sqlalchemy_url(db_url))

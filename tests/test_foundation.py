@@ -9,9 +9,9 @@ import sys
 import psycopg
 import pytest
 
+from database_use.errors import ConfigError, ConnectionFailed
+from database_use.settings import mask_url, validate_url
 from tests.conftest import REPO_ROOT
-from utils_db.errors import ConfigError, ConnectionFailed
-from utils_db.settings import mask_url, validate_url
 
 
 def _reload_config():
@@ -30,14 +30,14 @@ def test_config_reads_database_url_from_environment(monkeypatch):
 
 
 def test_config_reads_dotenv_file(tmp_path, monkeypatch):
-    from utils_db.settings import database_url
+    from database_use.settings import database_url
 
     (tmp_path / ".env").write_text("DATABASE_URL=postgres://a:b@h:5433/d\n")
     assert database_url(tmp_path) == "postgresql://a:b@h:5433/d"
 
 
 def test_environment_wins_over_dotenv(tmp_path, monkeypatch):
-    from utils_db.settings import database_url
+    from database_use.settings import database_url
 
     (tmp_path / ".env").write_text("DATABASE_URL=postgresql://a:b@fromfile:5433/d\n")
     monkeypatch.setenv("DATABASE_URL", "postgresql://a:b@fromenv:5433/d")
@@ -84,7 +84,7 @@ def test_mask_url_hides_passwords_in_any_text():
 
 
 def test_readonly_connection_refuses_insert(example_db_url):
-    from utils_db.database import db
+    from database_use.connection import db
 
     db.configure(example_db_url)
     with db.readonly_connection() as conn:
@@ -98,7 +98,7 @@ def test_readonly_connection_refuses_insert(example_db_url):
 
 
 def test_readonly_connection_has_statement_timeout(db_url):
-    from utils_db.database import db
+    from database_use.connection import db
 
     db.configure(db_url)
     with (
@@ -109,7 +109,7 @@ def test_readonly_connection_has_statement_timeout(db_url):
 
 
 def test_wrong_password_is_clear_and_masked(pg_server, db_url):
-    from utils_db.database import db
+    from database_use.connection import db
 
     bad = db_url.replace(db_url.split("://", 1)[1].split("@")[0], "postgres:wrongpass")
     db.configure(bad)
@@ -120,7 +120,7 @@ def test_wrong_password_is_clear_and_masked(pg_server, db_url):
 
 
 def test_server_down_is_clear():
-    from utils_db.database import db
+    from database_use.connection import db
 
     db.configure("postgresql://u:pw@127.0.0.1:9/nope")
     with pytest.raises(ConnectionFailed) as info, db.connect():
@@ -131,7 +131,7 @@ def test_server_down_is_clear():
 def test_session_commits_through_shared_db(example_db_url):
     from sqlalchemy import text
 
-    from utils_db.database import db
+    from database_use.connection import db
 
     db.configure(example_db_url)
     with db.session() as session:
@@ -149,8 +149,8 @@ def test_example_models_create_and_reflect(db_url):
     from sqlalchemy import create_engine, inspect
 
     import models  # noqa: F401
+    from database_use.settings import sqlalchemy_url
     from utils_db.database import db
-    from utils_db.settings import sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(db_url))
     try:
@@ -174,7 +174,7 @@ def test_example_models_create_and_reflect(db_url):
 
 
 def test_importing_database_module_does_not_import_sqlalchemy():
-    code = "import sys, utils_db.database; print('sqlalchemy' in sys.modules)"
+    code = "import sys, database_use.connection; print('sqlalchemy' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
     )

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from database_use import installer
+from database_use.errors import InvalidRequest
 from tests.conftest import REPO_ROOT
-from utils_db import installer
-from utils_db.errors import InvalidRequest
 
 SKILL_SRC = REPO_ROOT / "skills" / "database-use"
 INSPECTOR = REPO_ROOT / "utils_db" / "schema_inspector.py"
@@ -210,7 +210,7 @@ def test_cli_install_project_scope_uses_project_root(home, proj, tmp_path):
 
 
 def test_console_entry_point_has_both_commands(home, proj, capsys):
-    from utils_db.schema_inspector import main
+    from database_use.cli.main import main
 
     assert main(["install-skill", "--project-root", str(proj)]) == 0
     assert "installed" in capsys.readouterr().out

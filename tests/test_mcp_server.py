@@ -212,7 +212,7 @@ def test_building_the_server_stays_light():
 
     code = (
         "import sys; from mcp_server.server import build_server; build_server('.'); "
-        "print(','.join(m for m in ('sqlalchemy', 'psycopg', 'utils_db.service', 'utils_db.diff') "
+        "print(','.join(m for m in ('sqlalchemy', 'psycopg', 'database_use.service', 'database_use.compare.diff') "
         "if m in sys.modules))"
     )
     out = subprocess.run(

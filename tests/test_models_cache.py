@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from utils_db.sources import models_cache
-from utils_db.sources.models import load_models
+from database_use.sources import models_cache
+from database_use.sources.models import load_models
 
 
 def _tables(snap):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from utils_db.normalize import index_key, normalize_default, normalize_expression, normalize_type
+from database_use.schema.normalize import (
+    index_key,
+    normalize_default,
+    normalize_expression,
+    normalize_type,
+)
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO_ROOT
-from utils_db.errors import DocParseError, NotFound
-from utils_db.render.doc import (
+from database_use.errors import DocParseError, NotFound
+from database_use.render.doc import (
     MERMAID_MAX_ENTITIES,
     escape,
     escape_list,
@@ -29,7 +28,7 @@ from utils_db.render.doc import (
     unescape,
     unescape_list,
 )
-from utils_db.snapshot import (
+from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
@@ -40,7 +39,8 @@ from utils_db.snapshot import (
     Table,
     UniqueConstraint,
 )
-from utils_db.sources.doc import doc_header_hash, load_doc, parse_doc
+from database_use.sources.doc import doc_header_hash, load_doc, parse_doc
+from tests.conftest import REPO_ROOT
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example_schema.md"
 
@@ -682,7 +682,7 @@ def test_imports_stay_light() -> None:
     import sys
 
     code = (
-        "import sys, utils_db.render.doc, utils_db.render.report, utils_db.sources.doc; "
+        "import sys, database_use.render.doc, database_use.render.report, database_use.sources.doc; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('sqlalchemy', 'pydantic', 'psycopg', 'mcp')))"
     )

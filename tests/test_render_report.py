@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.test_render_doc import example_snapshot, hostile_snapshot
-from utils_db.render.report import (
+from database_use.render.report import (
     clean,
     grid,
     render_differences_text,
@@ -15,6 +14,7 @@ from utils_db.render.report import (
     render_table_text,
     width,
 )
+from tests.test_render_doc import example_snapshot, hostile_snapshot
 
 RECORDS: list[dict[str, Any]] = [
     {

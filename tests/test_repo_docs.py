@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from database_use import service
+from database_use.project import Project
 from tests.conftest import REPO_ROOT
-from utils_db import service
-from utils_db.project import Project
 
 
 def test_committed_schema_doc_is_what_generate_docs_writes(example_db_url, project):

@@ -6,9 +6,9 @@ import psycopg
 import pytest
 from mcp import Client
 
+from database_use.scripts import service as svc
 from mcp_server.server import build_server
 from tests.mcp_helpers import Person, call
-from utils_db import scripts_service as svc
 
 pytestmark = pytest.mark.anyio
 

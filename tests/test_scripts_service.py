@@ -9,11 +9,11 @@ import textwrap
 import psycopg
 import pytest
 
+from database_use import approvals
+from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
+from database_use.project import Project
+from database_use.scripts import service as svc
 from tests.conftest import REPO_ROOT
-from utils_db import approvals
-from utils_db import scripts_service as svc
-from utils_db.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
-from utils_db.project import Project
 
 INSERT_PSYCOPG = textwrap.dedent(
     """\
@@ -221,7 +221,7 @@ def test_engine_modules_are_not_runnable(proj):
     shutil.copy(
         REPO_ROOT / "utils_db" / "schema_inspector.py", proj.scripts_dir / "schema_inspector.py"
     )
-    with pytest.raises(InvalidRequest, match="engine"):
+    with pytest.raises(InvalidRequest, match="hands over to the database-use command line"):
         svc.run_script(proj, "utils_db/schema_inspector")
     with pytest.raises(NotFound):
         svc.run_script(proj, "schema_inspector")
@@ -368,7 +368,6 @@ def test_the_repos_canonical_scripts_are_exactly_the_runnable_ones():
     canonical = {entry["name"] for entry in listed["scripts"] if entry["kind"] != "draft"}
     assert canonical == {
         "media_utils",
-        "schema_compare",
         "user_management_utils",
         "user_password_utils",
     }

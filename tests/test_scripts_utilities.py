@@ -191,7 +191,7 @@ def test_needs_rehash_and_rehash(project, seeded):
 def test_rehash_functions_upgrade_weak_hash(seeded):
     from argon2 import PasswordHasher
 
-    from utils_db.database import db
+    from database_use.connection import db
     from utils_db.user_password_utils import rehash_password
 
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("weak-params-pw")

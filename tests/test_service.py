@@ -9,10 +9,10 @@ import threading
 import psycopg
 import pytest
 
-from utils_db import service
-from utils_db.errors import InvalidRequest, NotFound
-from utils_db.project import Project
-from utils_db.snapshot import Column, ForeignKey, PrimaryKey, Snapshot, Table
+from database_use import service
+from database_use.errors import InvalidRequest, NotFound
+from database_use.project import Project
+from database_use.schema.snapshot import Column, ForeignKey, PrimaryKey, Snapshot, Table
 
 
 def run_sql(url: str, statement: str) -> None:

@@ -241,7 +241,7 @@ def test_contract_tools_are_all_in_the_skill(skill):
 
 
 def test_tool_prefix_uses_the_server_name(skill):
-    from utils_db.installer import SERVER_NAME
+    from database_use.installer import SERVER_NAME
 
     _, body, _ = skill
     for prefix in re.findall(r"mcp__([a-z-]+)__", body):
@@ -252,7 +252,7 @@ def test_tool_prefix_uses_the_server_name(skill):
 
 @pytest.fixture(scope="module")
 def cli_parser() -> argparse.ArgumentParser:
-    inspector = pytest.importorskip("utils_db.schema_inspector")
+    inspector = pytest.importorskip("database_use.cli.main")
     return inspector.build_parser()
 
 

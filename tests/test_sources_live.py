@@ -8,9 +8,9 @@ from urllib.parse import quote, urlsplit
 import psycopg
 import pytest
 
-from utils_db.errors import NotFound
-from utils_db.project import Project
-from utils_db.sources.live import from_database, load_live
+from database_use.errors import NotFound
+from database_use.project import Project
+from database_use.sources.live import from_database, load_live
 
 
 def run(url: str, statements: str) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from database_use.errors import ModelLoadError, NotFound
+from database_use.sources.models import from_metadata, load_models
 from tests.conftest import REPO_ROOT
-from utils_db.errors import ModelLoadError, NotFound
-from utils_db.sources.models import from_metadata, load_models
 
 
 def write(project: Path, name: str, body: str) -> None:
@@ -201,7 +201,7 @@ def _compare_repo_models_in_a_process(url: str, cache: str) -> subprocess.Comple
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_USE_MODELS_CACHE"}
     env.update(DATABASE_URL=url, DATABASE_USE_MODELS_CACHE=cache)
     return subprocess.run(
-        [sys.executable, "-m", "utils_db.schema_inspector", "compare-db-models"]
+        [sys.executable, "-m", "database_use.cli.main", "compare-db-models"]
         + ["--project-root", str(REPO_ROOT), "--format", "json"],
         env=env,
         capture_output=True,

@@ -1,3 +1,1 @@
-"""database-use engine: schema snapshots, diffs, docs, guarded changes and vetted scripts."""
-
-__version__ = "0.1.0"
+"""The example app's database scripts and its one SQLAlchemy object (``utils_db.database.db``)."""

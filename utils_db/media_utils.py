@@ -20,8 +20,8 @@ if __package__ in (None, ""):  # run as `python utils_db/<script>.py`: import fr
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     sys.path.insert(0, str(_here.parent))
 
-from utils_db.errors import InvalidRequest, NotFound
-from utils_db.script_support import emit, find_user, report, run_main, session
+from database_use.errors import InvalidRequest, NotFound
+from database_use.scripts.support import emit, find_user, report, run_main, session
 
 KINDS = ("image", "video", "audio", "document")
 _COLUMNS = ("id", "owner_id", "kind", "path", "size_bytes", "created_at")

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as `python utils_db/<script>.py`: import fr
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     sys.path.insert(0, str(_here.parent))
 
-from utils_db.script_support import emit, find_user, read_password, report, run_main, session
+from database_use.scripts.support import emit, find_user, read_password, report, run_main, session
 
 _HASHER: Any = None
 

@@ -1,0 +1,3 @@
+"""database-use engine: schema snapshots, diffs, docs, guarded changes and vetted scripts."""
+
+__version__ = "0.1.0"

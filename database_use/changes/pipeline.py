@@ -1,0 +1,724 @@
+"""The guarded column-change pipeline: propose → risk → dry-run → approval → apply → docs → log.
+
+Service functions used by both faces (CLI ``propose/approve/reject/apply/list-changes`` and
+the MCP tools ``propose_column_change/apply_change/list_changes``). They return plain dicts,
+never print, and raise :mod:`database_use.errors` exceptions.
+
+A proposal is a JSON file ``.roo/changes/<id>.json``. It is a record for people and agents,
+NOT a trust anchor: the model can edit it. What protects the database:
+
+- the approval (see :mod:`database_use.approvals`) is signed outside the project and bound to
+  the SHA-256 of the exact SQL text and to the schema hash planned against;
+- apply re-hashes the SQL in the file, re-checks the approval, re-reads the live schema
+  inside its own transaction (stale → refused), plans the request again and demands the
+  identical SQL, burns the approval, runs the SQL with ``lock_timeout``/``statement_timeout``,
+  verifies the result in the same transaction and only then commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shlex
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from database_use import approvals
+from database_use.changes.plan import (
+    Plan,
+    normalize_request,
+    plan_change,
+    sql_text,
+    verify_expected,
+)
+from database_use.changes.risk import LEVELS, assess, lock_of
+from database_use.changes.sqlgen import qualified
+from database_use.errors import ChangeRefused, DatabaseUseError, InvalidRequest, NotFound
+from database_use.project import Project
+from database_use.schema.snapshot import Snapshot
+from database_use.settings import describe_target, mask_url
+
+log = logging.getLogger("database_use.changes")
+
+STATUSES = ("proposed", "approved", "applied", "failed", "rejected", "stale", "expired")
+OPEN_STATUSES = ("proposed", "approved")
+# Every apply is bounded: a blocked lock or a long rewrite fails instead of stalling the app.
+LOCK_TIMEOUT_ENV = "DATABASE_USE_LOCK_TIMEOUT_MS"
+STATEMENT_TIMEOUT_ENV = "DATABASE_USE_APPLY_TIMEOUT_MS"
+DEFAULT_LOCK_TIMEOUT_MS = 5_000
+DEFAULT_STATEMENT_TIMEOUT_MS = 120_000
+DRY_RUN_LOCK_TIMEOUT_MS = 2_000
+DRY_RUN_STATEMENT_TIMEOUT_MS = 30_000
+# One apply at a time per database: a transaction-level advisory lock on this key.
+APPLY_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"database-use:apply-change").digest()[:8], "big", signed=True
+)
+
+
+# -- small helpers --------------------------------------------------------------------------
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _env_ms(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a number of milliseconds, got {raw!r}") from None
+    if not 1 <= value <= 3_600_000:
+        raise InvalidRequest(f"{name} must be between 1 and 3600000 ms")
+    return value
+
+
+def approve_command(project: Project, change_id: str) -> str:
+    """The exact command a person runs to approve ``change_id``."""
+    return (
+        f"python utils_db/schema_inspector.py approve {change_id} "
+        f"--project-root {shlex.quote(str(project.root))}"
+    )
+
+
+def _path(project: Project, change_id: str) -> Path:
+    if not change_id or not all(c.isalnum() or c in "-_" for c in change_id) or len(change_id) > 80:
+        raise InvalidRequest(f"invalid change id {change_id!r}")
+    return project.changes_dir / f"{change_id}.json"
+
+
+def load_change(project: Project, change_id: str) -> dict[str, Any]:
+    """The proposal ``change_id`` (NotFound naming the known ids otherwise)."""
+    path = _path(project, change_id)
+    if not path.is_file():
+        known = sorted(p.stem for p in project.changes_dir.glob("*.json"))[-10:]
+        raise NotFound(f"change {change_id!r} not found; recent: {', '.join(known) or '(none)'}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("id") != change_id:
+            raise ValueError
+    except ValueError:
+        raise ChangeRefused(
+            f"the proposal file of {change_id} is malformed; propose again"
+        ) from None
+    return data
+
+
+def _save(project: Project, proposal: dict[str, Any]) -> None:
+    path = _path(project, proposal["id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(proposal, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _set_status(
+    project: Project, proposal: dict[str, Any], status: str, reason: str | None
+) -> None:
+    proposal["status"] = status
+    proposal["status_reason"] = reason
+    proposal.setdefault("history", []).append({"at": _now(), "status": status, "reason": reason})
+    _save(project, proposal)
+
+
+def _pg_error(exc: Exception) -> dict[str, Any]:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(exc).strip().splitlines()[0]
+    detail = getattr(diag, "message_detail", None)
+    text = primary + (f" ({detail})" if detail else "")
+    return {"error": mask_url(text), "sqlstate": getattr(exc, "sqlstate", None)}
+
+
+def _set_local_timeouts(conn: Any, lock_ms: int, statement_ms: int) -> None:
+    # Integers only (validated above); standard strings so our quoting rule holds.
+    conn.execute(f"SET LOCAL lock_timeout = {int(lock_ms)}")
+    conn.execute(f"SET LOCAL statement_timeout = {int(statement_ms)}")
+    conn.execute("SET LOCAL standard_conforming_strings = on")
+
+
+def _load_live(conn: Any) -> Snapshot:
+    from database_use.sources.live import load_live
+
+    return load_live(conn)
+
+
+def _live_context(project: Project, table_name: str) -> tuple[Snapshot, int, bool | None]:
+    """The live snapshot, the server version number and whether the table has a row."""
+    with project.connect(readonly=True) as conn:
+        snapshot = _load_live(conn)
+        version = conn.info.server_version
+        table = snapshot.table(table_name)
+        has_rows = None
+        if table is not None and table.kind in ("table", "partitioned table"):
+            row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {qualified(table)})").fetchone()
+            has_rows = bool(row[0]) if row else None
+        conn.rollback()
+    return snapshot, version, has_rows
+
+
+# -- dry run ---------------------------------------------------------------------------------
+def dry_run(project: Project, statements: list[str], expected: dict[str, Any]) -> dict[str, Any]:
+    """Run ``statements`` in a transaction that is always rolled back; report the outcome."""
+    import psycopg
+
+    result: dict[str, Any] = {"ok": False, "error": None, "sqlstate": None, "rolled_back": True}
+    with project.connect(readonly=False, statement_timeout_ms=DRY_RUN_STATEMENT_TIMEOUT_MS) as conn:
+        try:
+            with conn.transaction(force_rollback=True):
+                _set_local_timeouts(conn, DRY_RUN_LOCK_TIMEOUT_MS, DRY_RUN_STATEMENT_TIMEOUT_MS)
+                for statement in statements:
+                    conn.execute(statement)
+                problems = verify_expected(_load_live(conn), expected)
+        except psycopg.Error as exc:
+            result.update(_pg_error(exc))
+            return result
+    if problems:
+        result["error"] = "the change would not produce the expected column: " + "; ".join(problems)
+    else:
+        result["ok"] = True
+    return result
+
+
+# -- propose ---------------------------------------------------------------------------------
+def _risk_summary(findings: list[dict[str, Any]]) -> str:
+    if not findings:
+        return "none"
+    return max((f["level"] for f in findings), key=LEVELS.index)
+
+
+def _build(plan: Plan, findings: list[Any], version: int) -> dict[str, Any]:
+    text = sql_text(plan.statements)
+    table = plan.table
+    return {
+        "table": table.qualified_name,
+        "column": plan.column_name,
+        "action": plan.request["action"],
+        "sql": plan.statements,
+        "sql_text": text,
+        "sql_sha256": approvals.content_hash(text),
+        "lock": lock_of(plan.request["action"]),
+        "expected": plan.expected,
+        "server_version_num": version,
+        "table_stats": {
+            "estimated_rows": table.estimated_rows,
+            "size_bytes": table.size_bytes,
+            "has_rows": plan.risk_context.has_rows,
+        },
+        "risk": [f.to_dict() for f in findings],
+        "risk_level": _risk_summary([f.to_dict() for f in findings]),
+    }
+
+
+def propose_column_change(
+    project: Project,
+    table: str,
+    action: str,
+    column: str,
+    new_name: str | None = None,
+    type: str | None = None,
+    nullable: bool | None = None,
+    default: str | None = None,  # noqa: A002
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """Plan a column change against the live schema; write and return the proposal.
+
+    Nothing in the database changes (the dry-run is rolled back). The proposal's status is
+    ``proposed``; a person must approve it before :func:`apply_change` runs it.
+    """
+    request = normalize_request(
+        table,
+        action,
+        column,
+        new_name=new_name,
+        type=type,
+        nullable=nullable,
+        default=default,
+        comment=comment,
+    )
+    snapshot, version, has_rows = _live_context(project, request["table"])
+    plan = plan_change(snapshot, request, version, has_rows)
+    findings = assess(plan.risk_context)
+    created = datetime.now(UTC).replace(microsecond=0)
+    change_id = f"chg-{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    proposal: dict[str, Any] = {
+        "id": change_id,
+        "created_at": created.isoformat(),
+        "status": "proposed",
+        "status_reason": None,
+        "request": request,
+        "schema_hash": snapshot.schema_hash(),
+        **_build(plan, findings, version),
+        "dry_run": dry_run(project, plan.statements, plan.expected),
+        "history": [{"at": created.isoformat(), "status": "proposed", "reason": None}],
+    }
+    _save(project, proposal)
+    return _public(project, proposal)
+
+
+def _public(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
+    """The proposal as answered to a face: with the approval state and the next step."""
+    data = {k: v for k, v in proposal.items() if k not in ("expected", "history")}
+    data["path"] = str(_path(project, proposal["id"]).relative_to(project.root))
+    data["approval"] = _approval_state(project, proposal)
+    data["status"] = _effective_status(proposal, data["approval"])
+    data["next_step"] = _next_step(project, data)
+    return data
+
+
+def _approval_state(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
+    try:
+        target = describe_target(project.database_url)
+    except DatabaseUseError:
+        target = None
+    return approvals.approval_status(
+        project,
+        "change",
+        proposal["id"],
+        approvals.content_hash(sql_text(proposal.get("sql", []))),
+        schema_hash=proposal.get("schema_hash"),
+        target=target,
+    )
+
+
+def _effective_status(proposal: dict[str, Any], approval: dict[str, Any]) -> str:
+    status = proposal.get("status", "proposed")
+    if status == "approved" and approval["state"] != "valid":
+        reason = approval.get("reason") or ""
+        return "expired" if "expired" in reason or "already used" in reason else "proposed"
+    return status
+
+
+def _next_step(project: Project, data: dict[str, Any]) -> str:
+    status, change_id = data["status"], data["id"]
+    if status == "proposed":
+        if not data.get("dry_run", {}).get("ok"):
+            return "the dry-run failed: fix the cause (or change the request) and propose again"
+        return (
+            f"a person must approve it: call apply_change('{change_id}') from a client that "
+            f"can ask the person, or ask the person to run: {approve_command(project, change_id)}"
+        )
+    if status == "approved":
+        return f"approved: apply it with apply_change('{change_id}') or schema_inspector.py apply {change_id}"
+    if status == "expired":
+        return f"the approval expired or was used: the person approves again ({approve_command(project, change_id)})"
+    if status == "applied":
+        return "applied: update the models (see models_todo), then run compare db models"
+    return "closed: propose again if the change is still wanted"
+
+
+# -- listing / rejecting -----------------------------------------------------------------------
+def get_change(project: Project, change_id: str) -> dict[str, Any]:
+    return _public(project, load_change(project, change_id))
+
+
+def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
+    """All proposals, newest first, with their effective status."""
+    if status is not None and status not in STATUSES:
+        raise InvalidRequest(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    rows: list[dict[str, Any]] = []
+    directory = project.changes_dir
+    for path in sorted(directory.glob("chg-*.json")) if directory.is_dir() else []:
+        try:
+            proposal = load_change(project, path.stem)
+        except DatabaseUseError as exc:
+            rows.append({"id": path.stem, "status": "unreadable", "reason": exc.message})
+            continue
+        approval = _approval_state(project, proposal)
+        row = {
+            "id": proposal["id"],
+            "created_at": proposal.get("created_at"),
+            "status": _effective_status(proposal, approval),
+            "table": proposal.get("table"),
+            "column": proposal.get("column"),
+            "action": proposal.get("action"),
+            "risk_level": proposal.get("risk_level"),
+            "dry_run_ok": (proposal.get("dry_run") or {}).get("ok"),
+            "approved_by": (approval.get("approval") or {}).get("approved_by"),
+            "reason": proposal.get("status_reason"),
+        }
+        if status is None or row["status"] == status:
+            rows.append(row)
+    rows.sort(key=lambda r: r.get("created_at") or "", reverse=True)
+    return {"changes": rows, "count": len(rows)}
+
+
+def reject_change(project: Project, change_id: str, reason: str | None = None) -> dict[str, Any]:
+    """Close a proposal without applying it; any approval of it is withdrawn."""
+    proposal = load_change(project, change_id)
+    if proposal.get("status") == "applied":
+        raise ChangeRefused(
+            f"change {change_id} is already applied; propose a reverse change instead"
+        )
+    approvals.revoke(project, "change", change_id)
+    _set_status(project, proposal, "rejected", reason or "rejected by a person")
+    return _public(project, proposal)
+
+
+# -- approval --------------------------------------------------------------------------------
+def _replan(
+    project: Project,
+    proposal: dict[str, Any],
+    snapshot: Snapshot,
+    version: int,
+    has_rows: bool | None,
+) -> Plan:
+    """Plan the stored request again; refuse unless it yields exactly the stored SQL."""
+    try:
+        plan = plan_change(snapshot, proposal["request"], version, has_rows)
+    except (DatabaseUseError, KeyError, TypeError) as exc:
+        raise ChangeRefused(
+            f"change {proposal['id']} no longer plans cleanly ({exc}); propose again"
+        ) from None
+    if plan.statements != proposal.get("sql"):
+        raise ChangeRefused(
+            f"the SQL stored in change {proposal['id']} is not what its request generates "
+            "(the proposal file was edited); propose again"
+        )
+    return plan
+
+
+def _check_open(proposal: dict[str, Any]) -> None:
+    status = proposal.get("status")
+    if status not in OPEN_STATUSES:
+        why = proposal.get("status_reason")
+        raise ChangeRefused(
+            f"change {proposal['id']} is {status}"
+            + (f" ({why})" if why else "")
+            + ("" if status == "applied" else "; propose again")
+        )
+
+
+def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
+    """Everything a person must see before approving, freshly checked against the live DB.
+
+    Re-plans the request (the file's SQL must be what the request generates), refuses a
+    stale plan, re-assesses the risk and re-runs the dry-run; a failing dry-run is refused
+    (there is nothing worth approving). The result's ``text`` is deterministic.
+    """
+    proposal = load_change(project, change_id)
+    _check_open(proposal)
+    snapshot, version, has_rows = _live_context(project, proposal["request"]["table"])
+    live_hash = snapshot.schema_hash()
+    if live_hash != proposal.get("schema_hash"):
+        _set_status(
+            project,
+            proposal,
+            "stale",
+            f"schema changed since planning ({proposal.get('schema_hash')} → {live_hash})",
+        )
+        raise ChangeRefused(
+            f"change {change_id} is stale: the live schema changed since it was "
+            "planned; propose again"
+        )
+    plan = _replan(project, proposal, snapshot, version, has_rows)
+    built = _build(plan, assess(plan.risk_context), version)
+    checked = dry_run(project, plan.statements, plan.expected)
+    proposal.update({k: built[k] for k in ("risk", "risk_level", "table_stats")})
+    proposal["dry_run"] = checked
+    _save(project, proposal)
+    if not checked["ok"]:
+        raise ChangeRefused(
+            f"change {change_id} fails its dry-run, so it cannot be approved: {checked['error']}"
+        )
+    data = {
+        "id": change_id,
+        "table": built["table"],
+        "column": built["column"],
+        "action": built["action"],
+        "sql": plan.statements,
+        "sql_text": built["sql_text"],
+        "sql_sha256": built["sql_sha256"],
+        "schema_hash": live_hash,
+        "risk": built["risk"],
+        "risk_level": built["risk_level"],
+        "dry_run": checked,
+        "lock": built["lock"],
+        "table_stats": built["table_stats"],
+    }
+    data["text"] = approval_text(data)
+    return data
+
+
+def approval_text(data: dict[str, Any]) -> str:
+    """What the person reads before approving (deterministic: no times, no random values)."""
+    stats = data.get("table_stats") or {}
+    rows = stats.get("estimated_rows")
+    size = stats.get("size_bytes")
+    if stats.get("has_rows") is False:
+        rows_text = "empty"
+    elif rows is not None and rows >= 0:
+        rows_text = f"~{rows:,} rows (estimate)"
+    else:
+        rows_text = (
+            "has rows (count not yet estimated)" if stats.get("has_rows") else "rows unknown"
+        )
+    lines = [
+        f"Change {data['id']}: {data['action']} on {data['table']}.{data['column']}",
+        f"Table: {rows_text}" + (f", {size:,} bytes" if size is not None else ""),
+        f"Lock: {data['lock']}",
+        "SQL (exactly what will run):",
+        *("    " + line for line in data["sql_text"].rstrip("\n").splitlines()),
+        f"SQL SHA-256: {data['sql_sha256']}",
+        "Risk: " + ("none found" if not data["risk"] else data["risk_level"]),
+    ]
+    for finding in data["risk"]:
+        lines.append(f"  - [{finding['level']}] {finding['code']}: {finding['message']}")
+        lines.append(f"    safer: {finding['safe_alternative']}")
+    dry = data["dry_run"]
+    lines.append(
+        "Dry-run (rolled back): " + ("succeeded" if dry["ok"] else f"FAILED: {dry['error']}")
+    )
+    return "\n".join(lines)
+
+
+def record_approval(
+    project: Project, prepared: dict[str, Any], channel: str, approved_by: str | None = None
+) -> dict[str, Any]:
+    """A person approved ``prepared`` (from :func:`prepare_approval`) via ``channel``.
+
+    Only face code that has just asked the person calls this; never with a tool argument.
+    """
+    proposal = load_change(project, prepared["id"])
+    _check_open(proposal)
+    if approvals.content_hash(sql_text(proposal["sql"])) != prepared["sql_sha256"]:
+        raise ChangeRefused(
+            f"change {prepared['id']} changed while the person was reading it; approve again"
+        )
+    approval = approvals.grant(
+        project,
+        "change",
+        prepared["id"],
+        prepared["sql_sha256"],
+        channel=channel,  # type: ignore[arg-type]
+        schema_hash=prepared["schema_hash"],
+        target=describe_target(project.database_url),
+        approved_by=approved_by,
+    )
+    _set_status(project, proposal, "approved", f"approved by {approval.approved_by} via {channel}")
+    return {**_public(project, proposal), "approved": approval.to_dict()}
+
+
+# -- apply -------------------------------------------------------------------------------------
+class _Stale(Exception):
+    pass
+
+
+class _Failed(Exception):
+    def __init__(self, info: dict[str, Any]) -> None:
+        super().__init__(info.get("error"))
+        self.info = info
+
+
+def apply_change(project: Project, change_id: str) -> dict[str, Any]:
+    """Apply an approved change (see the module docstring for every check made first).
+
+    On any failure the database is rolled back, the doc and the log are untouched, and the
+    proposal records why; the error is raised as ChangeRefused.
+    """
+    import psycopg
+
+    proposal = load_change(project, change_id)
+    _check_open(proposal)
+    statements = proposal.get("sql") or []
+    sha = approvals.content_hash(sql_text(statements))
+    if sha != proposal.get("sql_sha256"):
+        raise ChangeRefused(
+            f"the SQL of change {change_id} was edited after it was planned; propose again"
+        )
+    target = describe_target(project.database_url)
+    planned_hash = proposal.get("schema_hash")
+    try:  # early, without burning it: no approval → nothing is even attempted
+        approvals.verify(project, "change", change_id, sha, schema_hash=planned_hash, target=target)
+    except ChangeRefused as exc:
+        raise ChangeRefused(
+            f"change {change_id} is not approved: {exc.message}",
+            hint=f"a person must approve this exact SQL: {approve_command(project, change_id)}",
+        ) from None
+    lock_ms = _env_ms(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_MS)
+    statement_ms = _env_ms(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS)
+    approval: approvals.Approval | None = None
+    before_hash = after_hash = None
+    try:
+        with (
+            project.connect(readonly=False, statement_timeout_ms=statement_ms) as conn,
+            conn.transaction(),
+        ):
+            _set_local_timeouts(conn, lock_ms, statement_ms)
+            got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (APPLY_LOCK_KEY,)).fetchone()
+            if not got or not got[0]:
+                raise ChangeRefused(
+                    "another apply is running on this database; try again when it has finished"
+                )
+            before = _load_live(conn)
+            before_hash = before.schema_hash()
+            if before_hash != planned_hash:
+                raise _Stale(f"schema changed since planning ({planned_hash} → {before_hash})")
+            _replan(project, proposal, before, conn.info.server_version, None)
+            approval = approvals.verify(
+                project, "change", change_id, sha, schema_hash=planned_hash, target=target
+            )
+            approvals.consume(project, approval)  # burnt before running: used once, always
+            for statement in statements:
+                conn.execute(statement)
+            after = _load_live(conn)
+            problems = verify_expected(after, proposal["expected"])
+            if problems:
+                raise _Failed(
+                    {
+                        "error": "verification failed after running the SQL: "
+                        + "; ".join(problems),
+                        "sqlstate": None,
+                    }
+                )
+            after_hash = after.schema_hash()
+    except _Stale as exc:
+        _set_status(project, proposal, "stale", str(exc))
+        raise ChangeRefused(
+            f"change {change_id} is stale: {exc}; nothing was applied, propose again"
+        ) from None
+    except _Failed as exc:
+        return _failed(project, proposal, exc.info)
+    except psycopg.Error as exc:
+        return _failed(project, proposal, _pg_error(exc))
+    assert approval is not None
+    return _after_success(project, proposal, approval, before_hash, after_hash)
+
+
+def _failed(project: Project, proposal: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    proposal["apply_error"] = info
+    _set_status(project, proposal, "failed", info.get("error"))
+    raise ChangeRefused(
+        f"change {proposal['id']} failed and was rolled back; the database, doc and log are "
+        f"unchanged: {info.get('error')}"
+        + (f" [SQLSTATE {info['sqlstate']}]" if info.get("sqlstate") else "")
+    )
+
+
+def _summary(proposal: dict[str, Any]) -> str:
+    req = proposal["request"]
+    where = f"{proposal['table']}.{proposal['column']}"
+    action = req["action"]
+    if action == "add":
+        return f"Add column {where} ({req['type']})"
+    if action == "alter_type":
+        return f"Change type of {where} to {req['type']}"
+    if action == "rename":
+        return f"Rename column {where} to {req['new_name']}"
+    if action == "drop":
+        return f"Drop column {where}"
+    return f"{action.replace('_', ' ').capitalize()} on {where}"
+
+
+def _after_success(
+    project: Project,
+    proposal: dict[str, Any],
+    approval: approvals.Approval,
+    before_hash: str | None,
+    after_hash: str | None,
+) -> dict[str, Any]:
+    from database_use import service
+
+    applied = {
+        "at": _now(),
+        "approved_by": approval.approved_by,
+        "approval_channel": approval.channel,
+        "schema_hash_before": before_hash,
+        "schema_hash_after": after_hash,
+    }
+    proposal["applied"] = applied
+    _set_status(
+        project,
+        proposal,
+        "applied",
+        f"applied; approved by {approval.approved_by} via {approval.channel}",
+    )
+    warnings: list[str] = []
+    docs: dict[str, Any] | None = None
+    logged: dict[str, Any] | None = None
+    try:
+        docs = service.generate_docs(project)
+    except DatabaseUseError as exc:
+        warnings.append(f"the change is applied but the doc was not regenerated: {exc.message}")
+    try:
+        logged = service.log_change(
+            project,
+            _summary(proposal),
+            details=f"Risk: {proposal.get('risk_level')}. Dry-run: "
+            f"{'ok' if (proposal.get('dry_run') or {}).get('ok') else 'failed'}.",
+            tables=[proposal["table"]],
+            sql=proposal["sql_text"],
+            extra={
+                "proposal_id": proposal["id"],
+                "approved_by": approval.approved_by,
+                "approval_channel": approval.channel,
+                "schema_hash_before": before_hash,
+                "schema_hash_after": after_hash,
+            },
+        )
+    except DatabaseUseError as exc:
+        warnings.append(f"the change is applied but the log entry failed: {exc.message}")
+    result = _public(project, proposal)
+    result.update(
+        {
+            "applied": applied,
+            "verified": True,
+            "doc": docs,
+            "log": {k: v for k, v in (logged or {}).items() if k != "entry"} or None,
+            "models_todo": models_todo(project, proposal),
+            "warnings": warnings,
+        }
+    )
+    return result
+
+
+def models_todo(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
+    """What the models now lack for this table (db vs models), with the model line to write."""
+    from database_use import service
+
+    table = proposal["table"]
+    column = proposal["request"].get("new_name") or proposal["column"]
+    todo: dict[str, Any] = {
+        "table": table,
+        "column": column,
+        "differences": [],
+        "model_line": None,
+        "note": None,
+    }
+    try:
+        compared = service.compare(project, "db", "models")
+    except Exception as exc:  # the change is applied: a compare problem must not hide that
+        message = exc.message if isinstance(exc, DatabaseUseError) else type(exc).__name__
+        todo["note"] = f"could not compare with the models ({message}); run compare db models"
+        return todo
+    todo["differences"] = [d for d in compared.get("differences", []) if d.get("table") == table]
+    todo["model_line"] = _model_line(project, table, column, proposal)
+    if not todo["differences"]:
+        todo["note"] = "the models already match the database for this table"
+    elif proposal["request"]["action"] == "rename":
+        old = proposal["column"]
+        todo["note"] = (
+            f"either rename the attribute (model_line), or keep the attribute and point it "
+            f'at the new column name: {old} = mapped_column("{column}", ...)'
+        )
+    return todo
+
+
+def _model_line(project: Project, table: str, column: str, proposal: dict[str, Any]) -> str | None:
+    """The model line for the column as the database now has it (None for a drop)."""
+    if proposal["request"]["action"] == "drop":
+        return None
+    try:
+        from database_use.compare.model_lines import model_line
+        from database_use.sources.live import from_database
+
+        snapshot = from_database(project)
+        live_table = snapshot.table(table)
+        col = live_table.column(column) if live_table else None
+        return model_line(col, live_table, snapshot) if col is not None else None
+    except Exception as exc:  # a missing or different helper must not fail a finished apply
+        log.warning("model line unavailable: %s", exc)
+        return None

@@ -1,0 +1,227 @@
+"""CLI commands for guarded column changes: propose, approve, reject, apply, list-changes.
+
+Thin: parse, call :mod:`database_use.changes`, format. ``approve`` is the human channel: it
+shows the exact SQL, the risk findings and a fresh dry-run, then asks the person to type a
+short random code; it refuses when stdin is not an interactive terminal (a pipe, a model's
+shell tool), so ``yes | ... approve`` approves nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from database_use.cli.common import EXIT_ERROR, EXIT_OK, project_from_args
+from database_use.errors import ChangeRefused
+
+
+def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    """Register ``propose``, ``approve``, ``reject``, ``apply`` and ``list-changes``."""
+    from database_use.changes import ACTIONS
+
+    p = subparsers.add_parser(
+        "propose",
+        parents=[parent],
+        help="plan a column change: SQL, risk findings and a dry-run (changes nothing)",
+        description="Plan a column change against the live database and save it under "
+        ".roo/changes/. Nothing changes until a person approves and it is applied.",
+    )
+    p.add_argument("table", help="table name (public.users or users)")
+    p.add_argument("action", choices=ACTIONS)
+    p.add_argument("column", help="the column (for add: the new column's name)")
+    p.add_argument(
+        "--type",
+        dest="type_",
+        metavar="TYPE",
+        help="for add/alter_type: integer, text, varchar(n), numeric(p,s), timestamptz, "
+        "jsonb, an existing enum, ...",
+    )
+    p.add_argument("--new-name", help="for rename: the new column name")
+    null = p.add_mutually_exclusive_group()
+    null.add_argument(
+        "--not-null",
+        dest="nullable",
+        action="store_false",
+        default=None,
+        help="for add: the column is NOT NULL",
+    )
+    null.add_argument(
+        "--nullable",
+        dest="nullable",
+        action="store_true",
+        help="for add: the column allows NULL (default)",
+    )
+    p.add_argument(
+        "--default", help="for add/set_default: 0, true, 'text', now(), gen_random_uuid(), ..."
+    )
+    p.add_argument("--comment", help="for add/set_comment: the column comment ('' removes it)")
+    p.set_defaults(handler=_propose)
+
+    a = subparsers.add_parser(
+        "approve",
+        parents=[parent],
+        help="(for a person) review a proposed change and approve it by typing a code",
+        description="Shows the exact SQL, the risk findings and a fresh dry-run of the change, "
+        "then asks you to type a short code. Needs an interactive terminal.",
+    )
+    a.add_argument("change_id")
+    a.set_defaults(handler=_approve)
+
+    r = subparsers.add_parser("reject", parents=[parent], help="close a proposed change unapplied")
+    r.add_argument("change_id")
+    r.add_argument("--reason", help="why (kept in the proposal)")
+    r.set_defaults(handler=_reject)
+
+    ap = subparsers.add_parser(
+        "apply",
+        parents=[parent],
+        help="apply an approved change (checks approval, SQL hash and schema first)",
+    )
+    ap.add_argument("change_id")
+    ap.set_defaults(handler=_apply)
+
+    ls = subparsers.add_parser(
+        "list-changes", parents=[parent], help="proposed/approved/applied changes and their status"
+    )
+    ls.add_argument("--status", default=None, help="only changes with this status")
+    ls.set_defaults(handler=_list)
+
+
+# -- handlers ---------------------------------------------------------------------------------
+def _propose(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.changes import propose_column_change
+
+    data = propose_column_change(
+        project_from_args(args),
+        args.table,
+        args.action,
+        args.column,
+        new_name=args.new_name,
+        type=args.type_,
+        nullable=args.nullable,
+        default=args.default,
+        comment=args.comment,
+    )
+    return EXIT_OK, data, format_proposal(data)
+
+
+def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import approvals
+    from database_use.changes import prepare_approval, record_approval
+
+    # Checked before any work: a pipe or a model's shell must not get as far as the question.
+    if not _stdin_is_tty():
+        raise ChangeRefused(
+            "approve needs a person at an interactive terminal (stdin is not a TTY); "
+            "run this command yourself in a terminal"
+        )
+    project = project_from_args(args)
+    if args.change_id.startswith("script-"):  # one human command for both kinds of request
+        from database_use.cli.scripts import approve_on_terminal
+
+        granted = approve_on_terminal(project, args.change_id)
+        if granted is None:
+            return (
+                EXIT_ERROR,
+                {"id": args.change_id, "approved": False},
+                f"not approved: the code did not match; request {args.change_id} is unchanged",
+            )
+        return (
+            EXIT_OK,
+            granted,
+            (
+                f"approved one write-mode run of script request {args.change_id}. "
+                "Run it again with --write / write=true to use the approval."
+            ),
+        )
+    prepared = prepare_approval(project, args.change_id)
+    # The question goes to stderr so stdout stays clean for --format json.
+    if not approvals.confirm_on_terminal(prepared["text"], stdin=sys.stdin, stdout=sys.stderr):
+        return (
+            EXIT_ERROR,
+            {"id": args.change_id, "approved": False},
+            f"not approved: the code did not match; change {args.change_id} is unchanged",
+        )
+    data = record_approval(project, prepared, "terminal")
+    text = (
+        f"approved change {args.change_id} (SQL SHA-256 {prepared['sql_sha256'][:16]}..., "
+        f"valid until {data['approved']['expires_at']}, once).\n"
+        f"Apply it: python utils_db/schema_inspector.py apply {args.change_id}"
+    )
+    return EXIT_OK, data, text
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _reject(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.changes import reject_change
+
+    data = reject_change(project_from_args(args), args.change_id, args.reason)
+    return EXIT_OK, data, f"rejected change {args.change_id}; nothing was applied"
+
+
+def _apply(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.changes import apply_change
+
+    data = apply_change(project_from_args(args), args.change_id)
+    return EXIT_OK, data, format_applied(data)
+
+
+def _list(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.changes import list_changes
+
+    data = list_changes(project_from_args(args), args.status)
+    if not data["changes"]:
+        return EXIT_OK, data, "no changes proposed yet"
+    lines = [f"{'id':30} {'status':9} {'risk':8} change"]
+    for row in data["changes"]:
+        lines.append(
+            f"{row['id']:30} {row['status']:9} {str(row.get('risk_level') or '-'):8} "
+            f"{row.get('action')} {row.get('table')}.{row.get('column')}"
+        )
+    return EXIT_OK, data, "\n".join(lines)
+
+
+# -- text -------------------------------------------------------------------------------------
+def format_proposal(data: dict[str, Any]) -> str:
+    lines = [
+        f"proposed change {data['id']}: {data['action']} {data['table']}.{data['column']}",
+        "SQL:",
+        *("    " + s for s in data["sql_text"].rstrip("\n").splitlines()),
+        f"risk: {data['risk_level']}",
+    ]
+    for finding in data["risk"]:
+        lines.append(f"  [{finding['level']}] {finding['code']}: {finding['message']}")
+        lines.append(f"      safer: {finding['safe_alternative']}")
+    dry = data["dry_run"]
+    lines.append("dry-run: " + ("ok (rolled back)" if dry["ok"] else f"FAILED: {dry['error']}"))
+    lines.append(f"next: {data['next_step']}")
+    return "\n".join(lines)
+
+
+def format_applied(data: dict[str, Any]) -> str:
+    applied = data["applied"]
+    lines = [
+        f"applied change {data['id']} ({data['action']} {data['table']}.{data['column']}), verified",
+        f"approved by {applied['approved_by']} via {applied['approval_channel']}; schema "
+        f"{applied['schema_hash_before']} → {applied['schema_hash_after']}",
+    ]
+    if data.get("doc"):
+        lines.append(f"doc regenerated: {data['doc'].get('path')}")
+    if data.get("log"):
+        lines.append(f"logged in: {data['log'].get('path')}")
+    todo = data.get("models_todo") or {}
+    if todo.get("model_line"):
+        lines.append(f"models: add/change → {todo['model_line']}")
+    for diff in todo.get("differences", []):
+        lines.append(f"models: {diff.get('fix')}")
+    if todo.get("note"):
+        lines.append(f"models: {todo['note']}")
+    lines.extend(f"warning: {w}" for w in data.get("warnings", []))
+    return "\n".join(lines)

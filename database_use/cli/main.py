@@ -1,0 +1,310 @@
+"""schema_inspector: the database-use command line (also the console scripts
+``schema-inspector`` and ``database-use``).
+
+    python utils_db/schema_inspector.py <command> [--format text|json] [--project-root DIR]
+
+Commands: introspect, compare-db-models, compare-models-doc, compare-db-doc, generate-docs,
+report, validate, log-change, plus the guarded-change, script and install commands.
+Exit codes: 0 clean, 1 differences / validation failure, 2 usage or connection error (one
+line on stderr, password masked). Each command calls one function of ``database_use.service``;
+``--format json`` prints exactly what that function returns (the MCP tools return the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from database_use import service
+from database_use.cli.common import (
+    EXIT_DIFF,
+    EXIT_ERROR,
+    EXIT_OK,
+    common_parent,
+    fail,
+    project_from_args,
+    run_handler,
+)
+
+PROG = "schema_inspector.py"
+
+
+# ---------------------------------------------------------------------------------------------
+# text formatting (the data is the service's dict; text is only a view of it)
+# ---------------------------------------------------------------------------------------------
+def differences_text(differences: list[dict[str, Any]]) -> str:
+    from database_use.render.report import render_differences_text
+
+    return render_differences_text(differences)
+
+
+def overview_text(data: dict[str, Any]) -> str:
+    version = data.get("server_version") or "?"
+    lines = [
+        f"PostgreSQL {version} · {data['table_count']} tables · {data['enum_count']} enums · "
+        f"schema hash {data['schema_hash']}",
+    ]
+    if data["tables"]:
+        lines.append("")
+        width = max(len(t["name"]) for t in data["tables"])
+        lines.extend(f"{t['name'].ljust(width)}  {t['summary']}" for t in data["tables"])
+    if data["enums"]:
+        lines.append("")
+        lines.append("enums:")
+        lines.extend(f"  {e['name']}: {' | '.join(e['labels'])}" for e in data["enums"])
+    lines.append("")
+    lines.append(f"({data['note']})")
+    return "\n".join(lines)
+
+
+def table_text(data: dict[str, Any]) -> str:
+    from database_use.render.report import render_table_text
+    from database_use.schema.snapshot import _table_from_dict
+
+    lines = [render_table_text(_table_from_dict(data["table"])).rstrip("\n")]
+    if data["referenced_by"]:
+        lines.append("")
+        lines.append("referenced by:")
+        lines.extend(
+            f"  {r['table']}({', '.join(r['columns'])}) → ({', '.join(r['ref_columns'])}) "
+            f"ON DELETE {r['on_delete']}"
+            for r in data["referenced_by"]
+        )
+    if data["enums"]:
+        lines.append("")
+        lines.append("enum types used:")
+        lines.extend(f"  {name}: {' | '.join(labels)}" for name, labels in data["enums"].items())
+    lines.append("")
+    lines.append(f"(schema hash {data['schema_hash']})")
+    return "\n".join(lines)
+
+
+def compare_text(data: dict[str, Any]) -> str:
+    head = f"{data['left']} vs {data['right']}: "
+    if not data["differences"]:
+        return head + "no differences"
+    return head + f"{data['count']} difference(s)\n\n" + differences_text(data["differences"])
+
+
+# ---------------------------------------------------------------------------------------------
+# handlers: parse → one service call → (exit code, data, text)
+# ---------------------------------------------------------------------------------------------
+def _introspect(args: argparse.Namespace) -> tuple[int, Any, str]:
+    data = service.introspect(
+        project_from_args(args),
+        schema=args.schema,
+        table=args.table,
+        verbose=args.verbose,
+        limit=args.limit,
+        offset=args.offset,
+    )
+    return EXIT_OK, data, table_text(data) if args.table else overview_text(data)
+
+
+def _compare(left: str, right: str):
+    def handler(args: argparse.Namespace) -> tuple[int, Any, str]:
+        data = service.compare(project_from_args(args), left, right)
+        return (EXIT_DIFF if data["differences"] else EXIT_OK), data, compare_text(data)
+
+    return handler
+
+
+def _generate_docs(args: argparse.Namespace) -> tuple[int, Any, str]:
+    data = service.generate_docs(project_from_args(args))
+    verb = "wrote" if data["changed"] else "unchanged:"
+    text = (
+        f"{verb} {data['path']} ({data['tables']} tables, {data['enums']} enums, "
+        f"schema hash {data['schema_hash']})"
+    )
+    return EXIT_OK, data, text
+
+
+def _validate(args: argparse.Namespace) -> tuple[int, Any, str]:
+    data = service.validate(project_from_args(args))
+    lines = [("ok: " if data["ok"] else "FAILED: ") + data["message"]]
+    if data["differences"]:
+        lines.append("")
+        lines.append(differences_text(data["differences"]))
+    lines.extend(f"warning: {w}" for w in data["warnings"] if w != data["message"])
+    return (EXIT_OK if data["ok"] else EXIT_DIFF), data, "\n".join(lines)
+
+
+def _report(args: argparse.Namespace) -> tuple[int, Any, str]:
+    data = service.report(project_from_args(args))
+    summary = data["summary"]
+    lines = []
+    for c in summary["comparisons"]:
+        state = f"error: {c['error']}" if c["error"] else f"{c['count']} difference(s)"
+        lines.append(f"{c['left']} vs {c['right']}: {state}")
+    lines.append(
+        f"wrote {data['json_path']} and {data['markdown_path']} "
+        f"(also {data['latest_json']}, {data['latest_markdown']})"
+    )
+    return (EXIT_OK if summary["ok"] else EXIT_DIFF), data, "\n".join(lines)
+
+
+def _log_change(args: argparse.Namespace) -> tuple[int, Any, str]:
+    details = args.details or ""
+    if args.details_file:
+        details = Path(args.details_file).read_text(encoding="utf-8")
+    sql = Path(args.sql_file).read_text(encoding="utf-8") if args.sql_file else None
+    data = service.log_change(
+        project_from_args(args),
+        args.summary,
+        details=details,
+        tables=args.table or (),
+        sql=sql,
+        record_hash=not args.no_schema_hash,
+    )
+    verb = "created" if data["created"] else "appended to"
+    text = f"{verb} {data['path']}:\n\n{data['entry'].rstrip()}"
+    if data["note"]:
+        text += f"\n\nnote: {data['note']}"
+    return EXIT_OK, data, text
+
+
+# ---------------------------------------------------------------------------------------------
+# the parser
+# ---------------------------------------------------------------------------------------------
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = common_parent()
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[parent],
+        description="Inspect, compare, document and log changes to the project's PostgreSQL "
+        "schema. Source of truth: live database > models/models_*.py > "
+        ".roo/docs/database_schema.md. The connection comes from DATABASE_URL "
+        "(environment or the project's .env).",
+        epilog="exit codes: 0 clean, 1 differences or validation failure, 2 usage or "
+        "connection error",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+
+    p = sub.add_parser(
+        "introspect",
+        parents=[parent],
+        help="the live schema: compact overview, or one table in full",
+    )
+    p.add_argument("--schema", help="only this schema")
+    p.add_argument("--table", help="full detail for this table (schema.table or table)")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="overview lines with defaults, identity, indexes and checks",
+    )
+    p.add_argument(
+        "--limit",
+        type=_positive,
+        default=200,
+        help="at most this many tables per page (default 200; the page also ends at a size budget)",
+    )
+    p.add_argument(
+        "--offset",
+        type=_positive,
+        default=0,
+        help="start the overview at this table (see next_offset)",
+    )
+    p.set_defaults(handler=_introspect)
+
+    for name, left, right, what in (
+        ("compare-db-models", "db", "models", "live database vs models/models_*.py"),
+        ("compare-models-doc", "models", "doc", "models vs .roo/docs/database_schema.md"),
+        ("compare-db-doc", "db", "doc", "live database vs .roo/docs/database_schema.md"),
+    ):
+        p = sub.add_parser(name, parents=[parent], help=f"{what} (exit 1 on differences)")
+        p.set_defaults(handler=_compare(left, right))
+
+    p = sub.add_parser(
+        "generate-docs",
+        parents=[parent],
+        help="write .roo/docs/database_schema.md from the live database (only when it changed)",
+    )
+    p.set_defaults(handler=_generate_docs)
+
+    p = sub.add_parser(
+        "report",
+        parents=[parent],
+        help="all three comparisons as JSON + Markdown under .roo/reports/",
+    )
+    p.set_defaults(handler=_report)
+
+    p = sub.add_parser(
+        "validate",
+        parents=[parent],
+        help="exit 1 unless the doc is exactly what generate-docs would write",
+    )
+    p.set_defaults(handler=_validate)
+
+    p = sub.add_parser(
+        "log-change", parents=[parent], help="append a dated entry to .roo/docs/pgdb_changes.md"
+    )
+    p.add_argument("--summary", required=True, help="one line: what changed")
+    p.add_argument("--details", default="", help="free text (or --details-file)")
+    p.add_argument("--details-file", metavar="PATH", help="read the details from this file")
+    p.add_argument("--sql-file", metavar="PATH", help="the SQL that was run, from a file")
+    p.add_argument(
+        "--table",
+        action="append",
+        metavar="SCHEMA.TABLE",
+        help="a table the change touched (repeatable)",
+    )
+    p.add_argument(
+        "--no-schema-hash",
+        action="store_true",
+        help="do not record the live schema hash (recorded by default when the "
+        "database is reachable, so validate can spot later unlogged changes)",
+    )
+    p.set_defaults(handler=_log_change)
+
+    # The other areas' commands (guarded changes, vetted scripts, install/register).
+    from database_use.cli import changes as cli_changes
+    from database_use.cli import install as cli_install
+    from database_use.cli import scripts as cli_scripts
+
+    for module in (cli_changes, cli_scripts, cli_install):
+        module.add_commands(sub, parent)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code (0 clean, 1 differences, 2 error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return run_handler(handler, args)
+    except OSError as exc:  # a file we were asked to read or write
+        return fail(
+            f"{exc.strerror or exc}: {exc.filename or ''}".strip(), getattr(args, "format", "text")
+        )
+    except Exception as exc:  # never a traceback for the user; details with DATABASE_USE_DEBUG=1
+        if os.environ.get("DATABASE_USE_DEBUG"):
+            raise
+        return fail(
+            f"unexpected error in {args.command}: {type(exc).__name__}: {exc} "
+            "(set DATABASE_USE_DEBUG=1 for a traceback)",
+            getattr(args, "format", "text"),
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

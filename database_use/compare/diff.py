@@ -1,0 +1,684 @@
+"""One diff over any two snapshots: keys first, then one small comparator per attribute.
+
+Tables, columns and enums match by name. Foreign keys, indexes, unique and check constraints
+match by name when both sides carry the same name, otherwise by structure, so an auto-named
+constraint in the database and an unnamed (or convention-named) one in the models are the
+same constraint. Both snapshots are already normalised by their sources, so comparators
+compare plain values and equal schemas give zero differences.
+
+Every difference is a :class:`Difference` record (the contract the CLI, MCP and CI read).
+``authority`` is the side that wins by the source-of-truth order live db > models > doc;
+``fix`` says in one line what to change on the other side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from database_use.compare.model_lines import (
+    attribute_name,
+    check_line,
+    foreign_key_line,
+    index_line,
+    model_line,
+    unique_line,
+)
+from database_use.schema.snapshot import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    Snapshot,
+    Table,
+    UniqueConstraint,
+)
+
+_RANK = {"db": 0, "models": 1, "doc": 2, "json": 3}
+_OBJECT_ORDER = {
+    name: i
+    for i, name in enumerate(
+        (
+            "table",
+            "view",
+            "column",
+            "primary_key",
+            "foreign_key",
+            "index",
+            "unique_constraint",
+            "check_constraint",
+            "enum",
+        )
+    )
+}
+REGENERATE = "run generate-docs (python utils_db/schema_inspector.py generate-docs)"
+
+
+@dataclass
+class Difference:
+    """One difference between two sources. ``values`` maps each side's name → its value."""
+
+    object: str
+    table: str | None
+    name: str | None
+    status: str
+    attribute: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    authority: str | None = None
+    fix: str | None = None
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record; every key is always present (None where it does not apply)."""
+        return {
+            "object": self.object,
+            "table": self.table,
+            "name": self.name,
+            "status": self.status,
+            "attribute": self.attribute,
+            "values": dict(self.values),
+            "authority": self.authority,
+            "fix": self.fix,
+            "hint": self.hint,
+        }
+
+
+# -- the sides ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sides:
+    left: Snapshot
+    right: Snapshot
+    lname: str
+    rname: str
+
+    @property
+    def authority(self) -> str:
+        lrank = _RANK.get(self.left.source, 9)
+        rrank = _RANK.get(self.right.source, 9)
+        return self.rname if rrank < lrank else self.lname
+
+    @property
+    def follower(self) -> str:
+        return self.lname if self.authority == self.rname else self.rname
+
+    def kind_of(self, name: str) -> str:
+        return (self.left if name == self.lname else self.right).source
+
+    def snap_of(self, name: str) -> Snapshot:
+        return self.left if name == self.lname else self.right
+
+    @property
+    def with_models(self) -> bool:
+        return "models" in (self.left.source, self.right.source)
+
+
+def diff(
+    left: Snapshot, right: Snapshot, *, left_name: str | None = None, right_name: str | None = None
+) -> list[Difference]:
+    """Differences between two snapshots, in a deterministic order.
+
+    Side names default to the sources' kinds (``db``/``models``/``doc``), giving statuses
+    ``missing_in_<side>``; two snapshots of the same kind are ``left``/``right`` unless named.
+    """
+    lname, rname = left_name or left.source, right_name or right.source
+    if lname == rname:
+        lname, rname = "left", "right"
+    sides = _Sides(left, right, lname, rname)
+    out: list[Difference] = []
+    for key in sorted(set(left.tables) | set(right.tables)):
+        lt, rt = left.tables.get(key), right.tables.get(key)
+        if sides.with_models and ((lt and lt.is_view) or (rt and rt.is_view)):
+            continue  # models cannot hold views; comparing them would only add noise
+        if lt is None or rt is None:
+            out.append(_missing_table(sides, key, lt, rt))
+            continue
+        out.extend(_diff_table(sides, lt, rt))
+    for key in sorted(set(left.enums) | set(right.enums)):
+        out.extend(_diff_enum(sides, key, left.enums.get(key), right.enums.get(key)))
+    out.sort(key=_order)
+    return out
+
+
+def _order(d: Difference) -> tuple:
+    return (
+        d.table is None,
+        d.table or "",
+        _OBJECT_ORDER.get(d.object, 99),
+        d.name or "",
+        d.status,
+        d.attribute or "",
+    )
+
+
+# -- fixes ----------------------------------------------------------------------------------
+
+
+def _origin(sides: _Sides, table: str) -> str:
+    """``models/models_user.py class User`` for a table of the models side, when known."""
+    for snap in (sides.left, sides.right):
+        origins = getattr(snap, "model_origins", None)
+        if snap.source == "models" and origins and table in origins:
+            path, cls = origins[table]
+            return f"{path} class {cls}" if cls else f"{path} (Table {table})"
+    return f"the model of {table} (models/models_*.py)"
+
+
+def _fix(sides: _Sides, table: str | None, change_models: str, change_db: str) -> str:
+    """The one-line fix, worded for the side that has to follow the authority."""
+    kind = sides.kind_of(sides.follower)
+    if kind == "models":
+        where = _origin(sides, table) if table else "models/models_*.py"
+        return f"in {where}: {change_models}"
+    if kind in ("doc", "json"):
+        return REGENERATE
+    return (
+        f"on {sides.follower}: {change_db} (as on {sides.authority}; a reviewed, approved change)"
+    )
+
+
+def _values(sides: _Sides, lv: Any, rv: Any) -> dict[str, Any]:
+    return {sides.lname: lv, sides.rname: rv}
+
+
+def _missing_status(sides: _Sides, left_has: bool) -> str:
+    return f"missing_in_{sides.rname if left_has else sides.lname}"
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+def _missing_table(sides: _Sides, key: str, lt: Table | None, rt: Table | None) -> Difference:
+    table = lt or rt
+    assert table is not None
+    holder = sides.lname if lt else sides.rname
+    obj = "view" if table.is_view else "table"
+    authoritative = holder == sides.authority
+    if authoritative:
+        cls = "".join(p.capitalize() for p in table.name.split("_")) or "Model"
+        fix = _fix(
+            sides,
+            None,
+            f"add class {cls}(db.Model) with __tablename__ = {table.name!r}"
+            f" and its {len(table.columns)} columns (see model_line per column)",
+            f"create {obj} {key}",
+        )
+    else:
+        fix = _fix(
+            sides,
+            key,
+            "remove the model class (or create the table in the database "
+            "first, with an approved change)",
+            f"drop {obj} {key} or create it on {sides.authority}",
+        )
+        if sides.kind_of(sides.follower) in ("doc", "json"):
+            fix = REGENERATE
+    return Difference(
+        object=obj,
+        table=key,
+        name=table.name,
+        status=_missing_status(sides, lt is not None),
+        values=_values(sides, lt.kind if lt else None, rt.kind if rt else None),
+        authority=sides.authority,
+        fix=fix,
+    )
+
+
+def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
+    out: list[Difference] = []
+    key = lt.qualified_name
+    obj = "view" if (lt.is_view or rt.is_view) else "table"
+
+    def record(attribute: str, lv: Any, rv: Any, change: str, hint: str | None = None) -> None:
+        out.append(
+            Difference(
+                object=obj,
+                table=key,
+                name=lt.name,
+                status="different",
+                attribute=attribute,
+                values=_values(sides, lv, rv),
+                authority=sides.authority,
+                fix=_fix(sides, key, change, change),
+                hint=hint,
+            )
+        )
+
+    auth = lt if sides.authority == sides.lname else rt
+    if (lt.comment or None) != (rt.comment or None):
+        record(
+            "comment",
+            lt.comment,
+            rt.comment,
+            f"set the table comment to {auth.comment!r}"
+            if auth.comment
+            else "remove the table comment",
+        )
+    if not sides.with_models and lt.kind != rt.kind:
+        record("type", lt.kind, rt.kind, f"make it a {auth.kind}")
+    if lt.is_view and rt.is_view:
+        if _squash(lt.definition) != _squash(rt.definition):
+            record("expression", lt.definition, rt.definition, f"redefine the {auth.kind}")
+        if sides.with_models:
+            return out
+    out.extend(_diff_columns(sides, lt, rt))
+    if lt.is_view or rt.is_view:
+        return out
+    out.extend(_diff_primary_key(sides, lt, rt))
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "foreign_key",
+            lt.foreign_keys,
+            rt.foreign_keys,
+            _FK_KEYS,
+            _FK_COMPARATORS,
+            foreign_key_line,
+        )
+    )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "index",
+            lt.indexes,
+            rt.indexes,
+            _INDEX_KEYS,
+            _INDEX_COMPARATORS,
+            index_line,
+        )
+    )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "unique_constraint",
+            lt.unique_constraints,
+            rt.unique_constraints,
+            _UNIQUE_KEYS,
+            _UNIQUE_COMPARATORS,
+            unique_line,
+        )
+    )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "check_constraint",
+            lt.check_constraints,
+            rt.check_constraints,
+            _CHECK_KEYS,
+            _CHECK_COMPARATORS,
+            check_line,
+        )
+    )
+    return out
+
+
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").replace(";", " ").split()).lower()
+
+
+# -- columns --------------------------------------------------------------------------------
+
+
+def _default_text(column: Column) -> str | None:
+    if column.identity:
+        return f"GENERATED {column.identity.upper()} AS IDENTITY"
+    if column.generated:
+        return f"GENERATED ALWAYS AS ({column.generated}) STORED"
+    return column.default
+
+
+# attribute → value of a column; one entry per comparison (identity/generated fold into default)
+_COLUMN_COMPARATORS: list[tuple[str, Callable[[Column], Any]]] = [
+    ("type", lambda c: c.type),
+    ("nullable", lambda c: c.nullable),
+    ("default", _default_text),
+    ("comment", lambda c: c.comment or None),
+]
+
+
+def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
+    out: list[Difference] = []
+    key = lt.qualified_name
+    lcols = {c.name: c for c in lt.columns}
+    rcols = {c.name: c for c in rt.columns}
+    auth_table = lt if sides.authority == sides.lname else rt
+    auth_snap = sides.snap_of(sides.authority)
+    only_left = [c for c in lt.columns if c.name not in rcols]
+    only_right = [c for c in rt.columns if c.name not in lcols]
+    for column in only_left + only_right:
+        in_left = column.name in lcols
+        holder = sides.lname if in_left else sides.rname
+        if holder == sides.authority:
+            fix = _fix(
+                sides,
+                key,
+                f"add {model_line(column, auth_table, auth_snap)}",
+                f"add column {column.name} {column.type}",
+            )
+        else:
+            fix = _fix(
+                sides,
+                key,
+                f"remove {attribute_name(column.name)} (or add the column "
+                "to the database first, with an approved change)",
+                f"drop column {column.name}",
+            )
+        others = only_right if in_left else only_left
+        same_type = [o for o in others if o.type == column.type]
+        hint = None
+        if len(same_type) == 1:
+            mate = same_type[0]
+            old, new = (
+                (mate.name, column.name) if holder == sides.authority else (column.name, mate.name)
+            )
+            hint = f"possible rename {old} → {new}"
+        out.append(
+            Difference(
+                object="column",
+                table=key,
+                name=column.name,
+                status=_missing_status(sides, in_left),
+                values=_values(
+                    sides, column.type if in_left else None, None if in_left else column.type
+                ),
+                authority=sides.authority,
+                fix=fix,
+                hint=hint,
+            )
+        )
+    for name, lc in lcols.items():
+        rc = rcols.get(name)
+        if rc is None:
+            continue
+        auth_col = lc if sides.authority == sides.lname else rc
+        for attribute, value in _COLUMN_COMPARATORS:
+            lv, rv = value(lc), value(rc)
+            if lv != rv:
+                out.append(
+                    Difference(
+                        object="column",
+                        table=key,
+                        name=name,
+                        status="different",
+                        attribute=attribute,
+                        values=_values(sides, lv, rv),
+                        authority=sides.authority,
+                        fix=_fix(
+                            sides,
+                            key,
+                            model_line(auth_col, auth_table, auth_snap),
+                            f"alter column {name} {attribute} to {value(auth_col)!r}",
+                        ),
+                    )
+                )
+    return out
+
+
+def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
+    lpk = lt.primary_key.columns if lt.primary_key else None
+    rpk = rt.primary_key.columns if rt.primary_key else None
+    if lpk == rpk:
+        return []
+    key = lt.qualified_name
+    auth = lt if sides.authority == sides.lname else rt
+    name = (auth.primary_key.name if auth.primary_key else None) or (
+        (lt.primary_key or rt.primary_key).name
+    )  # type: ignore[union-attr]
+    auth_cols = auth.primary_key.columns if auth.primary_key else []
+    change = (
+        f"make primary_key=True exactly on {', '.join(auth_cols)}"
+        if auth_cols
+        else "remove primary_key=True"
+    )
+    if lpk is None or rpk is None:
+        status, attribute = _missing_status(sides, lpk is not None), None
+    else:
+        status, attribute = "different", "columns"
+    return [
+        Difference(
+            object="primary_key",
+            table=key,
+            name=name,
+            status=status,
+            attribute=attribute,
+            values=_values(sides, lpk, rpk),
+            authority=sides.authority,
+            fix=_fix(sides, key, change, f"primary key on ({', '.join(auth_cols)})"),
+        )
+    ]
+
+
+# -- constraints and indexes: match by name, else by structure --------------------------------
+
+Item = ForeignKey | Index | UniqueConstraint | CheckConstraint
+
+_FK_KEYS: list[Callable[[Any], Any]] = [
+    lambda f: (tuple(f.columns), f.ref_table, tuple(f.ref_columns), f.on_delete, f.on_update),
+    lambda f: (tuple(f.columns), f.ref_table, tuple(f.ref_columns)),
+    lambda f: tuple(f.columns),
+]
+_FK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("columns", lambda f: f.columns),
+    ("references", lambda f: f"{f.ref_table}({', '.join(f.ref_columns)})"),
+    ("on_delete", lambda f: f.on_delete),
+    ("on_delete", lambda f: f"ON UPDATE {f.on_update}"),  # folded: referential actions
+    (
+        "on_delete",
+        lambda f: (
+            ("DEFERRABLE INITIALLY DEFERRED" if f.initially_deferred else "DEFERRABLE")
+            if f.deferrable
+            else "NOT DEFERRABLE"
+        ),
+    ),
+]
+_INDEX_KEYS: list[Callable[[Any], Any]] = [
+    lambda i: (tuple(i.columns), i.unique, i.method, i.where, tuple(i.include)),
+    lambda i: (tuple(i.columns), i.where),
+    lambda i: tuple(i.columns),
+]
+_INDEX_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("columns", lambda i: i.columns),
+    ("columns", lambda i: {"include": i.include}),  # folded: INCLUDE columns
+    ("unique", lambda i: i.unique),
+    ("method", lambda i: i.method),
+    ("where", lambda i: i.where),
+]
+_UNIQUE_KEYS: list[Callable[[Any], Any]] = [lambda u: tuple(u.columns)]
+_UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [("columns", lambda u: u.columns)]
+_CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
+_CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("expression", lambda c: c.expression)
+]
+
+
+def _label(item: Item) -> str:
+    """The record's name: the item's name, else its structure (columns or expression)."""
+    if item.name:
+        return item.name
+    if isinstance(item, CheckConstraint):
+        return item.expression
+    return ",".join(item.columns)
+
+
+def _summary(item: Item) -> Any:
+    if isinstance(item, CheckConstraint):
+        return item.expression
+    if isinstance(item, ForeignKey):
+        return f"({', '.join(item.columns)}) → {item.ref_table}({', '.join(item.ref_columns)})"
+    if isinstance(item, Index):
+        text = f"{'UNIQUE ' if item.unique else ''}{item.method} ({', '.join(item.columns)})"
+        if item.include:
+            text += f" INCLUDE ({', '.join(item.include)})"
+        return text + (f" WHERE {item.where}" if item.where else "")
+    return list(item.columns)
+
+
+def match(
+    left: Iterable[Item], right: Iterable[Item], keys: list[Callable[[Any], Any]]
+) -> tuple[list[tuple[Item, Item]], list[Item], list[Item]]:
+    """Pair items by equal name, then by each structural key in turn (most specific first)."""
+    lrest, rrest = list(left), list(right)
+    pairs: list[tuple[Item, Item]] = []
+    rnames = {r.name: r for r in rrest if r.name}
+    for item in list(lrest):
+        mate = rnames.get(item.name) if item.name else None
+        if mate is not None and mate in rrest:
+            pairs.append((item, mate))
+            lrest.remove(item)
+            rrest.remove(mate)
+    for key in keys:
+        for item in list(lrest):
+            k = key(item)
+            mate = next((r for r in rrest if key(r) == k), None)
+            if mate is not None:
+                pairs.append((item, mate))
+                lrest.remove(item)
+                rrest.remove(mate)
+    return pairs, lrest, rrest
+
+
+def _diff_items(
+    sides: _Sides,
+    lt: Table,
+    rt: Table,
+    obj: str,
+    left: list[Any],
+    right: list[Any],
+    keys: list[Callable[[Any], Any]],
+    comparators: list[tuple[str, Callable[[Any], Any]]],
+    line: Callable[[Any], str],
+) -> list[Difference]:
+    out: list[Difference] = []
+    key = lt.qualified_name
+    pairs, only_left, only_right = match(left, right, keys)
+    for item, in_left in [(i, True) for i in only_left] + [(i, False) for i in only_right]:
+        holder = sides.lname if in_left else sides.rname
+        words = obj.replace("_", " ")
+        if holder == sides.authority:
+            fix = _fix(
+                sides, key, f"add to __table_args__: {line(item)}", f"create {words} {_label(item)}"
+            )
+        else:
+            fix = _fix(
+                sides,
+                key,
+                f"remove {line(item)} (or create it in the database first)",
+                f"drop {words} {_label(item)}",
+            )
+        out.append(
+            Difference(
+                object=obj,
+                table=key,
+                name=_label(item),
+                status=_missing_status(sides, in_left),
+                values=_values(
+                    sides, _summary(item) if in_left else None, None if in_left else _summary(item)
+                ),
+                authority=sides.authority,
+                fix=fix,
+            )
+        )
+    for litem, ritem in pairs:
+        auth_item = litem if sides.authority == sides.lname else ritem
+        name = litem.name or ritem.name or _label(auth_item)
+        if litem.name and ritem.name and litem.name != ritem.name:
+            name = auth_item.name
+        seen: set[str] = set()
+        for attribute, value in comparators:
+            lv, rv = value(litem), value(ritem)
+            if lv == rv or (attribute in seen and attribute == "columns"):
+                continue
+            seen.add(attribute)
+            out.append(
+                Difference(
+                    object=obj,
+                    table=key,
+                    name=name,
+                    status="different",
+                    attribute=attribute,
+                    values=_values(sides, lv, rv),
+                    authority=sides.authority,
+                    fix=_fix(
+                        sides,
+                        key,
+                        f"declare it as {line(auth_item)}",
+                        f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}",
+                    ),
+                )
+            )
+    return out
+
+
+# -- enums ----------------------------------------------------------------------------------
+
+
+def _diff_enum(
+    sides: _Sides, key: str, le: EnumType | None, re_: EnumType | None
+) -> list[Difference]:
+    if le is not None and re_ is not None and le.labels == re_.labels:
+        return []
+    enum = le or re_
+    assert enum is not None
+    auth = le if sides.authority == sides.lname else re_
+    if le is None or re_ is None:
+        holder = sides.lname if le else sides.rname
+        labels = ", ".join(repr(x) for x in enum.labels)
+        change = (
+            f"declare Enum({labels}, name={enum.name!r}) on the column(s) that use it"
+            if holder == sides.authority
+            else f"remove the Enum named {enum.name!r}"
+        )
+        return [
+            Difference(
+                object="enum",
+                table=None,
+                name=key,
+                status=_missing_status(sides, le is not None),
+                values=_values(sides, le.labels if le else None, re_.labels if re_ else None),
+                authority=sides.authority,
+                fix=_fix(
+                    sides,
+                    None,
+                    change,
+                    f"create type {key}" if holder == sides.authority else f"drop type {key}",
+                ),
+            )
+        ]
+    added = [x for x in re_.labels if x not in le.labels]
+    removed = [x for x in le.labels if x not in re_.labels]
+    parts = []
+    if added:
+        parts.append(f"only in {sides.rname}: {', '.join(added)}")
+    if removed:
+        parts.append(f"only in {sides.lname}: {', '.join(removed)}")
+    hint = "; ".join(parts) if parts else "same labels in a different order"
+    labels = ", ".join(repr(x) for x in auth.labels)  # type: ignore[union-attr]
+    return [
+        Difference(
+            object="enum",
+            table=None,
+            name=key,
+            status="different",
+            attribute="values",
+            values=_values(sides, le.labels, re_.labels),
+            authority=sides.authority,
+            fix=_fix(
+                sides,
+                None,
+                f"Enum({labels}, name={enum.name!r})",
+                f"make type {key} hold the labels {labels} in that order",
+            ),
+            hint=hint,
+        )
+    ]

@@ -1,0 +1,729 @@
+"""Vetted scripts instead of pasted SQL: list, draft, promote and run file-based scripts.
+
+Both faces (``cli_scripts.py`` and ``mcp_server/tools_scripts.py``) call these functions.
+
+* Canonical scripts live in ``<root>/utils_db/``; one-off drafts in ``<root>/temp/``. Nothing
+  is ever written anywhere else, and no name can reach outside those two folders (the name
+  is a plain identifier; symlinks are resolved and must stay inside).
+* Scripts are described statically (``ast``): their module docstring and their argparse
+  calls. Nothing is imported or executed to list them.
+* ``run_script`` starts the script as a subprocess with the project's DATABASE_URL. By default
+  every libpq connection it opens starts **read-only** at the server, through ``PGOPTIONS``
+  (psycopg, SQLAlchemy on psycopg and psql all honour it), with a statement timeout. A
+  script that tries to write fails and nothing is written. When ``DATABASE_READONLY_URL``
+  is configured (a role with SELECT grants only), read-only runs use it instead, which is
+  the hard guarantee: a session default can be switched off by a hostile script, a grant
+  cannot. Scripts that visibly try to switch the default off are refused up front.
+* Write mode needs a person's approval bound to the script's SHA-256 and its arguments
+  (``utils_db/approvals.py``: MCP elicitation or ``schema_inspector.py approve <id>``).
+* No function here accepts SQL text to execute.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
+from database_use.project import Project
+from database_use.scripts.describe import describe_source
+from database_use.settings import describe_target, load_dotenv_file, mask_url, validate_url
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MAX_SCRIPT_BYTES = 256 * 1024
+MAX_OUTPUT_BYTES = 64 * 1024
+MAX_ARGS = 64
+MAX_ARG_CHARS = 4096
+DEFAULT_TIMEOUT_S = 60
+MAX_TIMEOUT_S = 3600
+# Each statement a read-only run sends is bounded too, so a runaway query cannot outlive
+# the run by much even if the client side is killed.
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+
+
+def _is_tool_entry_point(path: Path) -> bool:
+    """A seed-named file that only hands over to the tool's CLI (``utils_db/schema_inspector.py``).
+
+    It is the tool's face, not a project script: it is neither listed nor run as one.
+    """
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return False
+    return any(
+        isinstance(node, ast.ImportFrom) and (node.module or "").startswith("database_use.cli")
+        for node in ast.walk(tree)
+    )
+
+
+# Text that shows a script trying to switch the read-only session default off or to
+# replace the connection options that carry it (libpq lets an explicit ``options`` win
+# over PGOPTIONS). Refused in read-only mode: such a script must go through write mode.
+_BYPASS_TEXT = re.compile(
+    r"transaction_read_only|read[\s_]+write|pgoptions|session_authorization|\bset\s+role\b",
+    re.I,
+)
+_BYPASS_KEYWORDS = frozenset({"options", "connect_args"})
+_SECRET_HASH = re.compile(r"\$(argon2(?:id|i|d)|2[aby]|scrypt|pbkdf2[-_a-z0-9]*)\$[^\s'\"<>]+")
+
+KIND_CANONICAL, KIND_DRAFT = "canonical", "draft"
+
+
+# -- locating scripts --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScriptRef:
+    name: str
+    kind: str  # canonical | draft
+    path: Path
+    relpath: str
+
+
+def validate_name(name: Any) -> str:
+    """The script name, checked: a lower-case identifier, optionally given with ``.py``."""
+    if not isinstance(name, str):
+        raise InvalidRequest("script name must be a string")
+    bare = name[:-3] if name.endswith(".py") else name
+    if not NAME_RE.match(bare):
+        raise InvalidRequest(
+            f"invalid script name {name[:80]!r}: use lower-case letters, digits and _ "
+            "(start with a letter, at most 64 characters); no paths, no '..'"
+        )
+    return bare
+
+
+def _folder(project: Project, kind: str) -> Path:
+    """The resolved temp/ or utils_db/ folder, which must itself stay inside the project."""
+    folder = project.temp_dir if kind == KIND_DRAFT else project.scripts_dir
+    root = project.root.resolve()
+    resolved = folder.resolve()
+    if not resolved.is_relative_to(root):
+        raise InvalidRequest(
+            f"{folder.name}/ resolves outside the project root; refusing to use it"
+        )
+    return resolved
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True when ``path`` (symlinks resolved) is a regular file directly inside ``folder``."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return resolved.parent == folder and resolved.is_file()
+
+
+def _split_prefix(name: str) -> tuple[str | None, str]:
+    for prefix, kind in (("temp/", KIND_DRAFT), ("utils_db/", KIND_CANONICAL)):
+        if isinstance(name, str) and name.startswith(prefix):
+            return kind, name[len(prefix) :]
+    return None, name
+
+
+def resolve_script(project: Project, name: str, kind: str | None = None) -> ScriptRef:
+    """Find script ``name`` (``x``, ``x.py``, ``temp/x`` or ``utils_db/x``) safely.
+
+    A bare name that exists both as a draft and as a canonical script is ambiguous.
+    """
+    prefix_kind, rest = _split_prefix(name)
+    bare = validate_name(rest)
+    kinds = [prefix_kind or kind] if (prefix_kind or kind) else [KIND_CANONICAL, KIND_DRAFT]
+    found: list[ScriptRef] = []
+    for k in kinds:
+        folder = _folder(project, k)
+        path = folder / f"{bare}.py"
+        if k == KIND_CANONICAL and _is_tool_entry_point(path):
+            if len(kinds) == 1:
+                raise InvalidRequest(
+                    f"utils_db/{bare}.py hands over to the database-use command line; "
+                    "use its own command or tool"
+                )
+            continue
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not _inside(path, folder):
+            raise InvalidRequest(
+                f"{folder.name}/{bare}.py is a link or special file pointing outside {folder.name}/; refusing it"
+            )
+        found.append(ScriptRef(bare, k, path, f"{folder.name}/{bare}.py"))
+    if not found:
+        where = " or ".join(f"{'temp' if k == KIND_DRAFT else 'utils_db'}/" for k in kinds)
+        raise NotFound(f"no script named {bare!r} in {where} (list_scripts shows what exists)")
+    if len(found) > 1:
+        raise InvalidRequest(
+            f"{bare!r} exists both as utils_db/{bare}.py and as the draft temp/{bare}.py; "
+            f"say utils_db/{bare} or temp/{bare}"
+        )
+    return found[0]
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_bytes(ref: ScriptRef) -> bytes:
+    size = ref.path.stat().st_size
+    if size > MAX_SCRIPT_BYTES:
+        raise ScriptError(
+            f"{ref.relpath} is {size} bytes; scripts are limited to {MAX_SCRIPT_BYTES}"
+        )
+    return ref.path.read_bytes()
+
+
+def _entry(ref: ScriptRef, data: bytes) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": ref.name,
+        "kind": ref.kind,
+        "path": ref.relpath,
+        "sha256": content_hash(data),
+        "size_bytes": len(data),
+        "purpose": "",
+        "arguments": [],
+        "commands": [],
+        "problem": None,
+    }
+    try:
+        info = describe_source(data.decode("utf-8"))
+    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        entry["problem"] = (
+            f"does not parse{f' (line {line})' if line else ''}: {getattr(exc, 'msg', exc)}"
+        )
+        return entry
+    entry.update({k: info[k] for k in ("purpose", "arguments", "commands")})
+    entry["has_main_guard"] = info["has_main_guard"]
+    return entry
+
+
+def list_scripts(project: Project) -> dict[str, Any]:
+    """The canonical scripts in ``utils_db/`` and the drafts in ``temp/``, described statically."""
+    scripts: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for kind in (KIND_CANONICAL, KIND_DRAFT):
+        try:
+            folder = _folder(project, kind)
+        except InvalidRequest as exc:
+            skipped.append(str(exc))
+            continue
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.py")):
+            stem = path.stem
+            if not NAME_RE.match(stem):
+                if not stem.startswith("__"):
+                    skipped.append(f"{folder.name}/{path.name}: name is not a valid script name")
+                continue
+            if kind == KIND_CANONICAL and _is_tool_entry_point(path):
+                continue
+            if not _inside(path, folder):
+                skipped.append(f"{folder.name}/{path.name}: links outside {folder.name}/")
+                continue
+            ref = ScriptRef(stem, kind, path, f"{folder.name}/{path.name}")
+            try:
+                data = _read_bytes(ref)
+            except (OSError, ScriptError) as exc:
+                skipped.append(f"{ref.relpath}: {exc}")
+                continue
+            entry = _entry(ref, data)
+            # A canonical file without a main guard is a library module, not a script.
+            if (
+                kind == KIND_CANONICAL
+                and entry["problem"] is None
+                and not entry.get("has_main_guard")
+            ):
+                continue
+            entry.pop("has_main_guard", None)
+            scripts.append(entry)
+    return {
+        "scripts": [s for s in scripts if s["kind"] == KIND_CANONICAL],
+        "drafts": [s for s in scripts if s["kind"] == KIND_DRAFT],
+        "skipped": skipped,
+        "scripts_dir": "utils_db/",
+        "drafts_dir": "temp/",
+    }
+
+
+def describe_script(project: Project, name: str) -> dict[str, Any]:
+    """One script's description (as in :func:`list_scripts`), plus its source text."""
+    ref = resolve_script(project, name)
+    data = _read_bytes(ref)
+    entry = _entry(ref, data)
+    entry.pop("has_main_guard", None)
+    entry["source"] = data.decode("utf-8", errors="replace")
+    return entry
+
+
+# -- drafting and promoting ----------------------------------------------------------------
+def check_source(content: str, label: str = "script") -> None:
+    """Raise ScriptError naming the line when ``content`` is not valid Python."""
+    try:
+        ast.parse(content)
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+        raise ScriptError(f"{label} is not valid Python: {exc.msg} at {where}") from None
+    except ValueError as exc:  # e.g. NUL bytes
+        raise ScriptError(f"{label} is not valid Python: {exc}") from None
+
+
+def _write_new(path: Path, data: bytes, overwrite: bool) -> None:
+    """Write ``path`` without following links: O_EXCL for new files, rename over old ones."""
+    if path.is_symlink():
+        raise InvalidRequest(
+            f"{path.parent.name}/{path.name} is a symbolic link; refusing to write through it"
+        )
+    if not overwrite:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise ScriptError(
+                f"{path.parent.name}/{path.name} already exists; pass overwrite to replace it"
+            ) from None
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)  # replaces the directory entry; never writes through a link
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def draft_script(
+    project: Project, name: str, content: str, overwrite: bool = False
+) -> dict[str, Any]:
+    """Write ``temp/<name>.py`` (and nothing else) after checking the name and the Python."""
+    prefix_kind, rest = _split_prefix(name)
+    if prefix_kind == KIND_CANONICAL:
+        raise InvalidRequest("drafts go to temp/; use promote_script to make a draft canonical")
+    bare = validate_name(rest)
+    if not isinstance(content, str):
+        raise InvalidRequest("content must be text")
+    data = content.encode("utf-8")
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise ScriptError(
+            f"content is {len(data)} bytes; scripts are limited to {MAX_SCRIPT_BYTES}"
+        )
+    check_source(content, f"temp/{bare}.py")
+    folder = _folder(project, KIND_DRAFT)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{bare}.py"
+    existed = path.exists()
+    _write_new(path, data, overwrite)
+    ref = ScriptRef(bare, KIND_DRAFT, path, f"temp/{bare}.py")
+    entry = _entry(ref, data)
+    entry.pop("has_main_guard", None)
+    entry["overwritten"] = existed
+    return entry
+
+
+def promote_script(project: Project, name: str, overwrite: bool = False) -> dict[str, Any]:
+    """Move the draft ``temp/<name>.py`` to ``utils_db/<name>.py`` so it becomes canonical."""
+    prefix_kind, rest = _split_prefix(name)
+    if prefix_kind == KIND_CANONICAL:
+        raise InvalidRequest("only drafts in temp/ can be promoted")
+    ref = resolve_script(project, rest, KIND_DRAFT)
+    data = _read_bytes(ref)
+    check_source(data.decode("utf-8", errors="replace"), ref.relpath)
+    target_dir = _folder(project, KIND_CANONICAL)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{ref.name}.py"
+    existed = target.exists()
+    _write_new(target, data, overwrite)
+    ref.path.unlink()
+    dest = ScriptRef(ref.name, KIND_CANONICAL, target, f"utils_db/{ref.name}.py")
+    entry = _entry(dest, data)
+    has_guard = entry.pop("has_main_guard", False)
+    entry["overwritten"] = existed
+    entry["from"] = ref.relpath
+    entry["warnings"] = (
+        []
+        if has_guard
+        else ['no `if __name__ == "__main__":` guard: list_scripts treats it as a library module']
+    )
+    return entry
+
+
+# -- running ---------------------------------------------------------------------------------
+def readonly_bypass(source: str) -> list[str]:
+    """Places where a script visibly tries to leave the read-only session default."""
+    findings: list[str] = []
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            match = _BYPASS_TEXT.search(node.value)
+            if match:
+                findings.append(f"line {node.lineno}: text {match.group(0)!r}")
+        elif isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg in _BYPASS_KEYWORDS:
+                    findings.append(f"line {node.lineno}: connection argument {kw.arg}=")
+        elif isinstance(node, ast.Attribute) and node.attr in ("read_only", "set_read_only"):
+            findings.append(f"line {node.lineno}: attribute .{node.attr}")
+    return findings
+
+
+def _redact(text: str) -> str:
+    return _SECRET_HASH.sub(lambda m: f"${m.group(1)}$***", mask_url(text))
+
+
+class _Capture:
+    """Drain a pipe in a thread, keeping the first ``limit`` bytes and counting the rest."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream, self.limit = stream, limit
+        self.chunks: list[bytes] = []
+        self.kept = 0
+        self.total = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            chunk = self.stream.read(8192)
+            if not chunk:
+                break
+            self.total += len(chunk)
+            room = self.limit - self.kept
+            if room > 0:
+                self.chunks.append(chunk[:room])
+                self.kept += min(room, len(chunk))
+
+    def result(self) -> tuple[str, bool, int]:
+        self.thread.join(timeout=5)
+        text = b"".join(self.chunks).decode("utf-8", errors="replace")
+        return _redact(text), self.total > self.kept, self.total
+
+
+def _readonly_url(project: Project) -> str | None:
+    load_dotenv_file(project.root)
+    value = os.environ.get("DATABASE_READONLY_URL")
+    return validate_url(value, "DATABASE_READONLY_URL") if value else None
+
+
+def _engine_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def script_environment(
+    project: Project, url: str, *, write: bool, statement_timeout_ms: int
+) -> dict[str, str]:
+    """The child's environment: the project URL, import paths, and the read-only options."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DATABASE_"))}
+    env.pop("TEST_DATABASE_URL", None)
+    paths = [str(project.root.resolve()), str(_engine_root())]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ litter in temp/ or utils_db/
+            "PGAPPNAME": "database-use-script",
+            "DATABASE_USE_SCRIPT_MODE": "write" if write else "read-only",
+        }
+    )
+    options = f"-c statement_timeout={int(statement_timeout_ms)}"
+    if not write:
+        options = f"-c default_transaction_read_only=on {options}"
+    env["PGOPTIONS"] = options
+    return env
+
+
+def _check_args(args: Sequence[str] | None) -> list[str]:
+    if args is None:
+        return []
+    if isinstance(args, str | bytes):
+        raise InvalidRequest("args must be a list of strings (no shell parsing is done)")
+    out = [a for a in args]
+    if len(out) > MAX_ARGS:
+        raise InvalidRequest(f"at most {MAX_ARGS} arguments")
+    for a in out:
+        if not isinstance(a, str):
+            raise InvalidRequest("every argument must be a string")
+        if "\x00" in a or len(a) > MAX_ARG_CHARS:
+            raise InvalidRequest("an argument contains a NUL byte or is too long")
+    return out
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        proc.kill()
+
+
+def run_script(
+    project: Project,
+    name: str,
+    args: Sequence[str] | None = (),
+    timeout: float = DEFAULT_TIMEOUT_S,
+    write: bool = False,
+    approval: Any = None,
+    *,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    output_limit: int = MAX_OUTPUT_BYTES,
+) -> dict[str, Any]:
+    """Run a canonical script or a draft as a subprocess; read-only at the database by default.
+
+    ``write=True`` needs ``approval``: an approval granted by a person for this script's
+    content hash and these arguments (see :func:`request_write`); it is checked
+    against the file as it is right now and used once.
+    """
+    ref = resolve_script(project, name)
+    argv = _check_args(args)
+    try:
+        timeout = float(timeout)
+    except (TypeError, ValueError):
+        raise InvalidRequest("timeout must be a number of seconds") from None
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise InvalidRequest(f"timeout must be between 1 and {MAX_TIMEOUT_S} seconds")
+    data = _read_bytes(ref)
+    digest = content_hash(data)
+    source = data.decode("utf-8", errors="replace")
+    check_source(source, ref.relpath)
+    approval_info: dict[str, Any] | None = None
+    if write:
+        approval_info = consume_write_approval(project, ref, digest, argv, approval)
+        url = project.database_url
+        guard = "write mode (approved)"
+    else:
+        findings = readonly_bypass(source)
+        if findings:
+            raise ScriptError(
+                f"{ref.relpath} tries to leave the read-only default ({'; '.join(findings[:3])}); "
+                "run it in write mode with a person's approval instead"
+            )
+        ro = _readonly_url(project)
+        url = ro or project.database_url
+        guard = (
+            "read-only role (DATABASE_READONLY_URL)"
+            if ro
+            else "read-only session default (PGOPTIONS)"
+        )
+    env = script_environment(project, url, write=write, statement_timeout_ms=statement_timeout_ms)
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, str(ref.path), *argv],
+            cwd=str(project.root),
+            env=env,
+            stdin=subprocess.DEVNULL,  # no prompts: passwords are never fed through a tool
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, so a timeout kills its children too
+        )
+    except OSError as exc:
+        raise ScriptError(f"could not start {ref.relpath}: {exc}") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    out = _Capture(proc.stdout, output_limit)
+    err = _Capture(proc.stderr, output_limit)
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        proc.wait()
+    finally:
+        if proc.poll() is None:  # e.g. KeyboardInterrupt while waiting
+            _kill_group(proc)
+            proc.wait()
+    duration = time.monotonic() - started
+    stdout, out_cut, out_total = out.result()
+    stderr, err_cut, err_total = err.result()
+    if timed_out:
+        stderr += f"\n[database-use] killed after {timeout:g} s (timeout)\n"
+    return {
+        "name": ref.name,
+        "kind": ref.kind,
+        "path": ref.relpath,
+        "sha256": digest,
+        "args": argv,
+        "mode": "write" if write else "read-only",
+        "guard": guard,
+        "exit_code": proc.returncode,
+        "ok": proc.returncode == 0 and not timed_out,
+        "timed_out": timed_out,
+        "duration_s": round(duration, 3),
+        "stdout": stdout,
+        "stderr": stderr,
+        "stdout_truncated": out_cut,
+        "stderr_truncated": err_cut,
+        "stdout_bytes": out_total,
+        "stderr_bytes": err_total,
+        "approval": approval_info,
+    }
+
+
+# -- write approvals (utils_db/approvals.py) --------------------------------------------------
+# A person approves one run: this file (its SHA-256, checked again right before the run), with
+# exactly these arguments, against this database. The approval's subject id is derived from
+# the path, the arguments and the hash, so a changed script or other arguments need a new
+# approval; the request record only tells the approve command what to show.
+REQUEST_ID_RE = re.compile(r"^script-[a-z][a-z0-9_]{0,63}-[0-9a-f]{16}$")
+APPROVE_COMMAND = "python utils_db/schema_inspector.py approve-script {id}"
+_SHOW_LINES = 400
+
+
+def _requests_dir(project: Project) -> Path:
+    return project.root / ".roo" / "script_requests"
+
+
+def request_id(ref: ScriptRef, argv: Sequence[str], digest: str) -> str:
+    key = json.dumps([ref.relpath, list(argv), digest], separators=(",", ":"))
+    return f"script-{ref.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def _target(project: Project) -> str:
+    return describe_target(project.database_url)
+
+
+def request_write(project: Project, name: str, args: Sequence[str] | None = ()) -> dict[str, Any]:
+    """Record that a write-mode run of ``name`` with ``args`` awaits a person's approval."""
+    ref = resolve_script(project, name)
+    argv = _check_args(args)
+    data = _read_bytes(ref)
+    digest = content_hash(data)
+    rid = request_id(ref, argv, digest)
+    record = {
+        "id": rid,
+        "name": ref.name,
+        "kind": ref.kind,
+        "path": ref.relpath,
+        "args": argv,
+        "sha256": digest,
+        "target": _target(project),
+    }
+    folder = _requests_dir(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{rid}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, folder / f"{rid}.json")
+    return {
+        **record,
+        "approve_command": APPROVE_COMMAND.format(id=rid),
+        "status": _status(project, record),
+    }
+
+
+def _status(project: Project, record: dict[str, Any]) -> dict[str, Any]:
+    from database_use import approvals
+
+    return approvals.approval_status(
+        project, "script", record["id"], record["sha256"], target=record["target"]
+    )
+
+
+def load_request(project: Project, rid: str) -> dict[str, Any]:
+    """A pending write request, checked against the script as it is now on disk."""
+    if not isinstance(rid, str) or not REQUEST_ID_RE.match(rid):
+        raise InvalidRequest(
+            f"invalid script approval id {str(rid)[:80]!r} (expected script-NAME-HEX16)"
+        )
+    path = _requests_dir(project) / f"{rid}.json"
+    try:
+        record = json.loads(path.read_text())
+        name, argv = record["path"], _check_args(record["args"])
+    except FileNotFoundError:
+        raise NotFound(
+            f"no pending script approval {rid}; run the script in write mode to ask again"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError, InvalidRequest):
+        raise ScriptError(f"the script approval request {rid} is malformed; ask again") from None
+    ref = resolve_script(project, name)
+    data = _read_bytes(ref)
+    digest = content_hash(data)
+    # Recompute the id from what will be shown: an edited record cannot smuggle other args in.
+    if request_id(ref, argv, digest) != rid:
+        raise ChangeRefused(
+            f"{ref.relpath} or its arguments changed since approval {rid} was requested; ask again"
+        )
+    return {
+        "id": rid,
+        "name": ref.name,
+        "kind": ref.kind,
+        "path": ref.relpath,
+        "args": argv,
+        "sha256": digest,
+        "target": _target(project),
+        "source": data.decode("utf-8", errors="replace"),
+    }
+
+
+def approval_text(request: dict[str, Any]) -> str:
+    """What a person reads before approving a write-mode run (deterministic: no clock inside)."""
+    lines = request["source"].splitlines()
+    shown = "\n".join(f"{n:4d}  {line}" for n, line in enumerate(lines[:_SHOW_LINES], 1))
+    more = (
+        f"\n      ... {len(lines) - _SHOW_LINES} more lines: read {request['path']}"
+        if len(lines) > _SHOW_LINES
+        else ""
+    )
+    command = " ".join(
+        ["python", request["path"], *[subprocess.list2cmdline([a]) for a in request["args"]]]
+    )
+    return (
+        f"Run {request['path']} in WRITE mode against {request['target']}?\n"
+        f"It may change data: the read-only guard is off for this one run.\n"
+        f"Command: {command}\n"
+        f"SHA-256: {request['sha256']}\n"
+        f"--- {request['path']} ---\n{shown}{more}\n--- end ---"
+    )
+
+
+def grant_request(
+    project: Project, rid: str, channel: str, approved_by: str | None = None
+) -> dict[str, Any]:
+    """Record a person's yes for request ``rid`` (faces call this only after asking a person)."""
+    from database_use import approvals
+
+    request = load_request(project, rid)
+    appr = approvals.grant(
+        project,
+        "script",
+        rid,
+        request["sha256"],
+        channel=channel,  # type: ignore[arg-type]
+        target=request["target"],
+        approved_by=approved_by,
+    )
+    return {"id": rid, "path": request["path"], "args": request["args"], "approval": appr.to_dict()}
+
+
+def consume_write_approval(
+    project: Project, ref: ScriptRef, digest: str, argv: Sequence[str], approval: Any
+) -> dict[str, Any]:
+    """Check and use a person's approval for a write-mode run; fail closed without one."""
+    from database_use import approvals
+
+    rid = request_id(ref, argv, digest)
+    if approval is not None and getattr(approval, "subject_id", rid) != rid:
+        raise ChangeRefused(f"the approval given is for {approval.subject_id}, not for {rid}")
+    try:
+        appr = approvals.verify_and_consume(project, "script", rid, digest, target=_target(project))
+    except ChangeRefused as exc:
+        request_write(project, ref.relpath, argv)
+        raise ChangeRefused(
+            f"write mode for {ref.relpath} needs a person's approval of this exact file and these "
+            f"arguments ({exc.message}); a person can approve request {rid} by running: "
+            f"{APPROVE_COMMAND.format(id=rid)}"
+        ) from None
+    with contextlib.suppress(OSError):
+        (_requests_dir(project) / f"{rid}.json").unlink()
+    return {"id": rid, **appr.to_dict()}

@@ -1,0 +1,609 @@
+"""The service functions every face calls: the CLI, the MCP tools and the guarded-change flow.
+
+Each takes a :class:`~database_use.project.Project`, returns plain JSON-able dicts with stable keys
+and never prints. Errors are raised as :mod:`database_use.errors` exceptions; the faces translate
+them (CLI exit codes, MCP tool errors).
+
+- :func:`introspect`   compact overview of the live schema (bounded size), or one table in full
+- :func:`load_source`  a snapshot from ``db`` | ``models`` | ``doc``
+- :func:`compare`      difference records between two sources
+- :func:`generate_docs` write ``.roo/docs/database_schema.md`` from the live database
+- :func:`validate`     is the doc what ``generate_docs`` would write now? (+ unlogged-change warning)
+- :func:`report`       all three comparisons as JSON + Markdown under ``.roo/reports/``
+- :func:`log_change`   append a dated entry to ``.roo/docs/pgdb_changes.md`` (atomic, append-only)
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from database_use.changes import changelog
+from database_use.changes.changelog import LOG_HEADER, atomic_write  # noqa: F401 - re-exported
+from database_use.errors import DocParseError, InvalidRequest, NotFound
+from database_use.project import Project
+
+if TYPE_CHECKING:  # pragma: no cover
+    from database_use.schema.snapshot import Snapshot, Table
+
+SOURCES = ("db", "models", "doc")
+COMPARISONS = (("db", "models"), ("models", "doc"), ("db", "doc"))
+
+# The overview's size budget (characters of JSON for the table entries). It keeps the default
+# answer for a 1,000-table database well under ~32 KB (~8k tokens) whatever the table widths;
+# a page ends at ``limit`` tables or at this budget, whichever comes first.
+OVERVIEW_BUDGET = 24_000
+VERBOSE_BUDGET = 96_000
+ENUM_BUDGET = 3_000
+MAX_LIMIT = 5_000
+
+
+# ---------------------------------------------------------------------------------------------
+# sources
+# ---------------------------------------------------------------------------------------------
+def _live(project: Project, schemas: list[str] | None = None) -> Snapshot:
+    from database_use.sources.live import from_database
+
+    return from_database(project, schemas=schemas)
+
+
+def load_source(project: Project, which: str) -> Snapshot:
+    """The snapshot of one source: ``db`` (live), ``models`` (models_*.py) or ``doc``."""
+    if which == "db":
+        return _live(project)
+    if which == "models":
+        from database_use.sources.models import load_models
+
+        return load_models(project.root)
+    if which == "doc":
+        from database_use.sources.doc import load_doc
+
+        if not project.doc_path.is_file():
+            raise NotFound(
+                f"the schema doc {_rel(project, project.doc_path)} does not exist; "
+                "run generate-docs to create it from the live database"
+            )
+        return load_doc(project.doc_path)
+    raise InvalidRequest(f"unknown source '{which}'; use one of: {', '.join(SOURCES)}")
+
+
+def _check_pair(left: str, right: str) -> None:
+    for side in (left, right):
+        if side not in SOURCES:
+            raise InvalidRequest(f"unknown source '{side}'; use one of: {', '.join(SOURCES)}")
+    if left == right:
+        raise InvalidRequest(f"compare needs two different sources, got '{left}' twice")
+
+
+# ---------------------------------------------------------------------------------------------
+# introspect
+# ---------------------------------------------------------------------------------------------
+_TYPE_ABBREVIATIONS = (
+    ("character varying", "varchar"),
+    ("timestamp with time zone", "timestamptz"),
+    ("timestamp without time zone", "timestamp"),
+    ("time with time zone", "timetz"),
+    ("time without time zone", "time"),
+    ("double precision", "float8"),
+    ("character", "char"),
+    ("integer", "int"),
+    ("boolean", "bool"),
+)
+
+
+def abbreviate_type(type_: str) -> str:
+    """Short spelling of a canonical PostgreSQL type for the compact overview."""
+    for long, short in _TYPE_ABBREVIATIONS:
+        if type_.startswith(long):
+            return short + type_[len(long) :]
+    return type_
+
+
+def _rows(n: int | None) -> str:
+    if n is None or n < 0:  # never analysed: say nothing rather than guess
+        return ""
+    if n >= 1_000_000:
+        return f"~{n / 1_000_000:.1f}M rows"
+    if n >= 1_000:
+        return f"~{n / 1_000:.1f}k rows"
+    return f"~{n} rows"
+
+
+def _short_ref(ref_table: str) -> str:
+    return ref_table[len("public.") :] if ref_table.startswith("public.") else ref_table
+
+
+def table_summary(table: Table, verbose: bool = False) -> str:
+    """One line: columns (type, PK/NN/UQ/FK markers), row estimate; verbose adds defaults, indexes."""
+    pk = set(table.primary_key.columns) if table.primary_key else set()
+    single_unique = {u.columns[0] for u in table.unique_constraints if len(u.columns) == 1}
+    single_unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
+    fk_of: dict[str, str] = {}
+    for fk in table.foreign_keys:
+        if len(fk.columns) == 1:
+            fk_of[fk.columns[0]] = f"→{_short_ref(fk.ref_table)}.{fk.ref_columns[0]}"
+    parts = []
+    for col in table.columns:
+        bits = [col.name, abbreviate_type(col.type)]
+        if col.name in pk:
+            bits.append("PK")
+        elif not col.nullable:
+            bits.append("NN")
+        if col.name in single_unique and col.name not in pk:
+            bits.append("UQ")
+        if col.name in fk_of:
+            bits.append(fk_of[col.name])
+        if verbose:
+            if col.identity:
+                bits.append(f"identity {col.identity}")
+            if col.default is not None:
+                bits.append(f"default {col.default}")
+            if col.generated:
+                bits.append(f"generated ({col.generated})")
+        parts.append(" ".join(bits))
+    line = ", ".join(parts)
+    extras = []
+    if table.primary_key and len(table.primary_key.columns) > 1:
+        extras.append(f"PK({', '.join(table.primary_key.columns)})")
+    for fk in table.foreign_keys:
+        if len(fk.columns) > 1:
+            extras.append(
+                f"FK({', '.join(fk.columns)})→{_short_ref(fk.ref_table)}({', '.join(fk.ref_columns)})"
+            )
+    for uq in table.unique_constraints:
+        if len(uq.columns) > 1:
+            extras.append(f"UQ({', '.join(uq.columns)})")
+    if verbose:
+        for ix in table.indexes:
+            desc = (
+                f"{'unique ' if ix.unique else ''}index {ix.name or '?'}({', '.join(ix.columns)})"
+            )
+            if ix.method != "btree":
+                desc += f" using {ix.method}"
+            if ix.where:
+                desc += f" where {ix.where}"
+            extras.append(desc)
+        extras.extend(f"check ({ck.expression})" for ck in table.check_constraints)
+    if extras:
+        line += "; " + "; ".join(extras)
+    prefix = "" if table.kind == "table" else f"[{table.kind}] "
+    rows = _rows(table.estimated_rows)
+    return f"{prefix}{line} ({rows})" if rows else f"{prefix}{line}"
+
+
+def _closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    pool = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=n, cutoff=0.5)
+    if len(close) < n:  # also substring matches: "user" should find "public.app_users"
+        close += [c for c in pool if name.lower() in c.lower() and c not in close][: n - len(close)]
+    return close
+
+
+def _not_found(kind: str, name: str, candidates: Iterable[str]) -> NotFound:
+    close = _closest(name, candidates)
+    hint = f"closest: {', '.join(close)}" if close else "none is close"
+    return NotFound(f"{kind} '{name}' not found ({hint})")
+
+
+def _referenced_by(snapshot: Snapshot, qualified: str) -> list[dict[str, Any]]:
+    out = []
+    for other in sorted(snapshot.tables):
+        for fk in snapshot.tables[other].foreign_keys:
+            if fk.ref_table == qualified:
+                out.append(
+                    {
+                        "table": other,
+                        "columns": list(fk.columns),
+                        "ref_columns": list(fk.ref_columns),
+                        "name": fk.name,
+                        "on_delete": fk.on_delete,
+                    }
+                )
+    return out
+
+
+def _enum_types_of(snapshot: Snapshot, table: Table) -> dict[str, list[str]]:
+    used = {}
+    for col in table.columns:
+        base = col.type.removesuffix("[]")
+        for key in (base, f"public.{base}"):
+            if key in snapshot.enums:
+                used[key] = list(snapshot.enums[key].labels)
+    return used
+
+
+def introspect(
+    project: Project,
+    schema: str | None = None,
+    table: str | None = None,
+    verbose: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """The live schema: a bounded overview (a line per table, paged), or one table in full.
+
+    Overview keys: ``schema_hash``, ``server_version``, ``schemas``, ``table_count``, ``offset``,
+    ``returned``, ``truncated``, ``next_offset``, ``tables`` (``[{"name", "summary"}]``),
+    ``enums`` (``[{"name", "labels"}]``), ``note``. Detail keys (``table=``): ``schema_hash``,
+    ``server_version``, ``table`` (the full table), ``referenced_by``, ``enums``.
+    """
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if offset < 0:
+        raise InvalidRequest(f"offset must be >= 0, got {offset}")
+    schemas = [schema] if schema else None
+    try:
+        if table and not schema and "." in table and not table.startswith('"'):
+            # "audit.events": read only that schema; if it is no schema, read them all
+            schemas = [table.split(".", 1)[0]]
+            try:
+                snap = _live(project, schemas)
+            except NotFound:
+                schemas = None
+                snap = _live(project)
+        else:
+            snap = _live(project, schemas)
+    except NotFound as exc:
+        if schema and "schema" in str(exc):
+            raise _not_found("schema", schema, _live(project).schemas) from None
+        raise
+    if table:
+        return _introspect_table(project, snap, table, schemas)
+    return _overview(snap, schema, verbose, limit, offset)
+
+
+def _introspect_table(
+    project: Project, snap: Snapshot, name: str, schemas: list[str] | None
+) -> dict[str, Any]:
+    found = snap.table(name)
+    if found is None and schemas:  # "x.y" that is not schema.table: look everywhere
+        snap = _live(project)
+        found = snap.table(name)
+    if found is None:
+        # match on bare and qualified names, suggest qualified ones
+        by_bare: dict[str, list[str]] = {}
+        for key, t in snap.tables.items():
+            by_bare.setdefault(t.name, []).append(key)
+        close: list[str] = []
+        for hit in _closest(name, list(snap.tables) + list(by_bare)):
+            for key in by_bare.get(hit, [hit]):
+                if key not in close:
+                    close.append(key)
+        hint = f"closest: {', '.join(close[:5])}" if close else "none is close"
+        raise NotFound(f"table '{name}' not found ({hint})")
+    return {
+        "schema_hash": snap.schema_hash(),
+        "server_version": snap.server_version,
+        "table": asdict(found),
+        "referenced_by": _referenced_by(snap, found.qualified_name),
+        "enums": _enum_types_of(snap, found),
+    }
+
+
+def _overview(
+    snap: Snapshot, schema: str | None, verbose: bool, limit: int, offset: int
+) -> dict[str, Any]:
+    names = sorted(snap.tables)
+    budget = VERBOSE_BUDGET if verbose else OVERVIEW_BUDGET
+    entries: list[dict[str, str]] = []
+    used = 0
+    for qualified in names[offset : offset + limit]:
+        entry = {"name": qualified, "summary": table_summary(snap.tables[qualified], verbose)}
+        size = len(json.dumps(entry, ensure_ascii=False)) + 2
+        if entries and used + size > budget:
+            break
+        if not entries and size > budget:  # one giant table: still show it, shortened
+            entry["summary"] = entry["summary"][: budget - 200] + " … (use table= for all)"
+        entries.append(entry)
+        used += size
+    enums: list[dict[str, Any]] = []
+    enum_used = 0
+    enums_truncated = False
+    for key in sorted(snap.enums):
+        item = {"name": key, "labels": list(snap.enums[key].labels)}
+        enum_used += len(json.dumps(item, ensure_ascii=False)) + 2
+        if enum_used > ENUM_BUDGET and not verbose:
+            enums_truncated = True
+            break
+        enums.append(item)
+    end = offset + len(entries)
+    truncated = end < len(names)
+    scope = f" in schema {schema}" if schema else ""
+    if not names:
+        note = f"no tables{scope}"
+    elif truncated:
+        note = (
+            f"tables {offset + 1}-{end} of {len(names)}{scope}; ask for more with offset={end}, "
+            "for one table in full with table=NAME, or narrow with schema=NAME"
+        )
+    else:
+        note = (
+            f"tables {offset + 1 if entries else offset}-{end} of {len(names)}{scope}; "
+            "for one table in full (defaults, indexes, constraints, comments) use table=NAME"
+        )
+    if enums_truncated:
+        note += f"; {len(snap.enums) - len(enums)} more enums not shown (use verbose)"
+    return {
+        "schema_hash": snap.schema_hash(),
+        "server_version": snap.server_version,
+        "schemas": sorted(snap.schemas),
+        "table_count": len(names),
+        "enum_count": len(snap.enums),
+        "offset": offset,
+        "returned": len(entries),
+        "truncated": truncated,
+        "next_offset": end if truncated else None,
+        "tables": entries,
+        "enums": enums,
+        "note": note,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# compare
+# ---------------------------------------------------------------------------------------------
+def compare_snapshots(left: Snapshot, right: Snapshot, left_name: str, right_name: str) -> dict:
+    from database_use.compare.diff import diff
+
+    differences = [d.to_dict() for d in diff(left, right)]
+    return {
+        "left": left_name,
+        "right": right_name,
+        "count": len(differences),
+        "differences": differences,
+    }
+
+
+def compare(project: Project, left: str, right: str) -> dict[str, Any]:
+    """Difference records between two sources (``db`` | ``models`` | ``doc``)."""
+    _check_pair(left, right)
+    return compare_snapshots(load_source(project, left), load_source(project, right), left, right)
+
+
+# ---------------------------------------------------------------------------------------------
+# the doc: generate / validate
+# ---------------------------------------------------------------------------------------------
+def _rel(project: Project, path: Path) -> str:
+    try:
+        return str(path.relative_to(project.root))
+    except ValueError:
+        return str(path)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _render_live(project: Project) -> tuple[Snapshot, str, bytes]:
+    """The live snapshot, its hash (computed once: it is costly on large schemas), the doc."""
+    from database_use.render.doc import render_doc
+
+    snap = _live(project)
+    schema_hash = snap.schema_hash()
+    return snap, schema_hash, render_doc(snap, schema_hash=schema_hash).encode("utf-8")
+
+
+def generate_docs(project: Project) -> dict[str, Any]:
+    """Write the schema doc from the live database, only when its content changed."""
+    snap, schema_hash, content = _render_live(project)
+    path = project.doc_path
+    old = path.read_bytes() if path.is_file() else None
+    changed = old != content
+    if changed:
+        atomic_write(path, content)
+    return {
+        "path": _rel(project, path),
+        "changed": changed,
+        "schema_hash": schema_hash,
+        "tables": len(snap.tables),
+        "enums": len(snap.enums),
+    }
+
+
+def validate(project: Project) -> dict[str, Any]:
+    """Is the doc byte-identical to what generate-docs would write now? Differences if not.
+
+    Keys: ``ok``, ``differences`` (db vs doc records), ``schema_hash`` (live), ``doc_hash``
+    (the schema hash in the doc's header, else of its parsed content; null when missing),
+    ``warnings``,
+    ``doc_path``, ``message`` (one line).
+    """
+    snap, live_hash, content = _render_live(project)
+    path = project.doc_path
+    warnings: list[str] = []
+    differences: list[dict[str, Any]] = []
+    doc_hash: str | None = None
+    if not path.is_file():
+        ok = False
+        message = f"{_rel(project, path)} does not exist: run generate-docs to create it"
+        warnings.append(message)
+    else:
+        current = path.read_bytes()
+        if current == content:
+            ok, doc_hash = True, live_hash
+            message = f"{_rel(project, path)} is current with the live database"
+        else:
+            ok = False
+            from database_use.sources.doc import doc_header_hash, parse_doc
+
+            text = current.decode("utf-8", errors="replace")
+            doc_hash = doc_header_hash(text)
+            try:
+                doc_snap = parse_doc(text)
+            except DocParseError as exc:
+                message = (
+                    f"{_rel(project, path)} does not parse ({exc}); run generate-docs to rewrite it"
+                )
+                warnings.append(message)
+            else:
+                doc_hash = doc_hash or doc_snap.schema_hash()
+                differences = compare_snapshots(snap, doc_snap, "db", "doc")["differences"]
+                if differences:
+                    message = (
+                        f"{_rel(project, path)} is stale: {len(differences)} difference(s) "
+                        "with the live database; run generate-docs"
+                    )
+                else:
+                    message = (
+                        f"{_rel(project, path)} differs from what generate-docs writes "
+                        "(hand edits or an older generator) though the schema facts "
+                        "match; run generate-docs"
+                    )
+    logged = last_logged_schema_hash(project)
+    if logged and logged != live_hash:
+        warnings.append(
+            f"live schema changed since the last logged change (hash {live_hash}, logged "
+            f"{logged}): a change nobody logged? Log it with log-change"
+        )
+    return {
+        "ok": ok,
+        "differences": differences,
+        "schema_hash": live_hash,
+        "doc_hash": doc_hash,
+        "warnings": warnings,
+        "doc_path": _rel(project, path),
+        "message": message,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+def _load_or_error(project: Project, which: str) -> tuple[Snapshot | None, str | None]:
+    from database_use.errors import DatabaseUseError
+    from database_use.settings import mask_url
+
+    try:
+        return load_source(project, which), None
+    except DatabaseUseError as exc:
+        return None, mask_url(" ".join(str(exc).split()))
+
+
+def build_report(project: Project, now: datetime | None = None) -> dict[str, Any]:
+    """The report's data: the three comparisons; a source that fails becomes an error entry."""
+    now = now or datetime.now(UTC)
+    snaps: dict[str, Snapshot | None] = {}
+    errors: dict[str, str | None] = {}
+    for which in SOURCES:
+        snaps[which], errors[which] = _load_or_error(project, which)
+    comparisons = []
+    for left, right in COMPARISONS:
+        entry: dict[str, Any] = {"left": left, "right": right}
+        failed = [f"{w}: {errors[w]}" for w in (left, right) if errors[w]]
+        if failed:
+            entry.update(error="; ".join(failed), count=None, differences=[])
+        else:
+            result = compare_snapshots(snaps[left], snaps[right], left, right)  # type: ignore[arg-type]
+            entry.update(error=None, count=result["count"], differences=result["differences"])
+        comparisons.append(entry)
+    live = snaps["db"]
+    return {
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "project_root": str(project.root),
+        "schema_hash": live.schema_hash() if live is not None else None,
+        "sources": {w: {"ok": errors[w] is None, "error": errors[w]} for w in SOURCES},
+        "comparisons": comparisons,
+        "summary": _report_summary(comparisons),
+    }
+
+
+def _report_summary(comparisons: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "ok": all(c["error"] is None and c["count"] == 0 for c in comparisons),
+        "total_differences": sum(c["count"] or 0 for c in comparisons),
+        "errors": sum(1 for c in comparisons if c["error"]),
+        "comparisons": [
+            {"left": c["left"], "right": c["right"], "count": c["count"], "error": c["error"]}
+            for c in comparisons
+        ],
+    }
+
+
+def write_report_files(
+    data: dict[str, Any], directory: Path, stem: str, latest: str = "latest"
+) -> tuple[Path, Path]:
+    """Write ``data`` as ``<stem>-<time>.json``/``.md`` plus ``<latest>.json``/``.md``."""
+    from database_use.render.report import render_report_markdown
+
+    stamp = data["generated_at"].replace("-", "").replace(":", "")
+    as_json = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    as_md = render_report_markdown(data).encode("utf-8")
+    json_path = directory / f"{stem}-{stamp}.json"
+    md_path = directory / f"{stem}-{stamp}.md"
+    for path, payload in (
+        (json_path, as_json),
+        (md_path, as_md),
+        (directory / f"{latest}.json", as_json),
+        (directory / f"{latest}.md", as_md),
+    ):
+        atomic_write(path, payload)
+    return json_path, md_path
+
+
+def report(project: Project) -> dict[str, Any]:
+    """All three comparisons, written as JSON + Markdown under ``.roo/reports/``."""
+    data = build_report(project)
+    json_path, md_path = write_report_files(data, project.reports_dir, "schema-report")
+    return {
+        "json_path": _rel(project, json_path),
+        "markdown_path": _rel(project, md_path),
+        "latest_json": _rel(project, project.reports_dir / "latest.json"),
+        "latest_markdown": _rel(project, project.reports_dir / "latest.md"),
+        "summary": data["summary"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the change log
+# ---------------------------------------------------------------------------------------------
+def log_change(
+    project: Project,
+    summary: str,
+    details: str = "",
+    tables: Iterable[str] = (),
+    sql: str | None = None,
+    extra: dict[str, Any] | None = None,
+    record_hash: bool = False,
+) -> dict[str, Any]:
+    """Append a dated entry to ``.roo/docs/pgdb_changes.md`` (created with a header if missing).
+
+    The append is atomic (temp file + ``os.replace``, old content verified as an unchanged
+    prefix) and never rewrites old entries; see :mod:`database_use.changes.changelog` for the format.
+    ``extra`` keys: proposal_id, approved_by, approval_channel, schema_hash_before,
+    schema_hash_after. With ``record_hash`` (the CLI's default) the live schema hash is
+    recorded as "after" when not given, so ``validate`` can later tell this logged state from
+    a change nobody logged; an unreachable database only skips the hash (see ``note``).
+    """
+    from database_use.errors import DatabaseUseError
+    from database_use.settings import mask_url
+
+    summary, names, clean = changelog.validate_entry_args(summary, details, tables, sql, extra)
+    note = None
+    if record_hash and not clean.get("schema_hash_after"):
+        try:
+            clean["schema_hash_after"] = _live(project).schema_hash()
+        except DatabaseUseError as exc:
+            note = f"schema hash not recorded ({mask_url(' '.join(str(exc).split()))})"
+    when = datetime.now(UTC)
+    entry = changelog.format_log_entry(summary, when, names, details or "", sql, clean)
+    path = project.changes_log_path
+    created = changelog.append_entry(path, entry)
+    return {
+        "path": _rel(project, path),
+        "created": created,
+        "logged_at": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "schema_hash_after": clean.get("schema_hash_after"),
+        "note": note,
+        "entry": entry,
+    }
+
+
+def last_logged_schema_hash(project: Project) -> str | None:
+    """The "after" schema hash of the newest log entry that carries one (None if none)."""
+    return changelog.last_after_hash(project.changes_log_path)

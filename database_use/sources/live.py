@@ -1,0 +1,238 @@
+"""The live-database source: a snapshot from the PostgreSQL catalog.
+
+A fixed handful of round trips whatever the number of tables (one query per object kind,
+kept in ``utils_db/sql/*.sql``), inside a transaction that is read-only and rolled back, with
+a statement timeout when the connection has none. Works as an ordinary (non-superuser) role:
+only catalog tables and functions that need no privilege are read.
+
+Speed matters here (the benchmark compares whole-process introspection with pg_dump), so this
+module imports neither SQLAlchemy nor pydantic and builds objects with plain loops over tuples.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from database_use.errors import NotFound
+from database_use.schema.normalize import (
+    index_key,
+    normalize_default,
+    normalize_expression,
+    normalize_type,
+)
+from database_use.schema.snapshot import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    Snapshot,
+    Table,
+    UniqueConstraint,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import psycopg
+
+    from database_use.project import Project
+
+DEFAULT_TIMEOUT = "30s"  # only used when the connection carries no statement_timeout
+
+_KINDS = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+}
+_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_IDENTITY = {"a": "always", "d": "by default"}
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``database_use/sources/sql/<name>.sql`` (read once)."""
+    path = Path(__file__).resolve().parent / "sql" / f"{name}.sql"
+    if path.is_file():  # the usual case; importlib.resources alone costs ~30 ms of start-up
+        return path.read_text(encoding="utf-8")
+    from importlib import resources  # installed inside a zip or similar
+
+    return (resources.files("database_use.sources") / "sql" / f"{name}.sql").read_text(
+        encoding="utf-8"
+    )
+
+
+def _version(conn: psycopg.Connection) -> str:
+    number = conn.info.server_version  # e.g. 160002
+    major = number // 10000
+    if major >= 10:
+        return f"{major}.{number % 10000}"
+    return f"{major}.{number // 100 % 100}.{number % 100}"
+
+
+def load_live(
+    conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None = None
+) -> Snapshot:
+    """Snapshot of the database behind ``conn`` (all non-system schemas, or ``schemas``).
+
+    Raises NotFound naming the existing schemas when a requested schema does not exist.
+    """
+    wanted = sorted(set(schemas)) if schemas else None
+    params: dict[str, Any] = {"schemas": wanted}
+    # force_rollback: a fresh transaction (or a savepoint inside the caller's) that leaves
+    # nothing behind, not even the SET LOCAL of search_path / statement_timeout.
+    with conn.transaction(force_rollback=True), conn.cursor() as cur:
+        cur.execute(sql("session"), {"timeout": DEFAULT_TIMEOUT})
+        existing = list(cur.fetchone()[3])
+        if wanted:
+            unknown = [s for s in wanted if s not in existing]
+            if unknown:
+                raise NotFound(
+                    f"schema {', '.join(unknown)} not found; schemas in this database: "
+                    f"{', '.join(existing) or '(none)'}"
+                )
+        cur.execute(sql("relations"), params)
+        relations = cur.fetchall()
+        cur.execute(sql("columns"), params)
+        columns = cur.fetchall()
+        cur.execute(sql("constraints"), params)
+        constraints = cur.fetchall()
+        cur.execute(sql("indexes"), params)
+        indexes = cur.fetchall()
+        cur.execute(sql("enums"), params)
+        enums = cur.fetchall()
+    return build_snapshot(
+        relations,
+        columns,
+        constraints,
+        indexes,
+        enums,
+        schemas=wanted or existing,
+        server_version=_version(conn),
+    )
+
+
+def build_snapshot(
+    relations: list[tuple],
+    columns: list[tuple],
+    constraints: list[tuple],
+    indexes: list[tuple],
+    enums: list[tuple],
+    *,
+    schemas: list[str],
+    server_version: str | None,
+) -> Snapshot:
+    """Assemble a snapshot from the rows of the catalog queries (no I/O)."""
+    snap = Snapshot(source="db", server_version=server_version)
+    for schema in schemas:
+        if schema not in snap.schemas:
+            snap.schemas.append(schema)
+    by_oid: dict[int, Table] = {}
+    for oid, schema, name, kind, comment, tuples, size, definition in relations:
+        table = Table(
+            schema=schema,
+            name=name,
+            kind=_KINDS.get(kind, "table"),
+            comment=comment,
+            definition=definition.strip() if definition else None,
+            estimated_rows=tuples if tuples is not None and tuples >= 0 else None,
+            size_bytes=size,
+        )
+        by_oid[oid] = snap.add_table(table)
+
+    for oid, name, type_text, notnull, default, identity, generated, comment, attnum in columns:
+        table = by_oid.get(oid)
+        if table is None:
+            continue
+        type_name = normalize_type(type_text)
+        column = Column(
+            name=name, type=type_name, nullable=not notnull, comment=comment, position=attnum
+        )
+        if identity:
+            column.identity = _IDENTITY.get(identity)
+        elif generated == "s" and default is not None:
+            column.generated = normalize_expression(default)
+        elif default is not None:
+            column.default = normalize_default(default, type_name)
+        table.columns.append(column)
+
+    for (
+        oid,
+        name,
+        contype,
+        cols,
+        ref_schema,
+        ref_name,
+        ref_cols,
+        on_delete,
+        on_update,
+        deferrable,
+        deferred,
+        check,
+    ) in constraints:
+        table = by_oid.get(oid)
+        if table is None:
+            continue
+        if contype == "p":
+            table.primary_key = PrimaryKey(columns=list(cols), name=name)
+        elif contype == "u":
+            table.unique_constraints.append(UniqueConstraint(columns=list(cols), name=name))
+        elif contype == "f":
+            table.foreign_keys.append(
+                ForeignKey(
+                    columns=list(cols),
+                    ref_table=f"{ref_schema}.{ref_name}",
+                    ref_columns=list(ref_cols),
+                    name=name,
+                    on_delete=_ACTIONS.get(on_delete, "NO ACTION"),
+                    on_update=_ACTIONS.get(on_update, "NO ACTION"),
+                    deferrable=bool(deferrable),
+                    initially_deferred=bool(deferred),
+                )
+            )
+        elif contype == "c":
+            table.check_constraints.append(
+                CheckConstraint(expression=normalize_expression(check) or "", name=name)
+            )
+
+    for oid, name, unique, method, nkey, defs, options, predicate in indexes:
+        table = by_oid.get(oid)
+        if table is None:
+            continue
+        keys: list[str] = []
+        for position, text in enumerate(defs[:nkey]):
+            keys.append(index_key(text, options[position] if options else 0))
+        table.indexes.append(
+            Index(
+                columns=keys,
+                name=name,
+                unique=bool(unique),
+                method=method,
+                where=normalize_expression(predicate) if predicate else None,
+                include=[index_key(text, 0) for text in defs[nkey:]],
+            )
+        )
+
+    for schema, name, labels in enums:
+        snap.add_enum(EnumType(schema=schema, name=name, labels=list(labels)))
+    return snap
+
+
+def from_database(
+    project_or_url: Project | str | Path, schemas: list[str] | None = None
+) -> Snapshot:
+    """Snapshot of a project's database, or of the database at a URL (read-only session)."""
+    if isinstance(project_or_url, str) and "://" in project_or_url:
+        from database_use.connection import db
+
+        with db.connect(readonly=True, url=project_or_url) as conn:
+            return load_live(conn, schemas)
+    if isinstance(project_or_url, (str, Path)):
+        from database_use.project import open_project
+
+        project_or_url = open_project(project_or_url)
+    with project_or_url.connect(readonly=True) as conn:
+        return load_live(conn, schemas)

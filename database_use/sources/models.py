@@ -1,0 +1,403 @@
+"""The models source: a snapshot of what ``create_all`` would build from ``models/models_*.py``.
+
+Files are loaded by path from the project root, with the process left as it was found: the
+shared ``db`` gets a fresh declarative base for the load (then its own back), ``models`` /
+``models.*`` entries in ``sys.modules`` are stashed and restored, and modules of the project
+imported on the way are dropped again. So one process (tests, the MCP server) can load
+several projects, or the repo's own already-imported ``models`` package, without "Table
+already defined" and without one load leaking into the next.
+
+Every ``MetaData`` reachable from the loaded modules counts: ``db.Model.metadata`` and any
+other declarative base, ``MetaData`` or ``Table`` a file defines. Types are compiled with the
+PostgreSQL dialect, names follow the naming convention as ``create_all`` would render them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+from database_use.errors import ModelLoadError, NotFound
+from database_use.schema.normalize import (
+    index_key,
+    normalize_default,
+    normalize_expression,
+    normalize_type,
+    quote_ident,
+)
+from database_use.schema.snapshot import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    Snapshot,
+    Table,
+    UniqueConstraint,
+)
+
+_PACKAGE = "models"
+CHILD_TIMEOUT_S = 600
+
+
+def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot:
+    """Snapshot of every table defined by ``<project_root>/models/models_*.py``.
+
+    The files run in a fresh interpreter (``models_child``), never in this process: whatever
+    they import — a venv inside the project, a ``src/`` layout, another SQLAlchemy — cannot
+    change this process, and the same files give the same snapshot in every process.
+    Served from ``.roo/cache/`` when nothing that shaped it changed (see ``models_cache``).
+    """
+    root = Path(project_root).expanduser().resolve()
+    models_dir = root / "models"
+    files = sorted(models_dir.glob("models_*.py")) if models_dir.is_dir() else []
+    if not files:
+        raise NotFound(f"no models/models_*.py files under {root}")
+    from database_use.sources import models_cache
+
+    use_cache = use_cache and models_cache.enabled()
+    if use_cache and (cached := models_cache.read(root, files)) is not None:
+        return cached
+    result = _run_child(root)
+    snap = Snapshot.from_dict(result["snapshot"])
+    snap.source = "models"
+    # Where each table is declared, for fixes that name the file and class (not serialised).
+    snap.model_origins = {  # type: ignore[attr-defined]
+        k: (v[0], v[1]) for k, v in result["origins"].items() if k in snap.tables
+    }
+    if use_cache:
+        models_cache.write(root, files, result["deps"], snap)
+    return snap
+
+
+def _child_env() -> dict[str, str]:
+    """The child's environment: the models need no database credentials to be read."""
+    secret = ("DATABASE_URL", "DATABASE_READONLY_URL", "TEST_DATABASE_URL", "PGPASSWORD")
+    return {k: v for k, v in os.environ.items() if k not in secret and not k.startswith("PG")}
+
+
+def _run_child(root: Path) -> dict[str, Any]:
+    # The tool's own import root goes last: the project's modules (its own utils_db/, models/)
+    # and its own installed packages always win over anything beside the tool.
+    tool_parent = str(Path(__file__).resolve().parents[2])
+    bootstrap = [
+        sys.executable,
+        "-c",
+        "import sys; sys.path.append(sys.argv[2]); "
+        "from database_use.sources.models_child import main; sys.exit(main(sys.argv[1]))",
+        str(root),
+        tool_parent,
+    ]
+    env = _child_env()
+    try:
+        proc = subprocess.run(
+            bootstrap,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=CHILD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise ModelLoadError(
+            f"loading the models took longer than {CHILD_TIMEOUT_S} s and was stopped"
+        ) from None
+    try:
+        result = json.loads(proc.stdout.decode("utf-8"))
+    except ValueError:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = tail[-1] if tail else f"exit code {proc.returncode}"
+        raise ModelLoadError(f"cannot load the models: {detail[:300]}") from None
+    if "error" in result:
+        raise ModelLoadError(result["error"])
+    return result
+
+
+def load_in_this_process(root: Path) -> dict[str, Any]:
+    """Import the models files here (a fresh child interpreter) and describe what they define.
+
+    Returns ``{"snapshot": …, "origins": …, "deps": […]}`` where ``deps`` lists every module file
+    the load imported (what the cache depends on); raises :class:`ModelLoadError`.
+    """
+    models_dir = root / "models"
+    files = sorted(models_dir.glob("models_*.py"))
+    sys.path.insert(0, str(root))
+    # A bare package for models/: its __init__.py is not run (it may import an app);
+    # the files are imported under their real names so cross-imports share one module.
+    package = types.ModuleType(_PACKAGE)
+    package.__path__ = [str(models_dir)]
+    package.__file__ = str(models_dir / "__init__.py")
+    sys.modules[_PACKAGE] = package
+    loaded: list[types.ModuleType] = []
+    for path in files:
+        try:
+            loaded.append(importlib.import_module(f"{_PACKAGE}.{path.stem}"))
+        except Exception as exc:  # any import-time error of user code
+            raise _load_error(exc, path, root) from None
+    metadatas = _collect_metadata(loaded)
+    snap = from_metadata(*metadatas)
+    origins = _origins(loaded, root)
+    deps = sorted(
+        {
+            str(Path(file).resolve())
+            for module in list(sys.modules.values())
+            if (file := getattr(module, "__file__", None)) and Path(file).is_file()
+        }
+    )
+    return {
+        "snapshot": snap.to_dict(),
+        "origins": {k: list(v) for k, v in origins.items() if k in snap.tables},
+        "deps": deps,
+    }
+
+
+def _origins(modules: list[types.ModuleType], root: Path) -> dict[str, tuple[str, str | None]]:
+    from sqlalchemy import Table as SATable
+
+    found: dict[str, tuple[str, str | None]] = {}
+    for module in modules:
+        for value in vars(module).values():
+            table = getattr(value, "__table__", None) if isinstance(value, type) else value
+            if not isinstance(table, SATable):
+                continue
+            home = sys.modules.get(getattr(value, "__module__", "") or "", module)
+            file = Path(getattr(home, "__file__", None) or module.__file__ or "")
+            try:
+                shown = file.resolve().relative_to(root).as_posix()
+            except ValueError:
+                shown = file.name
+            key = f"{table.schema or 'public'}.{table.name}"
+            cls = value.__name__ if isinstance(value, type) else None
+            found.setdefault(key, (shown, cls))
+    return found
+
+
+def _is_project_file(file: Path, root: Path) -> bool:
+    """A real file of the project's own, not of a venv or site-packages inside its root."""
+    from database_use.sources.models_cache import installed_roots
+
+    if not (file.is_absolute() and file.is_file()):
+        return False
+    file = file.resolve()
+    return file.is_relative_to(root) and not any(file.is_relative_to(i) for i in installed_roots())
+
+
+def _load_error(exc: BaseException, path: Path, root: Path) -> ModelLoadError:
+    """One line naming the file and line of the failure inside the project, no traceback."""
+    where_file, where_line = path, None
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where_file, where_line = Path(exc.filename), exc.lineno
+    else:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            file = Path(frame.filename or "")
+            if _is_project_file(file, root):
+                where_file, where_line = Path(frame.filename), frame.lineno
+                break
+    try:
+        shown = where_file.resolve().relative_to(root)
+    except ValueError:
+        shown = where_file
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, SyntaxError):
+        detail = exc.msg
+    line = f":{where_line}" if where_line else ""
+    message = f"cannot load {shown}{line}: {type(exc).__name__}"
+    return ModelLoadError(message + (f": {detail}" if detail else ""))
+
+
+def _collect_metadata(modules: list[types.ModuleType]) -> list[Any]:
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table as SATable
+
+    found: list[Any] = []
+
+    def add(metadata: Any) -> None:
+        if isinstance(metadata, MetaData) and not any(m is metadata for m in found):
+            found.append(metadata)
+
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, MetaData):
+                add(value)
+            elif isinstance(value, SATable):
+                add(value.metadata)
+            elif isinstance(value, type):
+                add(getattr(value, "metadata", None))
+                table = getattr(value, "__table__", None)
+                if isinstance(table, SATable):
+                    add(table.metadata)
+            else:
+                add(getattr(value, "metadata", None))  # a registry() or similar
+    return found
+
+
+# -- MetaData → Snapshot ------------------------------------------------------------------
+
+
+def from_metadata(*metadatas: Any) -> Snapshot:
+    """Snapshot of the tables of SQLAlchemy ``MetaData`` objects, as create_all builds them."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    ddl = dialect.ddl_compiler(dialect, None)
+    snap = Snapshot(source="models")
+    for metadata in metadatas:
+        for sa_table in metadata.tables.values():
+            if sa_table.info.get("is_view"):
+                continue  # a view mapped as a Table: not something create_all builds
+            table = _table(sa_table, dialect, ddl, snap)
+            snap.add_table(table)
+    return snap
+
+
+def _name(constraint: Any, dialect: Any) -> str | None:
+    try:
+        return dialect.identifier_preparer.format_constraint(constraint, _alembic_quote=False)
+    except Exception:  # an unresolvable naming-convention token: PostgreSQL names it
+        return None
+
+
+def _sql(element: Any, ddl: Any) -> str:
+    return str(ddl.sql_compiler.process(element, include_table=False, literal_binds=True))
+
+
+def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
+    from sqlalchemy import CheckConstraint as SACheck
+    from sqlalchemy import UniqueConstraint as SAUnique
+
+    schema = sa_table.schema or "public"
+    table = Table(schema=schema, name=sa_table.name, comment=sa_table.comment)
+    for position, sa_column in enumerate(sa_table.columns, start=1):
+        table.columns.append(_column(sa_table, sa_column, position, dialect, ddl, snap))
+    pk = sa_table.primary_key
+    if pk is not None and len(pk.columns):
+        table.primary_key = PrimaryKey(
+            columns=[c.name for c in pk.columns], name=_name(pk, dialect)
+        )
+    for fk in sorted(sa_table.foreign_key_constraints, key=lambda f: [c for c in f.column_keys]):
+        table.foreign_keys.append(_foreign_key(fk, dialect, schema))
+    for constraint in sa_table.constraints:
+        if isinstance(constraint, SAUnique):
+            table.unique_constraints.append(
+                UniqueConstraint(
+                    columns=[c.name for c in constraint.columns], name=_name(constraint, dialect)
+                )
+            )
+        elif isinstance(constraint, SACheck):
+            table.check_constraints.append(
+                CheckConstraint(
+                    expression=normalize_expression(_sql(constraint.sqltext, ddl)) or "",
+                    name=_name(constraint, dialect),
+                )
+            )
+    for sa_index in sorted(sa_table.indexes, key=lambda i: str(i.name or "")):
+        table.indexes.append(_index(sa_index, dialect, ddl))
+    return table
+
+
+def _column(
+    sa_table: Any, sa_column: Any, position: int, dialect: Any, ddl: Any, snap: Snapshot
+) -> Column:
+    try:
+        type_text = normalize_type(sa_column.type.compile(dialect=dialect))
+    except Exception:  # a type PostgreSQL cannot hold (NullType...): show it, do not crash
+        type_text = type(sa_column.type).__name__.lower()
+    _collect_enum(sa_column.type, snap)
+    column = Column(
+        name=sa_column.name,
+        type=type_text,
+        nullable=bool(sa_column.nullable),
+        comment=sa_column.comment,
+        position=position,
+    )
+    if sa_column.identity is not None:
+        column.identity = "always" if sa_column.identity.always else "by default"
+    elif sa_column.computed is not None:
+        column.generated = normalize_expression(_sql(sa_column.computed.sqltext, ddl))
+    else:
+        default = ddl.get_column_default_string(sa_column)
+        if default is None and _is_serial(sa_column, ddl):
+            # create_all renders SERIAL: PostgreSQL then holds nextval of <table>_<col>_seq
+            seq = quote_ident(f"{sa_table.name}_{sa_column.name}_seq"[:63])
+            prefix = (
+                ""
+                if (sa_table.schema or "public") == "public"
+                else quote_ident(sa_table.schema) + "."
+            )
+            default = f"nextval('{prefix}{seq}'::regclass)"
+        column.default = normalize_default(default, type_text) if default is not None else None
+    return column
+
+
+def _is_serial(sa_column: Any, ddl: Any) -> bool:
+    if not sa_column.primary_key or sa_column.table._autoincrement_column is not sa_column:
+        return False
+    try:
+        spec = ddl.get_column_specification(sa_column)
+    except Exception:
+        return False
+    return bool(re.search(r"\b(?:BIG|SMALL)?SERIAL\b", spec))
+
+
+def _collect_enum(sa_type: Any, snap: Snapshot) -> None:
+    from sqlalchemy import Enum as SAEnum
+
+    sa_type = getattr(sa_type, "item_type", None) or sa_type  # ARRAY(Enum)
+    impl = getattr(sa_type, "impl", None)
+    if not isinstance(sa_type, SAEnum) and isinstance(impl, SAEnum):
+        sa_type = impl  # a TypeDecorator over an Enum
+    if isinstance(sa_type, SAEnum) and sa_type.native_enum and sa_type.name:
+        schema = sa_type.schema or "public"
+        if f"{schema}.{sa_type.name}" not in snap.enums:
+            snap.add_enum(EnumType(schema=schema, name=sa_type.name, labels=list(sa_type.enums)))
+
+
+def _foreign_key(fk: Any, dialect: Any, schema: str) -> ForeignKey:
+    columns = [e.parent.name for e in fk.elements]
+    ref_columns: list[str] = []
+    ref_table = ""
+    for element in fk.elements:
+        try:
+            target = element.column
+            ref_table = f"{target.table.schema or 'public'}.{target.table.name}"
+            ref_columns.append(target.name)
+        except Exception:  # the referenced table is not in this MetaData: use the spec
+            parts = element.target_fullname.split(".")
+            ref_table = ".".join(parts[:-1]) if len(parts) > 2 else f"public.{parts[0]}"
+            ref_columns.append(parts[-1])
+    return ForeignKey(
+        columns=columns,
+        ref_table=ref_table,
+        ref_columns=ref_columns,
+        name=_name(fk, dialect),
+        on_delete=(fk.ondelete or "NO ACTION").upper(),
+        on_update=(fk.onupdate or "NO ACTION").upper(),
+        deferrable=bool(fk.deferrable),
+        initially_deferred=(fk.initially or "").upper() == "DEFERRED",
+    )
+
+
+def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
+    options = sa_index.dialect_options["postgresql"]
+    keys = [index_key(_sql(expr, ddl)) for expr in sa_index.expressions]
+    where = options.get("where")
+    include = [c if isinstance(c, str) else c.name for c in (options.get("include") or [])]
+    return Index(
+        columns=keys,
+        name=_name(sa_index, dialect),
+        unique=bool(sa_index.unique),
+        method=(options.get("using") or "btree").lower(),
+        where=normalize_expression(_sql(where, ddl) if not isinstance(where, str) else where)
+        if where is not None
+        else None,
+        include=include,
+    )
