@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from database_use.errors import ConfigError
 
@@ -65,6 +65,17 @@ def validate_url(url: str | None, variable: str = "DATABASE_URL") -> str:
 def sqlalchemy_url(url: str) -> str:
     """The SQLAlchemy form of a plain PostgreSQL URL: driven by psycopg 3."""
     return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def with_default_port(url: str, port: int = DEFAULT_PORT) -> str:
+    """``url`` with ``port`` where it names a host but no port (libpq would use 5432)."""
+    parts = urlsplit(url)
+    if parts.port is not None or not parts.hostname or "port=" in parts.query:
+        return url
+    netloc = parts.netloc
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    userinfo = netloc.rsplit("@", 1)[0] + "@" if "@" in netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{host}:{port}"))
 
 
 def describe_target(url: str) -> str:

@@ -20,6 +20,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import Field
 
+from database_use import hints
 from database_use.errors import DatabaseUseError, NotFound
 from database_use.project import Project, open_project
 from database_use.settings import mask_url
@@ -43,7 +44,31 @@ database-use: safe work on this project's PostgreSQL database (SQLAlchemy app).
   propose_column_change, let the person approve it, then apply_change. You cannot approve.
 - Change workflow, in order: 1) change the live DB, 2) update the models, 3) regenerate the
   doc (generate_docs), 4) log it (log_change; apply_change does 1, 3 and 4 for you).
-  The prompts schema-change and drift-check walk through these steps."""
+  The prompts schema-change and drift-check walk through these steps.
+- This project's facts (where its models, doc, log, drafts and scripts are, its default port, the
+  columns never to print) are below and in the resource project://facts; they win over any
+  example path above."""
+
+
+def instructions_for(project: Project) -> str:
+    """The server's instructions: the workflow, then this project's facts (from its config)."""
+    try:
+        facts = project.facts()
+    except DatabaseUseError as exc:  # a broken [tool.database-use]: say so, still start
+        return f"{INSTRUCTIONS}\nProject facts unavailable: {mask_url(str(exc))}"
+    lines = [
+        f"Project facts ({facts['configured_in']}):",
+        f"- models: {facts['models']}; schema doc: {facts['doc']}; change log: {facts['changelog']}",
+        f"- drafts: {facts['drafts']}/; canonical scripts: {facts['scripts']}/; "
+        f"reports: {facts['reports']}/",
+        f"- a database URL without a port uses port {facts['default_port']}",
+        f"- password hashes are in the column {facts['password_hash_column']}; never print "
+        f"these columns' values: {', '.join(facts['sensitive_columns']) or '(none)'}",
+    ]
+    if facts["preferred_utilities"]:
+        lines.append(f"- use these scripts first: {', '.join(facts['preferred_utilities'])}")
+    return INSTRUCTIONS + "\n" + "\n".join(lines)
+
 
 SCHEMA_CHANGE_PROMPT = """\
 Make this schema change safely: {change}
@@ -100,7 +125,7 @@ def build_server(
     server: MCPServer = MCPServer(
         SERVER_NAME,
         title="database-use (PostgreSQL schema tools)",
-        instructions=INSTRUCTIONS,
+        instructions=instructions_for(project),
         version=_version(),
         lifespan=lifespan,
     )
@@ -157,7 +182,7 @@ def read_doc(project: Project) -> str:
     if not path.is_file():
         raise ResourceNotFoundError(
             f"the schema doc {path.relative_to(project.root)} does not exist yet: call the generate_docs tool "
-            "(or run `python utils_db/schema_inspector.py generate-docs`) to create it "
+            f"(or run `{hints.command(project, 'generate-docs')}`) to create it "
             "from the live database"
         )
     return path.read_text(encoding="utf-8")
@@ -217,6 +242,19 @@ def _register_resources(server: MCPServer, project: Project) -> None:
         return _guarded(
             uri, lambda: _compact(service.introspect(project, table=name, verbose=True))
         )
+
+    @server.resource(
+        "project://facts",
+        name="project-facts",
+        title="This project's facts ([tool.database-use] in pyproject.toml)",
+        description=(
+            "Where the models, doc, change log, drafts and scripts are, the default port, the "
+            "password-hash and other sensitive columns, the preferred utilities."
+        ),
+        mime_type="application/json",
+    )
+    def project_facts() -> str:
+        return _guarded("project://facts", lambda: _compact(project.facts()))
 
     @server.resource(
         "changes://log",

@@ -42,7 +42,10 @@ def common_parent() -> argparse.ArgumentParser:
 
 
 def project_from_args(args: argparse.Namespace) -> Project:
-    return open_project(getattr(args, "project_root", None), getattr(args, "database_url", None))
+    """The project the command works on; a folder that is not one is refused in one line."""
+    return open_project(
+        getattr(args, "project_root", None), getattr(args, "database_url", None), require=True
+    )
 
 
 def to_jsonable(data: Any) -> Any:

@@ -1,7 +1,7 @@
 """schema_inspector: the database-use command line (also the console scripts
 ``schema-inspector`` and ``database-use``).
 
-    python utils_db/schema_inspector.py <command> [--format text|json] [--project-root DIR]
+    database-use <command> [--format text|json] [--project-root DIR]
 
 Commands: introspect, compare-db-models, compare-models-doc, compare-db-doc, generate-docs,
 report, validate, log-change, plus the guarded-change, script and install commands.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from database_use.cli.common import (
     run_handler,
 )
 
-PROG = "schema_inspector.py"
+PROG = "database-use"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,8 +57,16 @@ def overview_text(data: dict[str, Any]) -> str:
         lines.append("enums:")
         lines.extend(f"  {e['name']}: {' | '.join(e['labels'])}" for e in data["enums"])
     lines.append("")
-    lines.append(f"({data['note']})")
+    lines.append(f"({cli_syntax(data['note'])})")
     return "\n".join(lines)
+
+
+_TOOL_ARG = re.compile(r"\b(offset|table|schema)=(\w+)|\b(use verbose)\b")
+
+
+def cli_syntax(note: str) -> str:
+    """The service's note names tool arguments (``offset=4``); a terminal reader needs options."""
+    return _TOOL_ARG.sub(lambda m: "use --verbose" if m[3] else f"--{m[1]} {m[2]}", note)
 
 
 def table_text(data: dict[str, Any]) -> str:
@@ -179,6 +188,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("database-use")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parent = common_parent()
     parser = argparse.ArgumentParser(
@@ -191,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 clean, 1 differences or validation failure, 2 usage or "
         "connection error",
     )
+    parser.add_argument("--version", action="version", version=f"database-use {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
 
     p = sub.add_parser(
@@ -279,19 +298,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _split_script_args(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """``run-script NAME [OPTIONS] -- ARGS``: everything after the first ``--`` is the script's.
+
+    argparse alone cannot parse an option between NAME and ``--`` once a ``*`` positional
+    follows NAME, so the script's arguments are cut off before parsing.
+    """
+    if "run-script" in argv and "--" in argv[argv.index("run-script") :]:
+        cut = argv.index("--", argv.index("run-script"))
+        return argv[:cut], argv[cut + 1 :]
+    return argv, None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code (0 clean, 1 differences, 2 error)."""
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except BrokenPipeError:
+        # `database-use … | head`: the reader left; say nothing, and keep Python's exit-time
+        # flush of stdout from printing its own complaint.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
+    argv, script_args = _split_script_args(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    if script_args is not None:
+        args.script_args = [*getattr(args, "script_args", []), *script_args]
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
         return run_handler(handler, args)
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # a file we were asked to read or write
         return fail(
             f"{exc.strerror or exc}: {exc.filename or ''}".strip(), getattr(args, "format", "text")

@@ -1,0 +1,151 @@
+"""The project's facts: ``[tool.database-use]`` in its ``pyproject.toml``, this repo's layout as defaults.
+
+These are facts about one project (where its models, doc and scripts are, its default port, its
+sensitive columns), never security policy: approval lifetime, key location, the sandbox and
+elicitation come only from the person's own user-level config, so no key here can set them.
+
+    [tool.database-use]
+    models = "models/models_*.py"
+    doc = ".roo/docs/database_schema.md"
+    changelog = ".roo/docs/pgdb_changes.md"
+    reports = ".roo/reports"
+    drafts = "temp"
+    scripts = "utils_db"
+    default-port = 5433
+    password-hash-column = "pw_hashed"
+    sensitive-columns = ["pw_hashed"]
+    preferred-utilities = ["utils_db/user_password_utils.py"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from database_use.errors import ConfigError
+
+TABLE = "tool.database-use"
+MODELS_GLOB = "models/models_*.py"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    models: str = MODELS_GLOB
+    doc: str = ".roo/docs/database_schema.md"
+    changelog: str = ".roo/docs/pgdb_changes.md"
+    reports: str = ".roo/reports"
+    drafts: str = "temp"
+    scripts: str = "utils_db"
+    default_port: int = 5433
+    password_hash_column: str = "pw_hashed"
+    sensitive_columns: tuple[str, ...] = ("pw_hashed",)
+    preferred_utilities: tuple[str, ...] = (
+        "utils_db/user_password_utils.py",
+        "utils_db/user_management_utils.py",
+        "utils_db/media_utils.py",
+    )
+    # Whether the values came from a [tool.database-use] table (False: all defaults).
+    from_file: bool = field(default=False, compare=False)
+
+    def facts(self) -> dict[str, Any]:
+        """The facts as plain data, for the MCP server's instructions and answers."""
+        return {
+            "models": self.models,
+            "doc": self.doc,
+            "changelog": self.changelog,
+            "reports": self.reports,
+            "drafts": self.drafts,
+            "scripts": self.scripts,
+            "default_port": self.default_port,
+            "password_hash_column": self.password_hash_column,
+            "sensitive_columns": list(self.sensitive_columns),
+            "preferred_utilities": list(self.preferred_utilities),
+            "configured_in": "pyproject.toml [tool.database-use]" if self.from_file else "defaults",
+        }
+
+
+_PATHS = ("models", "doc", "changelog", "reports", "drafts", "scripts")
+_LISTS = ("sensitive-columns", "preferred-utilities")
+
+
+def load_config(root: Path) -> ProjectConfig:
+    """Read ``[tool.database-use]`` from ``<root>/pyproject.toml``; defaults where absent.
+
+    Raises :class:`ConfigError` (one line) for an unreadable file, an unknown key or a bad value.
+    """
+    path = root / "pyproject.toml"
+    data = _read_pyproject(path)
+    table = data.get("tool", {}).get("database-use")
+    if table is None:
+        return ProjectConfig()
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{TABLE}] in {path.name} must be a table")
+    known = {*_PATHS, "default-port", "password-hash-column", *_LISTS}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r} in [{TABLE}] of {path.name}; known: {', '.join(sorted(known))}"
+        )
+    values: dict[str, Any] = {}
+    for key in _PATHS:
+        if key in table:
+            values[key] = _relative_path(table[key], key)
+    if values.get("models", MODELS_GLOB) != MODELS_GLOB:
+        # The models loader reads exactly this glob; accepting another value would be a lie.
+        raise ConfigError(
+            f"[{TABLE}] models = {values['models']!r} is not supported yet: "
+            f"the models must be in {MODELS_GLOB}"
+        )
+    if "default-port" in table:
+        port = table["default-port"]
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise ConfigError(f"[{TABLE}] default-port must be a port number, got {port!r}")
+        values["default_port"] = port
+    if "password-hash-column" in table:
+        values["password_hash_column"] = _string(
+            table["password-hash-column"], "password-hash-column"
+        )
+    for key in _LISTS:
+        if key in table:
+            items = table[key]
+            if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+                raise ConfigError(f"[{TABLE}] {key} must be a list of strings")
+            values[key.replace("-", "_")] = tuple(items)
+    return ProjectConfig(**values, from_file=True)
+
+
+def _string(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"[{TABLE}] {key} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _relative_path(value: Any, key: str) -> str:
+    text = _string(value, key).rstrip("/")
+    parts = Path(text).parts
+    if Path(text).is_absolute() or ".." in parts:
+        raise ConfigError(f"[{TABLE}] {key} must be a path inside the project, got {text!r}")
+    return text
+
+
+def is_project(root: Path) -> bool:
+    """A database-use project: ``[tool.database-use]``, a models dir matching the glob, or ``.roo/``.
+
+    An unreadable ``pyproject.toml`` raises :class:`ConfigError` (its own message helps more).
+    """
+    if not root.is_dir():
+        return False
+    if (root / ".roo").is_dir() or any(root.glob(MODELS_GLOB)):
+        return True
+    return "database-use" in _read_pyproject(root / "pyproject.toml").get("tool", {})
+
+
+def _read_pyproject(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path.name}: {' '.join(str(exc).split())}") from None
