@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from database_use import approvals
+from database_use import approvals, hints
 from database_use.changes import (
     apply_change,
     list_changes,
@@ -90,7 +90,7 @@ def test_propose_writes_the_proposal_and_changes_nothing(
     assert stored["sql_sha256"] == approvals.content_hash(stored["sql"][0] + ";\n")
     assert stored["dry_run"]["ok"] is True
     assert data["approval"]["state"] == "none"
-    assert "schema_inspector.py approve " + data["id"] in data["next_step"]
+    assert hints.command(proj, "approve", data["id"]) in data["next_step"]
     assert list_changes(proj)["changes"][0]["status"] == "proposed"
 
 
@@ -144,7 +144,7 @@ def test_approved_change_is_applied_verified_documented_and_logged(
     )
     with pytest.raises(ChangeRefused, match="not approved") as refused:
         apply_change(proj, data["id"])
-    assert f"schema_inspector.py approve {data['id']}" in str(refused.value)
+    assert hints.command(proj, "approve", data["id"]) in str(refused.value)
     assert "nickname" not in columns(example_db_url)
     approved = approve(proj, data["id"])
     assert approved["status"] == "approved" and approved["approved"]["channel"] == "terminal"

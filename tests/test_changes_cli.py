@@ -94,7 +94,7 @@ def test_propose_text_and_json(env, project: Path, example_db_url: str) -> None:
     done = run(env, project, "propose", "users", "add", "nickname", "--type", "varchar(40)")
     assert done.returncode == 0, done.stderr
     assert 'ADD COLUMN "nickname" character varying(40)' in done.stdout
-    assert "dry-run: ok" in done.stdout and "schema_inspector.py approve chg-" in done.stdout
+    assert "dry-run: ok" in done.stdout and "database-use approve chg-" in done.stdout
     bad = run(env, project, "propose", "users", "add", "x", "--type", "text; DROP TABLE users")
     assert bad.returncode == 2 and "unknown or unsupported type" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from mcp import Client
 
-from database_use import approvals
+from database_use import approvals, hints
 from database_use.changes import prepare_approval, propose_column_change, record_approval
 from database_use.project import Project
 from mcp_server.server import build_server
@@ -128,9 +128,8 @@ async def test_client_without_elicitation_gets_the_approve_command(
     assert not result.is_error, result.content
     data = result.structured_content
     assert data["outcome"] == "approval_required" and data["applied"] is False
-    command = (
-        f"python utils_db/schema_inspector.py approve {proposal['id']} --project-root {proj.root}"
-    )
+    command = hints.command(proj, "approve", proposal["id"])
+    assert command.endswith(f"approve {proposal['id']} --project-root {proj.root}")
     assert data["approve_command"] == command and command in data["message"]
     assert command in result.content[0].text  # clients that read only the text see it too
     assert "nickname" not in user_columns(example_db_url)

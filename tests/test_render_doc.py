@@ -219,7 +219,7 @@ def test_doc_contents() -> None:
     snap = example_snapshot()
     assert text.startswith(f"<!-- database-use: schema-hash={snap.schema_hash()} format=1 -->\n")
     assert doc_header_hash(text) == snap.schema_hash()
-    assert "do not edit by hand" in text and "schema_inspector.py generate-docs" in text
+    assert "do not edit by hand" in text and "`database-use generate-docs`" in text
     assert "- [public.users](#t-public-users)" in text and '<a id="t-public-users"></a>' in text
     assert "| id | bigint | no | *identity by default* | PK |  |" in text
     assert "| owner_id | bigint | no |  | FK → public.users.id |  |" in text

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from mcp import Client
 
+from database_use import hints
 from database_use.scripts import service as svc
 from mcp_server.server import build_server
 from tests.mcp_helpers import Person, call
@@ -113,10 +114,8 @@ async def test_client_without_elicitation_gets_the_human_command(proj, example_d
     assert not result.is_error, result.content
     data = result.structured_content
     assert data["outcome"] == "approval_required"
-    assert (
-        data["approve_command"]
-        == f"python utils_db/schema_inspector.py approve-script {data['approval_id']}"
-    )
+    assert data["approve_command"] == hints.command(proj, "approve-script", data["approval_id"])
+    assert data["approve_command"].split()[-2:] == ["--project-root", str(proj.root)]
     assert inserted(example_db_url) == 0
     # The person approves in a terminal (here: the same service call the command makes).
     svc.grant_request(proj, data["approval_id"], "terminal")

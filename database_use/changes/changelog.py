@@ -44,7 +44,7 @@ LOG_HEADER = """\
 # PostgreSQL schema change log
 
 Every change to the live database's schema, oldest first. Entries are appended by
-`python utils_db/schema_inspector.py log-change`, the `log_change` MCP tool and applied guarded
+`database-use log-change`, the `log_change` MCP tool and applied guarded
 changes; the file is append-only: old entries are never rewritten.
 
 Entry format:

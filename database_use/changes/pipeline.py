@@ -22,12 +22,11 @@ import json
 import logging
 import os
 import secrets
-import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from database_use import approvals
+from database_use import approvals, hints
 from database_use.changes.plan import (
     Plan,
     normalize_request,
@@ -79,10 +78,7 @@ def _env_ms(name: str, default: int) -> int:
 
 def approve_command(project: Project, change_id: str) -> str:
     """The exact command a person runs to approve ``change_id``."""
-    return (
-        f"python utils_db/schema_inspector.py approve {change_id} "
-        f"--project-root {shlex.quote(str(project.root))}"
-    )
+    return hints.command(project, "approve", change_id)
 
 
 def _path(project: Project, change_id: str) -> Path:
@@ -302,7 +298,7 @@ def _next_step(project: Project, data: dict[str, Any]) -> str:
             f"can ask the person, or ask the person to run: {approve_command(project, change_id)}"
         )
     if status == "approved":
-        return f"approved: apply it with apply_change('{change_id}') or schema_inspector.py apply {change_id}"
+        return f"approved: apply it with apply_change('{change_id}') or {hints.command(project, 'apply', change_id)}"
     if status == "expired":
         return f"the approval expired or was used: the person approves again ({approve_command(project, change_id)})"
     if status == "applied":

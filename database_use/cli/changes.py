@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from database_use import hints
 from database_use.cli.common import EXIT_ERROR, EXIT_OK, project_from_args
 from database_use.errors import ChangeRefused
 
@@ -147,7 +148,7 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
     text = (
         f"approved change {args.change_id} (SQL SHA-256 {prepared['sql_sha256'][:16]}..., "
         f"valid until {data['approved']['expires_at']}, once).\n"
-        f"Apply it: python utils_db/schema_inspector.py apply {args.change_id}"
+        f"Apply it: {hints.command(project, 'apply', args.change_id)}"
     )
     return EXIT_OK, data, text
 

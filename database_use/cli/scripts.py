@@ -9,9 +9,11 @@ model's shell tool cannot approve).
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any
 
+from database_use import hints
 from database_use.cli.common import EXIT_DIFF, EXIT_ERROR, EXIT_OK, project_from_args
 from database_use.errors import ChangeRefused, InvalidRequest
 
@@ -120,16 +122,15 @@ def _draft(args: argparse.Namespace) -> tuple[int, Any, str]:
         if sys.stdin.isatty():
             raise InvalidRequest("give --from-file FILE or pipe the script on stdin")
         content = sys.stdin.read()
-    data = _service().draft_script(
-        project_from_args(args), args.name, content, overwrite=args.overwrite
-    )
+    project = project_from_args(args)
+    data = _service().draft_script(project, args.name, content, overwrite=args.overwrite)
     verb = "replaced" if data["overwritten"] else "wrote"
     return (
         EXIT_OK,
         data,
         (
             f"{verb} {data['path']} ({data['size_bytes']} bytes, sha256 {data['sha256'][:16]}...)\n"
-            f"run it: python utils_db/schema_inspector.py run-script {data['name']} -- ARGS"
+            f"run it: {hints.command(project, 'run-script', data['name'])} -- ARGS"
         ),
     )
 
@@ -173,14 +174,9 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
             "not approved: the code did not match",
         )
     data = svc.grant_request(project, args.request_id, "terminal")
-    rerun = " ".join(
-        [
-            "python utils_db/schema_inspector.py run-script",
-            request["path"][:-3],
-            "--write",
-            *(["--", *request["args"]] if request["args"] else []),
-        ]
-    )
+    rerun = hints.command(project, "run-script", request["path"][:-3], "--write")
+    if request["args"]:
+        rerun += " -- " + " ".join(shlex.quote(a) for a in request["args"])
     return (
         EXIT_OK,
         data,

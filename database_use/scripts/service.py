@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from database_use import hints
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
 from database_use.scripts.describe import describe_source
@@ -577,7 +578,6 @@ def run_script(
 # the path, the arguments and the hash, so a changed script or other arguments need a new
 # approval; the request record only tells the approve command what to show.
 REQUEST_ID_RE = re.compile(r"^script-[a-z][a-z0-9_]{0,63}-[0-9a-f]{16}$")
-APPROVE_COMMAND = "python utils_db/schema_inspector.py approve-script {id}"
 _SHOW_LINES = 400
 
 
@@ -617,7 +617,7 @@ def request_write(project: Project, name: str, args: Sequence[str] | None = ()) 
     os.replace(tmp, folder / f"{rid}.json")
     return {
         **record,
-        "approve_command": APPROVE_COMMAND.format(id=rid),
+        "approve_command": hints.command(project, "approve-script", rid),
         "status": _status(project, record),
     }
 
@@ -722,7 +722,7 @@ def consume_write_approval(
         raise ChangeRefused(
             f"write mode for {ref.relpath} needs a person's approval of this exact file and these "
             f"arguments ({exc.message}); a person can approve request {rid} by running: "
-            f"{APPROVE_COMMAND.format(id=rid)}"
+            f"{hints.command(project, 'approve-script', rid)}"
         ) from None
     with contextlib.suppress(OSError):
         (_requests_dir(project) / f"{rid}.json").unlink()

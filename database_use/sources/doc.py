@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from database_use import hints
 from database_use.errors import DocParseError, NotFound
 from database_use.render.doc import (
     COLUMNS_HEAD,
@@ -46,7 +47,7 @@ from database_use.schema.snapshot import (
     UniqueConstraint,
 )
 
-REGENERATE = "regenerate it with: python utils_db/schema_inspector.py generate-docs"
+REGENERATE = f"regenerate it with: {hints.plain('generate-docs')}"
 SECTIONS = ("Contents", "Tables", "Views", "Enums", "Relationships")
 SUBSECTIONS = {
     "Columns": COLUMNS_HEAD,
@@ -81,7 +82,7 @@ def load_doc(path: str | Path) -> Snapshot:
     if not path.is_file():
         raise NotFound(
             f"schema doc {path} does not exist",
-            hint="run generate-docs: python utils_db/schema_inspector.py generate-docs",
+            hint=f"run generate-docs: {hints.plain('generate-docs')}",
         )
     try:
         text = path.read_bytes().decode("utf-8")
