@@ -292,9 +292,52 @@ def server_command(project_root: Path) -> dict[str, Any]:
     return spec
 
 
-def server_entry(client: str, project_root: Path) -> dict[str, Any]:
-    """The entry for this server in ``client``'s config (no secrets, ever)."""
-    spec = server_command(project_root)
+# How each client's project-scoped config names the project folder without a machine path:
+# VS Code and Cursor document ${workspaceFolder} in mcp.json; Claude Code starts project
+# servers in the project folder, so "." is that folder.
+PROJECT_ROOT_ARG = {
+    "claude-code": ".",
+    "cursor": "${workspaceFolder}",
+    "vscode": "${workspaceFolder}",
+    "roo": "${workspaceFolder}",
+}
+MCP_SCRIPT = "database-use-mcp"
+
+
+def portable_command(client: str, project_root: Path) -> tuple[dict[str, Any], list[str]]:
+    """A project-scoped entry's command: no absolute path of this machine, ever.
+
+    The console script by name when the one on PATH is this install (pipx, uv tool, an active
+    venv); a venv inside the project by its path relative to the project; otherwise the name
+    anyway, with a note that it must be put on PATH.
+    """
+    notes: list[str] = []
+    root_arg = PROJECT_ROOT_ARG[client]
+    beside = Path(sys.executable).parent / MCP_SCRIPT
+    on_path = shutil.which(MCP_SCRIPT)
+    command = MCP_SCRIPT
+    if beside.is_file() and not (on_path and Path(on_path).resolve() == beside.resolve()):
+        if beside.absolute().is_relative_to(project_root):
+            rel = beside.absolute().relative_to(project_root).as_posix()
+            command = f"{root_arg}/{rel}" if root_arg != "." else f"./{rel}"
+        else:
+            notes.append(
+                f"{MCP_SCRIPT} is not on PATH here: install the tool with `pipx install` or "
+                "`uv tool install` (README, 'Use it in your project') so the client finds it"
+            )
+    return {"command": command, "args": ["--project-root", root_arg]}, notes
+
+
+def server_entry(client: str, project_root: Path, scope: str = "user") -> dict[str, Any]:
+    """The entry for this server in ``client``'s config (no secrets, ever).
+
+    Project-scoped entries are portable (see :func:`portable_command`); user-level ones
+    (Claude Desktop, ``--scope user``) may name this machine's paths.
+    """
+    if scope == "project":
+        spec, _ = portable_command(client, project_root)
+    else:
+        spec = server_command(project_root)
     entry: dict[str, Any] = {}
     if client in ("vscode", "claude-code"):
         entry["type"] = "stdio"  # required by VS Code, written by `claude mcp add` too
@@ -303,7 +346,7 @@ def server_entry(client: str, project_root: Path) -> dict[str, Any]:
     if "env" in spec:
         entry["env"] = spec["env"]
     if client == "roo":
-        entry["cwd"] = str(project_root)
+        entry["cwd"] = PROJECT_ROOT_ARG["roo"] if scope == "project" else str(project_root)
         entry["alwaysAllow"] = list(READ_ONLY_TOOLS)
         entry["timeout"] = ROO_TIMEOUT_S
         entry["disabled"] = False
@@ -344,14 +387,16 @@ def register(
     *,
     project_root: Path | str | None = None,
     dry_run: bool = False,
+    force: bool = False,
     home: Path | None = None,
     platform: str | None = None,
 ) -> dict[str, Any]:
     """Write or merge this server's entry into ``client``'s MCP config file.
 
-    Returns ``{client, path, status: created|merged|unchanged, backup, entry, dry_run, notes,
-    content}``. Raises InvalidRequest (nothing written) when the file is not valid JSON or
-    its servers key is not an object.
+    Returns ``{client, path, status: created|merged|unchanged, backup, entry, previous, dry_run,
+    notes, content}``. Raises InvalidRequest (nothing written) when the file is not valid JSON,
+    its servers key is not an object, or the entry there was customised (another command or
+    arguments) and ``force`` is False.
     """
     if client not in CLIENTS:
         raise InvalidRequest(f"unknown client '{client}'; use one of {', '.join(CLIENTS)}")
@@ -361,7 +406,8 @@ def register(
         raise NotFound(f"project root {root} is not a folder")
     path = config_path_for(client, scope, project_root=root, home=home, platform=platform)
     key = servers_key(client)
-    entry = server_entry(client, root)
+    entry = server_entry(client, root, scope)
+    start_notes = portable_command(client, root)[1] if scope == "project" else []
 
     config: dict[str, Any] = {}
     exists = path.is_file()
@@ -383,7 +429,22 @@ def register(
     if not isinstance(servers, dict):
         raise InvalidRequest(f'"{key}" in {path} is not an object; nothing was written')
 
-    merged_entry, notes = _merge_entry(servers.get(SERVER_NAME), entry)
+    previous = servers.get(SERVER_NAME)
+    custom = [
+        k
+        for k in ("command", "args", "cwd")
+        if isinstance(previous, dict) and k in previous and previous[k] != entry.get(k)
+    ]
+    customised = f'the "{SERVER_NAME}" entry in {path} was customised ({", ".join(custom)} differ)'
+    if custom and not force and not dry_run:
+        raise InvalidRequest(
+            f"{customised}; nothing was written",
+            hint="see the change with --dry-run; replace it with --force",
+        )
+    merged_entry, notes = _merge_entry(previous, entry)
+    notes = start_notes + notes
+    if custom and not force:
+        notes.append(f"{customised}: writing it needs --force")
     result: dict[str, Any] = {
         "client": client,
         "scope": scope,
@@ -391,6 +452,7 @@ def register(
         "key": key,
         "server": SERVER_NAME,
         "entry": merged_entry,
+        "previous": previous,
         "dry_run": dry_run,
         "backup": None,
         "notes": notes,

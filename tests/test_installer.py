@@ -260,14 +260,21 @@ def test_register_merges_without_losing_entries(client, home, proj):
             assert data[k] == v
     assert data[key]["other-server"] == expected_old[key]["other-server"]
     entry = data[key]["database-use"]
-    assert entry["args"][-2:] == ["--project-root", str(proj.resolve())]
-    assert Path(entry["command"]).is_absolute()
     no_secret(json.dumps(entry))
+    if client == "claude-desktop":  # user-level: this machine's paths are fine there
+        assert entry["args"][-2:] == ["--project-root", str(proj.resolve())]
+        assert Path(entry["command"]).is_absolute()
+    else:  # project-scoped, committed by teams: nothing of this machine in it
+        assert entry["args"][-2:] == ["--project-root", installer.PROJECT_ROOT_ARG[client]]
+        assert entry["command"] == "database-use-mcp"
+        text = path.read_text()
+        for machine_path in (str(proj.resolve()), sys.prefix, str(REPO_ROOT), str(home)):
+            assert machine_path not in text
     if client == "vscode":
-        assert entry["type"] == "stdio"
+        assert entry["type"] == "stdio" and entry["args"][-1] == "${workspaceFolder}"
     if client == "roo":
         assert entry["alwaysAllow"] == list(installer.READ_ONLY_TOOLS)
-        assert entry["cwd"] == str(proj.resolve())
+        assert entry["cwd"] == "${workspaceFolder}"
     # The backup holds exactly the old file.
     assert Path(result["backup"]).read_text() == old
     assert Path(result["backup"]).parent == path.parent
@@ -321,7 +328,9 @@ def test_register_strips_a_database_url_someone_put_there(home, proj):
             }
         )
     )
-    result = installer.register("cursor", project_root=proj)
+    with pytest.raises(InvalidRequest, match="customised"):  # "old" is not our command
+        installer.register("cursor", project_root=proj)
+    result = installer.register("cursor", project_root=proj, force=True)
     text = (proj / ".cursor" / "mcp.json").read_text()
     no_secret(text)
     assert "secret" not in text
@@ -338,7 +347,7 @@ def test_register_keeps_extra_always_allow_tools(home, proj):
             {"mcpServers": {"database-use": {"command": "x", "alwaysAllow": ["generate_docs"]}}}
         )
     )
-    installer.register("roo", project_root=proj)
+    installer.register("roo", project_root=proj, force=True)
     entry = json.loads((proj / ".roo" / "mcp.json").read_text())["mcpServers"]["database-use"]
     assert entry["alwaysAllow"] == [*installer.READ_ONLY_TOOLS, "generate_docs"]
 
@@ -388,6 +397,47 @@ def test_register_keeps_private_file_mode(home, proj):
     assert path.stat().st_mode & 0o777 == 0o600
     assert Path(result["backup"]).stat().st_mode & 0o777 == 0o600
     assert json.loads(path.read_text())["projects"] == {}
+
+
+@pytest.mark.parametrize("client", ["claude-code", "cursor", "vscode", "roo"])
+def test_a_customised_entry_is_replaced_only_with_force(client, home, proj):
+    path = config_file(client, proj, home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = installer.servers_key(client)
+    mine = {"command": "uvx", "args": ["--from", "git+https://example/db-use", "database-use-mcp"]}
+    path.write_text(json.dumps({key: {"database-use": mine}}))
+    before = path.read_text()
+    with pytest.raises(InvalidRequest, match="was customised"):
+        installer.register(client, project_root=proj)
+    assert path.read_text() == before
+    done = run_cli("register", client, "--project-root", str(proj), home=home, cwd=proj)
+    assert done.returncode == 2 and "--force" in done.stderr and path.read_text() == before
+    dry = run_cli("register", client, "--project-root", str(proj), "--dry-run", home=home, cwd=proj)
+    assert (
+        dry.returncode == 0 and "replacing:" in dry.stdout and "git+https://example" in dry.stdout
+    )
+    assert "writing it needs --force" in dry.stdout and path.read_text() == before
+    forced = installer.register(client, project_root=proj, force=True)
+    assert forced["previous"] == mine
+    assert json.loads(path.read_text())[key]["database-use"]["command"] == "database-use-mcp"
+
+
+def test_a_venv_inside_the_project_is_named_relative_to_it(tmp_path, monkeypatch):
+    root = tmp_path / "app"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "database-use-mcp").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "executable", str(root / ".venv" / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    spec, notes = installer.portable_command("vscode", root)
+    assert spec == {
+        "command": "${workspaceFolder}/.venv/bin/database-use-mcp",
+        "args": ["--project-root", "${workspaceFolder}"],
+    }
+    assert (
+        installer.portable_command("claude-code", root)[0]["command"]
+        == "./.venv/bin/database-use-mcp"
+    )
+    assert notes == []
 
 
 def test_cli_register_refusal_is_one_line(home, proj):

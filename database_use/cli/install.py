@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from database_use import installer
+from database_use import adopt, installer
 
 STATUS_TEXT = {
     "installed": "installed the database-use skill",
@@ -18,7 +18,30 @@ STATUS_TEXT = {
 
 
 def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
-    """Register ``install-skill`` and ``register`` on ``subparsers``."""
+    """Register ``init``, ``install-skill`` and ``register`` on ``subparsers``."""
+    i = subparsers.add_parser(
+        "init",
+        parents=[parent],
+        help="adopt this project: create what is missing, ignore the runtime files in git",
+        description="Creates the doc and drafts folders, appends a [tool.database-use] table "
+        "to pyproject.toml (only if it has none) and the tool's runtime paths to .gitignore "
+        "(only the missing lines). Never overwrites a file; safe to run again.",
+    )
+    i.add_argument(
+        "--skill", action="store_true", help="also install the skill into .claude/skills/"
+    )
+    i.add_argument(
+        "--register",
+        action="append",
+        default=[],
+        choices=installer.CLIENTS,
+        metavar="CLIENT",
+        help=f"also register the MCP server for CLIENT ({', '.join(installer.CLIENTS)}; "
+        "repeatable)",
+    )
+    i.add_argument("--dry-run", action="store_true", help="say what it would do; write nothing")
+    i.set_defaults(handler=_init)
+
     p = subparsers.add_parser(
         "install-skill",
         parents=[parent],
@@ -67,11 +90,37 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show the entry and the file it would go to, without writing anything",
     )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an entry that was customised (another command, arguments or cwd)",
+    )
     r.set_defaults(handler=_register)
 
 
 def _project_root(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "project_root", None) or Path.cwd()).expanduser().resolve()
+
+
+def _init(args: argparse.Namespace) -> tuple[int, Any, str]:
+    result = adopt.init_project(
+        _project_root(args),
+        skill=args.skill,
+        register=tuple(args.register),
+        dry_run=args.dry_run,
+    )
+    lines = [f"database-use init in {result['root']}" + (" (dry run)" if args.dry_run else "")]
+    width = max(len(s["action"]) for s in result["steps"])
+    lines.extend(f"  {s['action'].ljust(width)}  {s['path']}: {s['why']}" for s in result["steps"])
+    if "skill" in result:
+        lines.append(
+            f"  skill: {STATUS_TEXT[result['skill']['status']]}: {result['skill']['path']}"
+        )
+    for reg in result.get("registered", []):
+        verb = "would write" if reg["dry_run"] else reg["status"]
+        lines.append(f"  {reg['client']}: {verb} {reg['path']}")
+    lines.extend(f"note: {n}" for n in result["notes"])
+    return 0, result, "\n".join(lines)
 
 
 def _install_skill(args: argparse.Namespace) -> tuple[int, Any, str]:
@@ -97,6 +146,7 @@ def _register(args: argparse.Namespace) -> tuple[int, Any, str]:
         args.scope,
         project_root=_project_root(args),
         dry_run=args.dry_run,
+        force=args.force,
     )
     entry = json.dumps({result["server"]: result["entry"]}, indent=2)
     if result["status"] == "unchanged":
@@ -112,6 +162,9 @@ def _register(args: argparse.Namespace) -> tuple[int, Any, str]:
             f'"{result["key"]}"'
         )
     lines = [head, entry]
+    if result.get("previous") is not None and result["status"] != "unchanged":
+        lines.append("replacing:")
+        lines.append(json.dumps({result["server"]: result["previous"]}, indent=2))
     if result.get("backup"):
         lines.append(f"backup of the previous file: {result['backup']}")
     lines.extend(result.get("notes", []))
