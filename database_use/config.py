@@ -76,7 +76,7 @@ def load_config(root: Path) -> ProjectConfig:
     Raises :class:`ConfigError` (one line) for an unreadable file, an unknown key or a bad value.
     """
     path = root / "pyproject.toml"
-    data = _read_pyproject(path)
+    data = read_pyproject(path)
     table = data.get("tool", {}).get("database-use")
     if table is None:
         return ProjectConfig()
@@ -139,10 +139,10 @@ def is_project(root: Path) -> bool:
         return False
     if (root / ".roo").is_dir() or any(root.glob(MODELS_GLOB)):
         return True
-    return "database-use" in _read_pyproject(root / "pyproject.toml").get("tool", {})
+    return "database-use" in read_pyproject(root / "pyproject.toml").get("tool", {})
 
 
-def _read_pyproject(path: Path) -> dict[str, Any]:
+def read_pyproject(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
