@@ -38,7 +38,8 @@ SELECT
     EXISTS (
         SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND n.nspname NOT LIKE 'pg\_%'
-          AND has_sequence_privilege(c.oid, 'USAGE, UPDATE')
+          -- CASE: the planner may run the check before the relkind filter
+          AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'USAGE, UPDATE') END
     ) AS sequence_writes
 FROM pg_roles r, pg_database d
 WHERE r.rolname = current_user AND d.datname = current_database()
