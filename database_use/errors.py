@@ -12,6 +12,7 @@ translate them (CLI: exit code 2 or 1, MCP: ``ToolError``) and never show a trac
     ├── InvalidRequest         bad arguments: hostile identifier, unknown type, bad path
     ├── ChangeRefused          guarded change not approved / stale / hash mismatch / expired
     └── ScriptError            a vetted script could not be drafted, promoted or run
+        └── SandboxUnavailable no OS sandbox for agent-written code (names the fix)
 """
 
 from __future__ import annotations
@@ -58,3 +59,7 @@ class ChangeRefused(DatabaseUseError):
 
 class ScriptError(DatabaseUseError):
     """A vetted script could not be drafted, promoted or run."""
+
+
+class SandboxUnavailable(ScriptError):
+    """Agent-written code would run without an OS sandbox and the person did not allow that."""

@@ -363,7 +363,11 @@ def compare_snapshots(left: Snapshot, right: Snapshot, left_name: str, right_nam
 def compare(project: Project, left: str, right: str) -> dict[str, Any]:
     """Difference records between two sources (``db`` | ``models`` | ``doc``)."""
     _check_pair(left, right)
-    return compare_snapshots(load_source(project, left), load_source(project, right), left, right)
+    snaps = {side: load_source(project, side) for side in (left, right)}
+    result = compare_snapshots(snaps[left], snaps[right], left, right)
+    if "models" in snaps:  # how the models code ran: "sandbox", "cache" or not sandboxed
+        result["models_load"] = getattr(snaps["models"], "loaded_in", None)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

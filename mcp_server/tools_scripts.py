@@ -108,6 +108,15 @@ class RunResult(BaseModel):
     guard: str | None = Field(
         default=None, description="What kept the run read-only, or write mode"
     )
+    sandboxed: bool | None = Field(
+        default=None, description="Ran inside the OS sandbox (bubblewrap); false = T1 only"
+    )
+    sandbox: str | None = Field(default=None, description="How it ran: sandboxed or not, and why")
+    readonly_enforced: bool | None = Field(
+        default=None,
+        description="Read-only held by a checked role without write privileges (true) or only by "
+        "a session default the script could switch off (false); none in write mode",
+    )
     stdout: str = ""
     stderr: str = ""
     stdout_truncated: bool = False
@@ -285,7 +294,7 @@ async def run_script(
         return _structured(
             RunResult(
                 outcome="ran",
-                message=f"{result['path']} {status} ({result['guard']})",
+                message=f"{result['path']} {status} ({result['guard']}; {result['sandbox']})",
                 approval_id=(approval or {}).get("id"),
                 approval=approval,
                 **{

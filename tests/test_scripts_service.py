@@ -255,7 +255,11 @@ def test_draft_promote_list_and_no_overwrite(proj):
     with pytest.raises(InvalidRequest, match="both"):
         svc.run_script(proj, "role_counts")
     assert svc.run_script(proj, "temp/role_counts")["ok"]
-    svc.promote_script(proj, "role_counts", overwrite=True)
+    # Replacing a vetted script is for a person (the CLI at a terminal), never for a tool.
+    with pytest.raises(ChangeRefused, match="only a person"):
+        svc.promote_script(proj, "role_counts", overwrite=True)
+    assert (proj.scripts_dir / "role_counts.py").read_text() == content
+    svc.promote_script(proj, "role_counts", overwrite=True, by_person=True)
     assert (proj.scripts_dir / "role_counts.py").read_text().endswith("# v2\n")
 
 

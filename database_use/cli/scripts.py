@@ -107,8 +107,11 @@ def _list(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def _show(args: argparse.Namespace) -> tuple[int, Any, str]:
-    data = _service().describe_script(project_from_args(args), args.name)
-    return EXIT_OK, data, "\n".join([*format_entry(data), "", data["source"].rstrip("\n")])
+    svc = _service()
+    data = svc.describe_script(project_from_args(args), args.name)
+    # Escaped for the terminal: an escape sequence in a script must not hide its other lines.
+    source = "\n".join(svc.source_lines(data["source"].rstrip("\n")))
+    return EXIT_OK, data, "\n".join([*format_entry(data), "", source])
 
 
 def _draft(args: argparse.Namespace) -> tuple[int, Any, str]:
@@ -146,7 +149,10 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def _promote(args: argparse.Namespace) -> tuple[int, Any, str]:
-    data = _service().promote_script(project_from_args(args), args.name, overwrite=args.overwrite)
+    # Replacing a vetted script is for a person at a terminal, never for a tool or a pipe.
+    data = _service().promote_script(
+        project_from_args(args), args.name, overwrite=args.overwrite, by_person=_stdin_is_tty()
+    )
     lines = [f"promoted {data['from']} -> {data['path']} (now canonical)"]
     lines.extend(f"warning: {w}" for w in data.get("warnings", []))
     return EXIT_OK, data, "\n".join(lines)
@@ -210,7 +216,8 @@ def _stdin_is_tty() -> bool:
 # -- text -------------------------------------------------------------------------------------
 def format_entry(entry: dict[str, Any]) -> list[str]:
     label = "draft" if entry["kind"] == "draft" else "script"
-    lines = [f"{entry['path']}  [{label}]  {entry.get('purpose') or '(no docstring)'}"]
+    purpose = _service().printable(entry.get("purpose") or "(no docstring)")
+    lines = [f"{entry['path']}  [{label}]  {purpose}"]
     if entry.get("problem"):
         lines.append(f"    problem: {entry['problem']}")
     for arg in entry.get("arguments", []):
@@ -251,7 +258,7 @@ def format_run(data: dict[str, Any]) -> str:
     if data["stderr"]:
         parts.append("--- stderr ---\n" + data["stderr"].rstrip("\n"))
     status = "timed out" if data["timed_out"] else f"exit {data['exit_code']}"
-    notes = [f"{status} in {data['duration_s']:.2f} s", data["guard"]]
+    notes = [f"{status} in {data['duration_s']:.2f} s", data["guard"], data["sandbox"]]
     if data["stdout_truncated"]:
         notes.append(f"stdout truncated ({data['stdout_bytes']} bytes in all)")
     if data["stderr_truncated"]:

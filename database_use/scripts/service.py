@@ -4,18 +4,22 @@ Both faces (``cli_scripts.py`` and ``mcp_server/tools_scripts.py``) call these f
 
 * Canonical scripts live in ``<root>/utils_db/``; one-off drafts in ``<root>/temp/``. Nothing
   is ever written anywhere else, and no name can reach outside those two folders (the name
-  is a plain identifier; symlinks are resolved and must stay inside).
+  is a plain identifier; symlinks are resolved and must stay inside). A name that shadows an
+  importable module (``argparse``, ``sqlalchemy``...) is refused: promoted into utils_db/ it
+  would run inside the person's own commands. Replacing a canonical script is for a person
+  at a terminal, never for a tool.
 * Scripts are described statically (``ast``): their module docstring and their argparse
   calls. Nothing is imported or executed to list them.
-* ``run_script`` starts the script as a subprocess with the project's DATABASE_URL. By default
-  every libpq connection it opens starts **read-only** at the server, through ``PGOPTIONS``
-  (psycopg, SQLAlchemy on psycopg and psql all honour it), with a statement timeout. A
-  script that tries to write fails and nothing is written. When ``DATABASE_READONLY_URL``
-  is configured (a role with SELECT grants only), read-only runs use it instead, which is
-  the hard guarantee: a session default can be switched off by a hostile script, a grant
-  cannot. Scripts that visibly try to switch the default off are refused up front.
+* ``run_script`` starts the script in the OS sandbox (:mod:`database_use.sandbox`): the
+  project read-only with ``.env`` and the tool's state hidden, no HOME, its own PID namespace,
+  only the URL its mode allows. Read-only runs: with ``DATABASE_READONLY_URL`` (a role that is
+  checked, before every run, to have no way to write) the privileged URL never enters the
+  sandbox; that is the guarantee (``readonly_enforced``). Without it the run gets the main URL
+  with the session default ``default_transaction_read_only`` through ``PGOPTIONS``, which any
+  script can switch off: best effort only, and the answer says so. Scripts that visibly try
+  to switch it off are refused up front (a hint for careful agents, not a guard).
 * Write mode needs a person's approval bound to the script's SHA-256 and its arguments
-  (``utils_db/approvals.py``: MCP elicitation or ``schema_inspector.py approve <id>``).
+  (``database_use/approvals.py``: MCP elicitation or ``schema_inspector.py approve <id>``).
 * No function here accepts SQL text to execute.
 """
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -32,12 +37,13 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from database_use import hints
+from database_use import hints, sandbox
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
 from database_use.scripts.describe import describe_source
@@ -103,6 +109,50 @@ def validate_name(name: Any) -> str:
             "(start with a letter, at most 64 characters); no paths, no '..'"
         )
     return bare
+
+
+def _venv_site_dirs(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for venv in (".venv", "venv", "env"):
+        found += sorted((root / venv).glob("lib/python*/site-packages"))
+        found += sorted((root / venv).glob("Lib/site-packages"))
+    return found
+
+
+def shadowed_module(project: Project, bare: str) -> str | None:
+    """What ``bare`` would shadow as ``utils_db/<bare>.py`` or ``temp/<bare>.py``, if anything.
+
+    A file beside a script is the first thing its imports find: a draft named ``argparse``
+    promoted into utils_db/ runs inside every utility (and the person's own commands there).
+    """
+    if bare in sys.stdlib_module_names or bare in sys.builtin_module_names:
+        return f"the standard library module {bare!r}"
+    root = project.root
+    if (root / bare).is_dir() or (root / f"{bare}.py").is_file():
+        return f"the project's own {bare!r}"
+    for site in _venv_site_dirs(root):
+        if (
+            (site / bare).is_dir()
+            or (site / f"{bare}.py").is_file()
+            or any(site.glob(f"{bare}.*.so"))
+        ):
+            return f"the installed module {bare!r} (in {site.relative_to(root)})"
+    try:
+        spec = importlib.util.find_spec(bare)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None:
+        return f"the installed module {bare!r}"
+    return None
+
+
+def _refuse_shadowing(project: Project, bare: str) -> None:
+    what = shadowed_module(project, bare)
+    if what:
+        raise InvalidRequest(
+            f"a script named {bare!r} would shadow {what} for every script beside it; "
+            "pick another name"
+        )
 
 
 def _folder(project: Project, kind: str) -> Path:
@@ -319,6 +369,7 @@ def draft_script(
         raise ScriptError(
             f"content is {len(data)} bytes; scripts are limited to {MAX_SCRIPT_BYTES}"
         )
+    _refuse_shadowing(project, bare)
     check_source(content, f"temp/{bare}.py")
     folder = _folder(project, KIND_DRAFT)
     folder.mkdir(parents=True, exist_ok=True)
@@ -332,12 +383,28 @@ def draft_script(
     return entry
 
 
-def promote_script(project: Project, name: str, overwrite: bool = False) -> dict[str, Any]:
-    """Move the draft ``temp/<name>.py`` to ``utils_db/<name>.py`` so it becomes canonical."""
+def promote_script(
+    project: Project, name: str, overwrite: bool = False, *, by_person: bool = False
+) -> dict[str, Any]:
+    """Move the draft ``temp/<name>.py`` to ``utils_db/<name>.py`` so it becomes canonical.
+
+    Replacing an existing canonical script needs ``by_person`` (the CLI at a terminal): a vetted
+    utility is never replaced from a tool.
+    """
     prefix_kind, rest = _split_prefix(name)
     if prefix_kind == KIND_CANONICAL:
         raise InvalidRequest("only drafts in temp/ can be promoted")
     ref = resolve_script(project, rest, KIND_DRAFT)
+    _refuse_shadowing(project, ref.name)
+    if (
+        overwrite
+        and not by_person
+        and (_folder(project, KIND_CANONICAL) / f"{ref.name}.py").exists()
+    ):
+        raise ChangeRefused(
+            f"utils_db/{ref.name}.py is a vetted script; only a person replaces it, in a terminal: "
+            f"python utils_db/schema_inspector.py promote-script {ref.name} --overwrite"
+        )
     data = _read_bytes(ref)
     check_source(data.decode("utf-8", errors="replace"), ref.relpath)
     target_dir = _folder(project, KIND_CANONICAL)
@@ -416,6 +483,39 @@ def _readonly_url(project: Project) -> str | None:
     return validate_url(value, "DATABASE_READONLY_URL") if value else None
 
 
+_ROLE_PROBLEMS = {
+    "superuser": "is a superuser",
+    "role_attributes": "has CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS",
+    "server_roles": "is a member of pg_write_server_files, pg_execute_server_program, "
+    "pg_read_server_files or pg_write_all_data",
+    "owns_database": "owns the database",
+    "owns_schema": "owns a schema",
+    "owns_relation": "owns a table, view or sequence",
+    "create_in_database": "may CREATE in the database",
+    "create_in_schema": "may CREATE in a schema",
+    "table_writes": "has INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES or TRIGGER on a table",
+    "sequence_writes": "has USAGE or UPDATE on a sequence (nextval/setval)",
+}
+
+
+def check_readonly_role(url: str) -> str:
+    """The role name of ``url`` when it has no way to write; ScriptError naming what it can do."""
+    from database_use.connection import db
+    from database_use.sources.live import sql
+
+    with db.connect(url=url, readonly=True) as conn:
+        cur = conn.execute(sql("readonly_role"))
+        names = [c.name for c in cur.description or []]
+        row = dict(zip(names, cur.fetchone() or (), strict=False))
+    found = [text for key, text in _ROLE_PROBLEMS.items() if row.get(key)]
+    if found:
+        raise ScriptError(
+            f"DATABASE_READONLY_URL's role {row.get('role_name')!r} can write "
+            f"({'; '.join(found)}); read-only runs refused until it has SELECT only"
+        )
+    return str(row.get("role_name"))
+
+
 def _engine_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
@@ -444,6 +544,30 @@ def script_environment(
         options = f"-c default_transaction_read_only=on {options}"
     env["PGOPTIONS"] = options
     return env
+
+
+_SANDBOX_ENV = (
+    "DATABASE_URL",
+    "PYTHONPATH",
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PGAPPNAME",
+    "DATABASE_USE_SCRIPT_MODE",
+    "PGOPTIONS",
+)
+
+
+def _socket_dirs(url: str) -> list[Path]:
+    """Unix-socket directories the URL may use (``/tmp`` and ``/run`` are empty in the sandbox)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        hosts = str(conninfo_to_dict(url).get("host") or "").split(",")
+    except Exception:  # a URL psycopg cannot parse fails later with its own message
+        hosts = []
+    dirs = [Path(h) for h in hosts if h.startswith("/")]
+    dirs += [Path("/run/postgresql"), Path("/var/run/postgresql")]
+    return [d.resolve() for d in dict.fromkeys(dirs) if d.is_dir()]
 
 
 def _check_args(args: Sequence[str] | None) -> list[str]:
@@ -498,7 +622,9 @@ def run_script(
     digest = content_hash(data)
     source = data.decode("utf-8", errors="replace")
     check_source(source, ref.relpath)
+    state = sandbox.require(project.root, "run_script")
     approval_info: dict[str, Any] | None = None
+    readonly_enforced: bool | None = None
     if write:
         approval_info = consume_write_approval(project, ref, digest, argv, approval)
         url = project.database_url
@@ -511,17 +637,29 @@ def run_script(
                 "run it in write mode with a person's approval instead"
             )
         ro = _readonly_url(project)
-        url = ro or project.database_url
-        guard = (
-            "read-only role (DATABASE_READONLY_URL)"
-            if ro
-            else "read-only session default (PGOPTIONS)"
-        )
+        if ro:
+            role = check_readonly_role(ro)
+            url, readonly_enforced = ro, state.enabled
+            guard = f"read-only role {role!r} (DATABASE_READONLY_URL, checked: cannot write)"
+        else:
+            url, readonly_enforced = project.database_url, False
+            guard = (
+                "read-only is best effort without DATABASE_READONLY_URL "
+                "(a session default the script can switch off)"
+            )
+        if not state.enabled:  # the main URL sits in .env and in our environment
+            readonly_enforced = False
     env = script_environment(project, url, write=write, statement_timeout_ms=statement_timeout_ms)
+    command = [sys.executable, str(ref.path), *argv]
+    if state.enabled:
+        env = sandbox.environment({k: env[k] for k in _SANDBOX_ENV if k in env})
+        extra = [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        spec = sandbox.Spec(project.root, network=True, extra_ro=extra + _socket_dirs(url))
+        command = sandbox.command(command, spec)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            [sys.executable, str(ref.path), *argv],
+            command,
             cwd=str(project.root),
             env=env,
             stdin=subprocess.DEVNULL,  # no prompts: passwords are never fed through a tool
@@ -558,6 +696,9 @@ def run_script(
         "args": argv,
         "mode": "write" if write else "read-only",
         "guard": guard,
+        "sandboxed": state.enabled,
+        "sandbox": state.label,
+        "readonly_enforced": readonly_enforced,
         "exit_code": proc.returncode,
         "ok": proc.returncode == 0 and not timed_out,
         "timed_out": timed_out,
@@ -600,6 +741,13 @@ def request_write(project: Project, name: str, args: Sequence[str] | None = ()) 
     argv = _check_args(args)
     data = _read_bytes(ref)
     digest = content_hash(data)
+    hidden = hidden_characters(data.decode("utf-8", errors="replace"))
+    hidden += [f"argument {i}" for i, a in enumerate(argv, 1) if hidden_characters(a)]
+    if hidden:
+        raise ChangeRefused(
+            f"{ref.relpath} holds control or invisible characters ({'; '.join(hidden[:3])}): a "
+            "person could not see what they approve; write them as escapes (\\x1b) instead"
+        )
     rid = request_id(ref, argv, digest)
     record = {
         "id": rid,
@@ -666,20 +814,66 @@ def load_request(project: Project, rid: str) -> dict[str, Any]:
     }
 
 
+def _hidden_char(ch: str) -> bool:
+    return ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def printable(text: str) -> str:
+    """``text`` with control, bidi and invisible characters shown as escapes (\\x1b, \\u202e).
+
+    For anything a person reads on a terminal or in a dialog: an escape sequence could
+    otherwise hide or rewrite the lines around it.
+    """
+    if not any(_hidden_char(ch) for ch in text):
+        return text
+    out = []
+    for ch in text:
+        if not _hidden_char(ch):
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+def source_lines(source: str) -> list[str]:
+    """The source split on newlines only (as Python numbers lines), each line made printable."""
+    return [printable(line.removesuffix("\r")) for line in source.split("\n")]
+
+
+def hidden_characters(source: str) -> list[str]:
+    """Where ``source`` holds control or invisible characters (a CR before a newline is fine)."""
+    found = []
+    for n, line in enumerate(source.split("\n"), 1):
+        line = line.removesuffix("\r")
+        bad = sorted({f"U+{ord(ch):04X}" for ch in line if _hidden_char(ch)})
+        if bad:
+            found.append(f"line {n}: {', '.join(bad)}")
+    return found
+
+
 def approval_text(request: dict[str, Any]) -> str:
-    """What a person reads before approving a write-mode run (deterministic: no clock inside)."""
-    lines = request["source"].splitlines()
+    """What a person reads before approving a write-mode run (deterministic: no clock inside).
+
+    Every character a terminal could act on is escaped: what the person reads is what runs.
+    """
+    lines = source_lines(request["source"])
+    if lines and lines[-1] == "":
+        lines.pop()
     shown = "\n".join(f"{n:4d}  {line}" for n, line in enumerate(lines[:_SHOW_LINES], 1))
     more = (
         f"\n      ... {len(lines) - _SHOW_LINES} more lines: read {request['path']}"
         if len(lines) > _SHOW_LINES
         else ""
     )
-    command = " ".join(
-        ["python", request["path"], *[subprocess.list2cmdline([a]) for a in request["args"]]]
+    command = printable(
+        " ".join(
+            ["python", request["path"], *[subprocess.list2cmdline([a]) for a in request["args"]]]
+        )
     )
     return (
-        f"Run {request['path']} in WRITE mode against {request['target']}?\n"
+        f"Run {request['path']} in WRITE mode against {printable(request['target'])}?\n"
         f"It may change data: the read-only guard is off for this one run.\n"
         f"Command: {command}\n"
         f"SHA-256: {request['sha256']}\n"

@@ -25,6 +25,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+from database_use import sandbox
 from database_use.errors import ModelLoadError, NotFound
 from database_use.schema.normalize import (
     index_key,
@@ -66,10 +67,13 @@ def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot
 
     use_cache = use_cache and models_cache.enabled()
     if use_cache and (cached := models_cache.read(root, files)) is not None:
+        cached.loaded_in = "cache"  # type: ignore[attr-defined]
         return cached
     result = _run_child(root)
     snap = Snapshot.from_dict(result["snapshot"])
     snap.source = "models"
+    # How the models code ran, for every answer that used it: "sandbox" or "not sandboxed".
+    snap.loaded_in = result["loaded_in"]  # type: ignore[attr-defined]
     # Where each table is declared, for fixes that name the file and class (not serialised).
     snap.model_origins = {  # type: ignore[attr-defined]
         k: (v[0], v[1]) for k, v in result["origins"].items() if k in snap.tables
@@ -86,6 +90,9 @@ def _child_env() -> dict[str, str]:
 
 
 def _run_child(root: Path) -> dict[str, Any]:
+    """Load the models in a fresh interpreter, inside the sandbox: no URL, no network, the
+    project read-only (see :mod:`database_use.sandbox`)."""
+    state = sandbox.require(root, "loading the models")
     # The tool's own import root goes last: the project's modules (its own utils_db/, models/)
     # and its own installed packages always win over anything beside the tool.
     tool_parent = str(Path(__file__).resolve().parents[2])
@@ -98,6 +105,9 @@ def _run_child(root: Path) -> dict[str, Any]:
         tool_parent,
     ]
     env = _child_env()
+    if state.enabled:
+        bootstrap = sandbox.command(bootstrap, sandbox.Spec(root, network=False))
+        env = sandbox.environment({"PYTHONDONTWRITEBYTECODE": "1"})
     try:
         proc = subprocess.run(
             bootstrap,
@@ -119,6 +129,7 @@ def _run_child(root: Path) -> dict[str, Any]:
         raise ModelLoadError(f"cannot load the models: {detail[:300]}") from None
     if "error" in result:
         raise ModelLoadError(result["error"])
+    result["loaded_in"] = "sandbox" if state.enabled else sandbox.NOT_SANDBOXED
     return result
 
 
