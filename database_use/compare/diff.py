@@ -116,21 +116,40 @@ class _Sides:
         return "models" in (self.left.source, self.right.source)
 
 
+BOOKKEEPING_TABLES = ("alembic_version",)
+"""Tables a migration tool keeps for itself: never in the models, so never drift against them."""
+
+
 def diff(
-    left: Snapshot, right: Snapshot, *, left_name: str | None = None, right_name: str | None = None
+    left: Snapshot,
+    right: Snapshot,
+    *,
+    left_name: str | None = None,
+    right_name: str | None = None,
+    bookkeeping: Iterable[str] = BOOKKEEPING_TABLES,
 ) -> list[Difference]:
     """Differences between two snapshots, in a deterministic order.
 
     Side names default to the sources' kinds (``db``/``models``/``doc``), giving statuses
     ``missing_in_<side>``; two snapshots of the same kind are ``left``/``right`` unless named.
+    ``bookkeeping`` tables (bare or schema-qualified names) are skipped when one side is the
+    models, unless the models define them.
     """
     lname, rname = left_name or left.source, right_name or right.source
     if lname == rname:
         lname, rname = "left", "right"
     sides = _Sides(left, right, lname, rname)
+    skip = set(bookkeeping)
     out: list[Difference] = []
     for key in sorted(set(left.tables) | set(right.tables)):
         lt, rt = left.tables.get(key), right.tables.get(key)
+        table = lt or rt
+        if (
+            sides.with_models
+            and (lt is None or rt is None)
+            and (key in skip or (table is not None and table.name in skip))
+        ):
+            continue
         if sides.with_models and ((lt and lt.is_view) or (rt and rt.is_view)):
             continue  # models cannot hold views; comparing them would only add noise
         if lt is None or rt is None:
@@ -344,6 +363,7 @@ _COLUMN_COMPARATORS: list[tuple[str, Callable[[Column], Any]]] = [
     ("nullable", lambda c: c.nullable),
     ("default", _default_text),
     ("comment", lambda c: c.comment or None),
+    ("collation", lambda c: c.collation),
 ]
 
 
@@ -481,6 +501,7 @@ _FK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
             else "NOT DEFERRABLE"
         ),
     ),
+    ("validated", lambda f: f.validated),
 ]
 _INDEX_KEYS: list[Callable[[Any], Any]] = [
     lambda i: (tuple(i.columns), i.unique, i.method, i.where, tuple(i.include)),
@@ -493,12 +514,14 @@ _INDEX_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("unique", lambda i: i.unique),
     ("method", lambda i: i.method),
     ("where", lambda i: i.where),
+    ("opclass", lambda i: list(i.opclasses) if any(i.opclasses) else []),
 ]
 _UNIQUE_KEYS: list[Callable[[Any], Any]] = [lambda u: tuple(u.columns)]
 _UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [("columns", lambda u: u.columns)]
 _CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
 _CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
-    ("expression", lambda c: c.expression)
+    ("expression", lambda c: c.expression),
+    ("validated", lambda c: c.validated),
 ]
 
 
@@ -600,6 +623,15 @@ def _diff_items(
             if lv == rv or (attribute in seen and attribute == "columns"):
                 continue
             seen.add(attribute)
+            if attribute == "validated":
+                fix = _not_valid_fix(sides, key, name, auth_item)
+            else:
+                fix = _fix(
+                    sides,
+                    key,
+                    f"declare it as {line(auth_item)}",
+                    f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}",
+                )
             out.append(
                 Difference(
                     object=obj,
@@ -609,15 +641,22 @@ def _diff_items(
                     attribute=attribute,
                     values=_values(sides, lv, rv),
                     authority=sides.authority,
-                    fix=_fix(
-                        sides,
-                        key,
-                        f"declare it as {line(auth_item)}",
-                        f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}",
-                    ),
+                    fix=fix,
                 )
             )
     return out
+
+
+def _not_valid_fix(sides: _Sides, table: str, name: str, auth_item: Any) -> str:
+    """A constraint added NOT VALID: the models have no way to say so, nothing to edit there."""
+    if sides.kind_of(sides.follower) in ("doc", "json"):
+        return REGENERATE
+    holder = "db" if "db" in (sides.left.source, sides.right.source) else sides.authority
+    return (
+        f"{name} is NOT VALID in the {holder} (rows from before it was added are unchecked); "
+        "models cannot declare NOT VALID, so leave them as they are: once the old rows "
+        f"comply, run ALTER TABLE {table} VALIDATE CONSTRAINT {name} (an approved change)"
+    )
 
 
 # -- enums ----------------------------------------------------------------------------------

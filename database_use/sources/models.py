@@ -286,6 +286,8 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
     for fk in sorted(sa_table.foreign_key_constraints, key=lambda f: [c for c in f.column_keys]):
         table.foreign_keys.append(_foreign_key(fk, dialect, schema))
     for constraint in sa_table.constraints:
+        if not _created(constraint, ddl):
+            continue
         if isinstance(constraint, SAUnique):
             table.unique_constraints.append(
                 UniqueConstraint(
@@ -299,16 +301,53 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
                     name=_name(constraint, dialect),
                 )
             )
+    seen: set[str] = set()
     for sa_index in sorted(sa_table.indexes, key=lambda i: str(i.name or "")):
-        table.indexes.append(_index(sa_index, dialect, ddl))
+        if not _index_created(sa_index, ddl):
+            continue
+        index = _index(sa_index, dialect, ddl)
+        if index.name and index.name in seen:
+            continue  # index=True and Index("ix_…") of the same name: one index in the database
+        seen.add(index.name or "")
+        table.indexes.append(index)
     return table
+
+
+def _created(constraint: Any, ddl: Any) -> bool:
+    """Whether CREATE TABLE on PostgreSQL emits this constraint, decided as SQLAlchemy does.
+
+    Type-bound CHECKs (``Boolean(create_constraint=True)``, a non-native ``Enum``) carry a
+    create rule: PostgreSQL gets the Enum's CHECK but never the Boolean's (a native boolean).
+    ``ddl_if`` on a constraint is honoured the same way.
+    """
+    try:
+        return bool(constraint._should_create_for_compiler(ddl)) and (
+            ddl.process(constraint) is not None
+        )
+    except Exception:  # not compilable on its own (an odd custom constraint): keep it
+        return True
+
+
+def _index_created(sa_index: Any, ddl: Any) -> bool:
+    """False for an index ``create_all`` skips on PostgreSQL (``ddl_if(dialect="sqlite")``)."""
+    from sqlalchemy.schema import CreateIndex
+
+    condition = getattr(sa_index, "_ddl_if", None)
+    if condition is None:
+        return True
+    try:
+        return bool(condition._should_execute(CreateIndex(sa_index), sa_index, None, compiler=ddl))
+    except Exception:  # a callable that needs a live connection: assume it runs
+        return True
 
 
 def _column(
     sa_table: Any, sa_column: Any, position: int, dialect: Any, ddl: Any, snap: Snapshot
 ) -> Column:
     try:
-        type_text = normalize_type(sa_column.type.compile(dialect=dialect))
+        compiled = sa_column.type.compile(dialect=dialect)
+        # String(collation=...) compiles to 'VARCHAR(20) COLLATE "C"': the collation is its own fact
+        type_text = normalize_type(re.sub(r'\s+COLLATE\s+(?:"[^"]+"|\S+)$', "", compiled))
     except Exception:  # a type PostgreSQL cannot hold (NullType...): show it, do not crash
         type_text = type(sa_column.type).__name__.lower()
     _collect_enum(sa_column.type, snap)
@@ -318,6 +357,7 @@ def _column(
         nullable=bool(sa_column.nullable),
         comment=sa_column.comment,
         position=position,
+        collation=_collation(sa_column.type),
     )
     if sa_column.identity is not None:
         column.identity = "always" if sa_column.identity.always else "by default"
@@ -336,6 +376,13 @@ def _column(
             default = f"nextval('{prefix}{seq}'::regclass)"
         column.default = normalize_default(default, type_text) if default is not None else None
     return column
+
+
+def _collation(sa_type: Any) -> str | None:
+    collation = getattr(sa_type, "collation", None)
+    if collation is None:
+        collation = getattr(getattr(sa_type, "impl", None), "collation", None)  # TypeDecorator
+    return str(collation) if collation else None
 
 
 def _is_serial(sa_column: Any, ddl: Any) -> bool:
@@ -391,6 +438,11 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
     keys = [index_key(_sql(expr, ddl)) for expr in sa_index.expressions]
     where = options.get("where")
     include = [c if isinstance(c, str) else c.name for c in (options.get("include") or [])]
+    ops = options.get("ops") or {}
+    opclasses = [
+        str(ops.get(getattr(expr, "key", None), ops.get(getattr(expr, "name", None), "")) or "")
+        for expr in sa_index.expressions
+    ]
     return Index(
         columns=keys,
         name=_name(sa_index, dialect),
@@ -400,4 +452,5 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
         if where is not None
         else None,
         include=include,
+        opclasses=opclasses if any(opclasses) else [],
     )
