@@ -20,6 +20,7 @@ from typing import Any
 from database_use.compare.model_lines import (
     attribute_name,
     check_line,
+    column_foreign_key,
     foreign_key_line,
     index_line,
     model_line,
@@ -181,8 +182,9 @@ def _origin(sides: _Sides, table: str) -> str:
     for snap in (sides.left, sides.right):
         origins = getattr(snap, "model_origins", None)
         if snap.source == "models" and origins and table in origins:
-            path, cls = origins[table]
-            return f"{path} class {cls}" if cls else f"{path} (Table {table})"
+            path, cls, line = (*origins[table], None)[:3]
+            where = f"{path}:{line}" if line else path
+            return f"{where} class {cls}" if cls else f"{where} Table({table.split('.', 1)[-1]!r})"
     return f"the model of {table} (models/models_*.py)"
 
 
@@ -625,6 +627,15 @@ def _diff_items(
             seen.add(attribute)
             if attribute == "validated":
                 fix = _not_valid_fix(sides, key, name, auth_item)
+            elif obj == "foreign_key" and len(auth_item.columns) == 1:
+                # one-column FKs are declared on the column: edit that one, add no second
+                fix = _fix(
+                    sides,
+                    key,
+                    f"edit the ForeignKey of {auth_item.columns[0]} in place: "
+                    f"mapped_column(..., {column_foreign_key(auth_item)}, ...)",
+                    f"recreate foreign key {name} as on {sides.authority}",
+                )
             else:
                 fix = _fix(
                     sides,
@@ -657,6 +668,20 @@ def _not_valid_fix(sides: _Sides, table: str, name: str, auth_item: Any) -> str:
         "models cannot declare NOT VALID, so leave them as they are: once the old rows "
         f"comply, run ALTER TABLE {table} VALIDATE CONSTRAINT {name} (an approved change)"
     )
+
+
+def _enum_users(sides: _Sides, enum: EnumType) -> list[tuple[str, str]]:
+    """(table, column) of the models side whose type is this enum: where to edit it."""
+    snap = next((s for s in (sides.left, sides.right) if s.source == "models"), None)
+    if snap is None:
+        return []
+    spelled = {enum.qualified_name, enum.name if enum.schema == "public" else None}
+    found = []
+    for key in sorted(snap.tables):
+        for column in snap.tables[key].columns:
+            if column.type.removesuffix("[]").replace('"', "") in spelled:
+                found.append((key, column.name))
+    return found
 
 
 # -- enums ----------------------------------------------------------------------------------
@@ -703,6 +728,14 @@ def _diff_enum(
         parts.append(f"only in {sides.lname}: {', '.join(removed)}")
     hint = "; ".join(parts) if parts else "same labels in a different order"
     labels = ", ".join(repr(x) for x in auth.labels)  # type: ignore[union-attr]
+    declared = f"Enum({labels}, name={enum.name!r})"
+    fix = _fix(sides, None, declared, f"make type {key} hold the labels {labels} in that order")
+    users = _enum_users(sides, enum)
+    if users and sides.kind_of(sides.follower) == "models":
+        fix = "; ".join(
+            f"in {_origin(sides, table)}: edit the Enum of {column} in place: {declared}"
+            for table, column in users
+        )
     return [
         Difference(
             object="enum",
@@ -712,12 +745,7 @@ def _diff_enum(
             attribute="values",
             values=_values(sides, le.labels, re_.labels),
             authority=sides.authority,
-            fix=_fix(
-                sides,
-                None,
-                f"Enum({labels}, name={enum.name!r})",
-                f"make type {key} hold the labels {labels} in that order",
-            ),
+            fix=fix,
             hint=hint,
         )
     ]

@@ -72,7 +72,7 @@ def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot
     snap.source = "models"
     # Where each table is declared, for fixes that name the file and class (not serialised).
     snap.model_origins = {  # type: ignore[attr-defined]
-        k: (v[0], v[1]) for k, v in result["origins"].items() if k in snap.tables
+        k: tuple(v) for k, v in result["origins"].items() if k in snap.tables
     }
     if use_cache:
         models_cache.write(root, files, result["deps"], snap)
@@ -144,8 +144,9 @@ def load_in_this_process(root: Path) -> dict[str, Any]:
         except Exception as exc:  # any import-time error of user code
             raise _load_error(exc, path, root) from None
     metadatas = _collect_metadata(loaded)
-    snap = from_metadata(*metadatas)
     origins = _origins(loaded, root)
+    _check_references(metadatas, origins)
+    snap = from_metadata(*metadatas)
     deps = sorted(
         {
             str(Path(file).resolve())
@@ -160,25 +161,46 @@ def load_in_this_process(root: Path) -> dict[str, Any]:
     }
 
 
-def _origins(modules: list[types.ModuleType], root: Path) -> dict[str, tuple[str, str | None]]:
+def _origins(
+    modules: list[types.ModuleType], root: Path
+) -> dict[str, tuple[str, str | None, int | None]]:
+    """Where each table is declared: ``(file relative to root, class or None, line or None)``.
+
+    A Core ``Table(...)`` instance is found in the module that holds it (``Table.__module__``
+    would name SQLAlchemy's own ``schema.py``); its line is that of ``Table("name"``.
+    """
     from sqlalchemy import Table as SATable
 
-    found: dict[str, tuple[str, str | None]] = {}
+    found: dict[str, tuple[str, str | None, int | None]] = {}
     for module in modules:
         for value in vars(module).values():
-            table = getattr(value, "__table__", None) if isinstance(value, type) else value
+            is_class = isinstance(value, type)
+            table = getattr(value, "__table__", None) if is_class else value
             if not isinstance(table, SATable):
                 continue
-            home = sys.modules.get(getattr(value, "__module__", "") or "", module)
+            home = sys.modules.get(value.__module__, module) if is_class else module
             file = Path(getattr(home, "__file__", None) or module.__file__ or "")
             try:
                 shown = file.resolve().relative_to(root).as_posix()
             except ValueError:
                 shown = file.name
             key = f"{table.schema or 'public'}.{table.name}"
-            cls = value.__name__ if isinstance(value, type) else None
-            found.setdefault(key, (shown, cls))
+            cls = value.__name__ if is_class else None
+            found.setdefault(key, (shown, cls, _line_of(value, table, file)))
     return found
+
+
+def _line_of(value: Any, table: Any, file: Path) -> int | None:
+    import inspect
+
+    try:
+        if isinstance(value, type):
+            return inspect.findsource(value)[1] + 1
+        text = file.read_text(encoding="utf-8")
+    except (OSError, TypeError, ValueError):
+        return None
+    m = re.search(r"Table\(\s*[\"']" + re.escape(table.name) + r"[\"']", text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 def _is_project_file(file: Path, root: Path) -> bool:
@@ -212,6 +234,32 @@ def _load_error(exc: BaseException, path: Path, root: Path) -> ModelLoadError:
     line = f":{where_line}" if where_line else ""
     message = f"cannot load {shown}{line}: {type(exc).__name__}"
     return ModelLoadError(message + (f": {detail}" if detail else ""))
+
+
+def _check_references(metadatas: list[Any], origins: dict[str, tuple]) -> None:
+    """A foreign key whose column takes its type from a table the models do not define:
+    ``create_all`` cannot build it and the column's type is unknown (``NullType``), so say
+    where the models are broken instead of reporting a type nobody wrote."""
+    from sqlalchemy.types import NullType
+
+    for metadata in metadatas:
+        for sa_table in metadata.tables.values():
+            for fk in sa_table.foreign_keys:
+                if not isinstance(fk.parent.type, NullType):
+                    continue
+                try:
+                    fk.column  # noqa: B018 - resolves the target or raises
+                except Exception:
+                    key = f"{sa_table.schema or 'public'}.{sa_table.name}"
+                    file, cls, line = (*origins.get(key, ("models/models_*.py", None)), None)[:3]
+                    where = f"{file}:{line}" if line else file
+                    where += f" class {cls}" if cls else ""
+                    target = fk.target_fullname
+                    missing = target.rsplit(".", 1)[0]
+                    raise ModelLoadError(
+                        f"the models are broken here: {where}: FK {sa_table.name}."
+                        f"{fk.parent.name} → {target}, table {missing} not in the models"
+                    ) from None
 
 
 def _collect_metadata(modules: list[types.ModuleType]) -> list[Any]:

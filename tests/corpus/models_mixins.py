@@ -67,4 +67,5 @@ class Event(TimestampMixin, Base):
     severity: Mapped[int] = mapped_column(sa.SmallInteger, server_default="0")
     tag_id = mapped_column(sa.ForeignKey("tags.id", ondelete="CASCADE"), index=True)
     happened_on = mapped_column(sa.Date, server_default=sa.text("CURRENT_DATE"))
+    level = mapped_column(sa.Enum("info", "warn", name="event_level"), server_default="info")
     expires = mapped_column(sa.DateTime, default=dt.datetime.now)
