@@ -143,16 +143,20 @@ def _with_collation(sa_type: str, collation: str) -> str:
 def column_foreign_key(fk: ForeignKey) -> str:
     """The ``ForeignKey(...)`` argument of ``mapped_column`` for a one-column foreign key."""
     ref = fk.ref_table.removeprefix("public.")
-    fk_args = [repr(f"{ref}.{fk.ref_columns[0]}")]
+    return f"ForeignKey({', '.join([repr(f'{ref}.{fk.ref_columns[0]}'), *_fk_options(fk)])})"
+
+
+def _fk_options(fk: ForeignKey) -> list[str]:
+    options = []
     if fk.on_delete != "NO ACTION":
-        fk_args.append(f"ondelete={fk.on_delete!r}")
+        options.append(f"ondelete={fk.on_delete!r}")
     if fk.on_update != "NO ACTION":
-        fk_args.append(f"onupdate={fk.on_update!r}")
+        options.append(f"onupdate={fk.on_update!r}")
     if fk.deferrable:
-        fk_args.append("deferrable=True")
+        options.append("deferrable=True")
     if fk.initially_deferred:
-        fk_args.append("initially='DEFERRED'")
-    return f"ForeignKey({', '.join(fk_args)})"
+        options.append("initially='DEFERRED'")
+    return options
 
 
 def _single_fk(column: Column, table: Table | None) -> ForeignKey | None:
@@ -197,10 +201,4 @@ def foreign_key_line(fk: ForeignKey) -> str:
     args = [repr(fk.columns), repr([f"{ref}.{c}" for c in fk.ref_columns])]
     if fk.name:
         args.append(f"name={fk.name!r}")
-    if fk.on_delete != "NO ACTION":
-        args.append(f"ondelete={fk.on_delete!r}")
-    if fk.on_update != "NO ACTION":
-        args.append(f"onupdate={fk.on_update!r}")
-    if fk.deferrable:
-        args.append("deferrable=True")
-    return f"ForeignKeyConstraint({', '.join(args)})"
+    return f"ForeignKeyConstraint({', '.join(args + _fk_options(fk))})"
