@@ -28,6 +28,7 @@ from database_use.changes import changelog
 from database_use.changes.changelog import LOG_HEADER, atomic_write  # noqa: F401 - re-exported
 from database_use.errors import DocParseError, InvalidRequest, NotFound
 from database_use.project import Project
+from database_use.sources import alembic_state
 
 if TYPE_CHECKING:  # pragma: no cover
     from database_use.schema.snapshot import Snapshot, Table
@@ -348,10 +349,19 @@ def _overview(
 # ---------------------------------------------------------------------------------------------
 # compare
 # ---------------------------------------------------------------------------------------------
-def compare_snapshots(left: Snapshot, right: Snapshot, left_name: str, right_name: str) -> dict:
-    from database_use.compare.diff import diff
+def compare_snapshots(
+    left: Snapshot,
+    right: Snapshot,
+    left_name: str,
+    right_name: str,
+    bookkeeping: tuple[str, ...] | None = None,
+) -> dict:
+    from database_use.compare.diff import BOOKKEEPING_TABLES, diff
 
-    differences = [d.to_dict() for d in diff(left, right)]
+    records = diff(
+        left, right, bookkeeping=BOOKKEEPING_TABLES if bookkeeping is None else bookkeeping
+    )
+    differences = [d.to_dict() for d in records]
     return {
         "left": left_name,
         "right": right_name,
@@ -361,12 +371,20 @@ def compare_snapshots(left: Snapshot, right: Snapshot, left_name: str, right_nam
 
 
 def compare(project: Project, left: str, right: str) -> dict[str, Any]:
-    """Difference records between two sources (``db`` | ``models`` | ``doc``)."""
+    """Difference records between two sources (``db`` | ``models`` | ``doc``).
+
+    With the live database on one side, ``alembic`` says whether it is at the head revision
+    of the project's migrations (None when neither uses alembic).
+    """
     _check_pair(left, right)
     snaps = {side: load_source(project, side) for side in (left, right)}
-    result = compare_snapshots(snaps[left], snaps[right], left, right)
+    result = compare_snapshots(
+        snaps[left], snaps[right], left, right, alembic_state.bookkeeping_tables(project)
+    )
     if "models" in snaps:  # how the models code ran: "sandbox", "cache" or not sandboxed
         result["models_load"] = getattr(snaps["models"], "loaded_in", None)
+    if "db" in snaps:
+        result["alembic"] = alembic_state.status(project, snaps["db"])
     return result
 
 
@@ -503,7 +521,13 @@ def build_report(project: Project, now: datetime | None = None) -> dict[str, Any
         if failed:
             entry.update(error="; ".join(failed), count=None, differences=[])
         else:
-            result = compare_snapshots(snaps[left], snaps[right], left, right)  # type: ignore[arg-type]
+            result = compare_snapshots(
+                snaps[left],  # type: ignore[arg-type]
+                snaps[right],  # type: ignore[arg-type]
+                left,
+                right,
+                alembic_state.bookkeeping_tables(project),
+            )
             entry.update(error=None, count=result["count"], differences=result["differences"])
         comparisons.append(entry)
     live = snaps["db"]

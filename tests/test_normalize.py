@@ -168,3 +168,37 @@ def test_different_defaults_stay_different() -> None:
 )
 def test_index_key(given: str, option: int | None, expected: str) -> None:
     assert index_key(given, option) == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "stored", "type_"),
+    [
+        ("'0'", "'00:00:00'::interval", "interval"),
+        ("'0 seconds'", "'00:00:00'::interval", "interval"),
+        ("'1 day 2 hours'", "'1 day 02:00:00'::interval", "interval"),
+        ("'90 minutes'", "'01:30:00'::interval", "interval"),
+        ("'1 year 2 months 3 days'", "'1 year 2 mons 3 days'::interval", "interval"),
+        ("'1.5 seconds'", "'00:00:01.5'::interval", "interval"),
+        ('\'{"b": 1, "a": [1, 2]}\'', '\'{"a": [1, 2], "b": 1}\'::jsonb', "jsonb"),
+        ("'{}'", "'{}'::json", "json"),
+        (
+            "'00000000-0000-0000-0000-000000000000'",
+            "'00000000-0000-0000-0000-000000000000'::uuid",
+            "uuid",
+        ),
+    ],
+)
+def test_typed_literal_defaults_compare_equal(model, stored, type_):
+    assert normalize_default(model, type_) == normalize_default(stored, type_)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "type_"),
+    [
+        ("'0'", "'00:00:01'::interval", "interval"),
+        ("'1 day'", "'24:00:00'::interval", "interval"),  # PostgreSQL keeps these apart too
+        ("'{\"a\": 1}'", "'{\"a\": 2}'::jsonb", "jsonb"),
+    ],
+)
+def test_typed_literal_defaults_that_differ_stay_different(a, b, type_):
+    assert normalize_default(a, type_) != normalize_default(b, type_)

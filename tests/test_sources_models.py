@@ -47,7 +47,7 @@ def test_example_models(project: Path) -> None:
         ("ix_media_owner_id_kind", ["owner_id", "kind"])
     ]
     assert snap.enums["public.user_role"].labels == ["admin", "editor", "viewer"]
-    assert snap.model_origins["public.users"] == ("models/models_user.py", "User")  # type: ignore[attr-defined]
+    assert snap.model_origins["public.users"] == ("models/models_user.py", "User", 20)  # type: ignore[attr-defined]
 
 
 def test_own_declarative_base_and_core_table_are_read(project: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from database_use.compare.model_lines import (
     attribute_name,
     check_line,
+    column_foreign_key,
     foreign_key_line,
     index_line,
     model_line,
@@ -116,21 +117,40 @@ class _Sides:
         return "models" in (self.left.source, self.right.source)
 
 
+BOOKKEEPING_TABLES = ("alembic_version",)
+"""Tables a migration tool keeps for itself: never in the models, so never drift against them."""
+
+
 def diff(
-    left: Snapshot, right: Snapshot, *, left_name: str | None = None, right_name: str | None = None
+    left: Snapshot,
+    right: Snapshot,
+    *,
+    left_name: str | None = None,
+    right_name: str | None = None,
+    bookkeeping: Iterable[str] = BOOKKEEPING_TABLES,
 ) -> list[Difference]:
     """Differences between two snapshots, in a deterministic order.
 
     Side names default to the sources' kinds (``db``/``models``/``doc``), giving statuses
     ``missing_in_<side>``; two snapshots of the same kind are ``left``/``right`` unless named.
+    ``bookkeeping`` tables (bare or schema-qualified names) are skipped when one side is the
+    models, unless the models define them.
     """
     lname, rname = left_name or left.source, right_name or right.source
     if lname == rname:
         lname, rname = "left", "right"
     sides = _Sides(left, right, lname, rname)
+    skip = set(bookkeeping)
     out: list[Difference] = []
     for key in sorted(set(left.tables) | set(right.tables)):
         lt, rt = left.tables.get(key), right.tables.get(key)
+        table = lt or rt
+        if (
+            sides.with_models
+            and (lt is None or rt is None)
+            and (key in skip or (table is not None and table.name in skip))
+        ):
+            continue
         if sides.with_models and ((lt and lt.is_view) or (rt and rt.is_view)):
             continue  # models cannot hold views; comparing them would only add noise
         if lt is None or rt is None:
@@ -162,8 +182,9 @@ def _origin(sides: _Sides, table: str) -> str:
     for snap in (sides.left, sides.right):
         origins = getattr(snap, "model_origins", None)
         if snap.source == "models" and origins and table in origins:
-            path, cls = origins[table]
-            return f"{path} class {cls}" if cls else f"{path} (Table {table})"
+            path, cls, line = (*origins[table], None)[:3]
+            where = f"{path}:{line}" if line else path
+            return f"{where} class {cls}" if cls else f"{where} Table({table.split('.', 1)[-1]!r})"
     return f"the model of {table} (models/models_*.py)"
 
 
@@ -344,6 +365,7 @@ _COLUMN_COMPARATORS: list[tuple[str, Callable[[Column], Any]]] = [
     ("nullable", lambda c: c.nullable),
     ("default", _default_text),
     ("comment", lambda c: c.comment or None),
+    ("collation", lambda c: c.collation),
 ]
 
 
@@ -481,6 +503,7 @@ _FK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
             else "NOT DEFERRABLE"
         ),
     ),
+    ("validated", lambda f: f.validated),
 ]
 _INDEX_KEYS: list[Callable[[Any], Any]] = [
     lambda i: (tuple(i.columns), i.unique, i.method, i.where, tuple(i.include)),
@@ -493,12 +516,14 @@ _INDEX_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("unique", lambda i: i.unique),
     ("method", lambda i: i.method),
     ("where", lambda i: i.where),
+    ("opclass", lambda i: list(i.opclasses) if any(i.opclasses) else []),
 ]
 _UNIQUE_KEYS: list[Callable[[Any], Any]] = [lambda u: tuple(u.columns)]
 _UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [("columns", lambda u: u.columns)]
 _CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
 _CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
-    ("expression", lambda c: c.expression)
+    ("expression", lambda c: c.expression),
+    ("validated", lambda c: c.validated),
 ]
 
 
@@ -600,6 +625,24 @@ def _diff_items(
             if lv == rv or (attribute in seen and attribute == "columns"):
                 continue
             seen.add(attribute)
+            if attribute == "validated":
+                fix = _not_valid_fix(sides, key, name, auth_item)
+            elif obj == "foreign_key" and len(auth_item.columns) == 1:
+                # one-column FKs are declared on the column: edit that one, add no second
+                fix = _fix(
+                    sides,
+                    key,
+                    f"edit the ForeignKey of {auth_item.columns[0]} in place: "
+                    f"mapped_column(..., {column_foreign_key(auth_item)}, ...)",
+                    f"recreate foreign key {name} as on {sides.authority}",
+                )
+            else:
+                fix = _fix(
+                    sides,
+                    key,
+                    f"declare it as {line(auth_item)}",
+                    f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}",
+                )
             out.append(
                 Difference(
                     object=obj,
@@ -609,15 +652,36 @@ def _diff_items(
                     attribute=attribute,
                     values=_values(sides, lv, rv),
                     authority=sides.authority,
-                    fix=_fix(
-                        sides,
-                        key,
-                        f"declare it as {line(auth_item)}",
-                        f"recreate {obj.replace('_', ' ')} {name} as on {sides.authority}",
-                    ),
+                    fix=fix,
                 )
             )
     return out
+
+
+def _not_valid_fix(sides: _Sides, table: str, name: str, auth_item: Any) -> str:
+    """A constraint added NOT VALID: the models have no way to say so, nothing to edit there."""
+    if sides.kind_of(sides.follower) in ("doc", "json"):
+        return REGENERATE
+    holder = "db" if "db" in (sides.left.source, sides.right.source) else sides.authority
+    return (
+        f"{name} is NOT VALID in the {holder} (rows from before it was added are unchecked); "
+        "models cannot declare NOT VALID, so leave them as they are: once the old rows "
+        f"comply, run ALTER TABLE {table} VALIDATE CONSTRAINT {name} (an approved change)"
+    )
+
+
+def _enum_users(sides: _Sides, enum: EnumType) -> list[tuple[str, str]]:
+    """(table, column) of the models side whose type is this enum: where to edit it."""
+    snap = next((s for s in (sides.left, sides.right) if s.source == "models"), None)
+    if snap is None:
+        return []
+    spelled = {enum.qualified_name, enum.name if enum.schema == "public" else None}
+    found = []
+    for key in sorted(snap.tables):
+        for column in snap.tables[key].columns:
+            if column.type.removesuffix("[]").replace('"', "") in spelled:
+                found.append((key, column.name))
+    return found
 
 
 # -- enums ----------------------------------------------------------------------------------
@@ -664,6 +728,14 @@ def _diff_enum(
         parts.append(f"only in {sides.lname}: {', '.join(removed)}")
     hint = "; ".join(parts) if parts else "same labels in a different order"
     labels = ", ".join(repr(x) for x in auth.labels)  # type: ignore[union-attr]
+    declared = f"Enum({labels}, name={enum.name!r})"
+    fix = _fix(sides, None, declared, f"make type {key} hold the labels {labels} in that order")
+    users = _enum_users(sides, enum)
+    if users and sides.kind_of(sides.follower) == "models":
+        fix = "; ".join(
+            f"in {_origin(sides, table)}: edit the Enum of {column} in place: {declared}"
+            for table, column in users
+        )
     return [
         Difference(
             object="enum",
@@ -673,12 +745,7 @@ def _diff_enum(
             attribute="values",
             values=_values(sides, le.labels, re_.labels),
             authority=sides.authority,
-            fix=_fix(
-                sides,
-                None,
-                f"Enum({labels}, name={enum.name!r})",
-                f"make type {key} hold the labels {labels} in that order",
-            ),
+            fix=fix,
             hint=hint,
         )
     ]

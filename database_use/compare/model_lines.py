@@ -106,6 +106,8 @@ def model_line(column: Column, table: Table | None = None, snapshot: Snapshot | 
     args: list[str] = []
     if attr != column.name:
         args.append(repr(column.name))
+    if column.collation:
+        sa_type = _with_collation(sa_type, column.collation)
     args.append(sa_type)
     if column.identity:
         args.append(f"Identity(always={column.identity == 'always'})")
@@ -113,13 +115,7 @@ def model_line(column: Column, table: Table | None = None, snapshot: Snapshot | 
         args.append(f"Computed({column.generated!r}, persisted=True)")
     fk = _single_fk(column, table)
     if fk is not None:
-        ref = fk.ref_table.removeprefix("public.")
-        fk_args = [repr(f"{ref}.{fk.ref_columns[0]}")]
-        if fk.on_delete != "NO ACTION":
-            fk_args.append(f"ondelete={fk.on_delete!r}")
-        if fk.on_update != "NO ACTION":
-            fk_args.append(f"onupdate={fk.on_update!r}")
-        args.append(f"ForeignKey({', '.join(fk_args)})")
+        args.append(column_foreign_key(fk))
     if table is not None and table.primary_key and column.name in table.primary_key.columns:
         args.append("primary_key=True")
     if table is not None and any(u.columns == [column.name] for u in table.unique_constraints):
@@ -133,6 +129,34 @@ def model_line(column: Column, table: Table | None = None, snapshot: Snapshot | 
     return (
         f"{attr}: Mapped[{annotation}{optional}] = mapped_column({', '.join(args)}){comment_tail}"
     )
+
+
+def _with_collation(sa_type: str, collation: str) -> str:
+    """``Text`` → ``Text(collation='C')``, ``String(50)`` → ``String(50, collation='C')``."""
+    m = re.fullmatch(r"(\w+)(?:\((.*)\))?", sa_type)
+    if not m:
+        return sa_type
+    inner = f"{m[2]}, " if m[2] else ""
+    return f"{m[1]}({inner}collation={collation!r})"
+
+
+def column_foreign_key(fk: ForeignKey) -> str:
+    """The ``ForeignKey(...)`` argument of ``mapped_column`` for a one-column foreign key."""
+    ref = fk.ref_table.removeprefix("public.")
+    return f"ForeignKey({', '.join([repr(f'{ref}.{fk.ref_columns[0]}'), *_fk_options(fk)])})"
+
+
+def _fk_options(fk: ForeignKey) -> list[str]:
+    options = []
+    if fk.on_delete != "NO ACTION":
+        options.append(f"ondelete={fk.on_delete!r}")
+    if fk.on_update != "NO ACTION":
+        options.append(f"onupdate={fk.on_update!r}")
+    if fk.deferrable:
+        options.append("deferrable=True")
+    if fk.initially_deferred:
+        options.append("initially='DEFERRED'")
+    return options
 
 
 def _single_fk(column: Column, table: Table | None) -> ForeignKey | None:
@@ -152,6 +176,9 @@ def index_line(index: Index) -> str:
         args.append(f"postgresql_where=text({index.where!r})")
     if index.include:
         args.append(f"postgresql_include={index.include!r}")
+    if any(index.opclasses):
+        ops = {k: o for k, o in zip(index.columns, index.opclasses, strict=False) if o}
+        args.append(f"postgresql_ops={ops!r}")
     return f"Index({', '.join(args)})"
 
 
@@ -174,10 +201,4 @@ def foreign_key_line(fk: ForeignKey) -> str:
     args = [repr(fk.columns), repr([f"{ref}.{c}" for c in fk.ref_columns])]
     if fk.name:
         args.append(f"name={fk.name!r}")
-    if fk.on_delete != "NO ACTION":
-        args.append(f"ondelete={fk.on_delete!r}")
-    if fk.on_update != "NO ACTION":
-        args.append(f"onupdate={fk.on_update!r}")
-    if fk.deferrable:
-        args.append("deferrable=True")
-    return f"ForeignKeyConstraint({', '.join(args)})"
+    return f"ForeignKeyConstraint({', '.join(args + _fk_options(fk))})"

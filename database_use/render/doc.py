@@ -280,9 +280,25 @@ def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _deferrable(deferrable: bool, initially_deferred: bool) -> str:
+def _deferrable(deferrable: bool, initially_deferred: bool, validated: bool = True) -> str:
     text = _yes_no(deferrable)
-    return text + ", initially deferred" if initially_deferred else text
+    text = text + ", initially deferred" if initially_deferred else text
+    return text if validated else text + ", not valid"
+
+
+def _type_cell(column: Any) -> str:
+    """The type, then ``COLLATE "C"`` where the column has a collation of its own."""
+    text = column.type
+    if column.collation:
+        text += ' COLLATE "' + column.collation.replace('"', '""') + '"'
+    return escape(text)
+
+
+def _method_cell(index: Any) -> str:
+    """The index method, then ``ops <opclass per key column>`` (``default`` where default)."""
+    if not any(index.opclasses):
+        return escape(index.method)
+    return escape(index.method) + " ops " + escape_list([o or "default" for o in index.opclasses])
 
 
 def _slug(text: str) -> str:
@@ -362,7 +378,7 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
         [
             [
                 escape(c.name),
-                escape(c.type),
+                _type_cell(c),
                 _yes_no(c.nullable),
                 _default_cell(c),
                 ", ".join(keys.get(c.name, [])),
@@ -381,7 +397,8 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
         [cell(u.name), "UNIQUE", escape_list(u.columns), ""] for u in _by_name(t.unique_constraints)
     ]
     constraint_rows += [
-        [cell(c.name), "CHECK", "", escape(c.expression)] for c in _by_name(t.check_constraints)
+        [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
+        for c in _by_name(t.check_constraints)
     ]
     if constraint_rows:
         out += ["#### Constraints", "", *_table(CONSTRAINTS_HEAD, constraint_rows), ""]
@@ -394,7 +411,7 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
                 escape_list(fk.ref_columns),
                 escape(fk.on_delete),
                 escape(fk.on_update),
-                _deferrable(fk.deferrable, fk.initially_deferred),
+                _deferrable(fk.deferrable, fk.initially_deferred, fk.validated),
             ]
             for fk in _by_name(t.foreign_keys)
         ]
@@ -405,7 +422,7 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
                 cell(i.name),
                 escape_list(i.columns),
                 _yes_no(i.unique),
-                escape(i.method),
+                _method_cell(i),
                 cell(i.where),
                 escape_list(i.include),
             ]

@@ -707,7 +707,117 @@ def normalize_default(text: str | None, column_type: str | None = None) -> str |
             return body
         if base == "boolean" and body.lower() in _BOOL_WORDS:
             return _BOOL_WORDS[body.lower()]
+        if base == "interval":
+            return _interval_literal(body) or value
+        if base in ("json", "jsonb"):
+            return _json_literal(body) or value
+        if base == "uuid" and re.fullmatch(r"\{?[0-9a-fA-F-]{32,36}\}?", body):
+            return "'" + body.strip("{}").replace("-", "").lower() + "'"
     return value
+
+
+_INTERVAL_UNITS = {
+    "microsecond": (0, 0, 1),
+    "millisecond": (0, 0, 1_000),
+    "second": (0, 0, 1_000_000),
+    "minute": (0, 0, 60_000_000),
+    "hour": (0, 0, 3_600_000_000),
+    "day": (0, 1, 0),
+    "week": (0, 7, 0),
+    "mon": (1, 0, 0),
+    "month": (1, 0, 0),
+    "year": (12, 0, 0),
+    "decade": (120, 0, 0),
+    "century": (1200, 0, 0),
+}
+_INTERVAL_ALIASES = {
+    "us": "microsecond",
+    "ms": "millisecond",
+    "s": "second",
+    "sec": "second",
+    "m": "minute",
+    "min": "minute",
+    "h": "hour",
+    "hr": "hour",
+    "d": "day",
+    "w": "week",
+    "mons": "mon",
+    "y": "year",
+    "yr": "year",
+}
+
+
+def _interval_literal(body: str) -> str | None:
+    """An interval literal in PostgreSQL's own output form (IntervalStyle ``postgres``), so
+    ``'0'``, ``'0 seconds'`` and the stored ``'00:00:00'`` compare equal; None when unsure."""
+    months = days = micros = 0
+    text = body.strip().lower()
+    if text.startswith("@"):
+        text = text[1:]
+    tokens = text.replace(",", " ").split()
+    if not tokens:
+        return None
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        clock = re.fullmatch(r"([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?", tok)
+        if clock:
+            sign = -1 if clock.group(1) == "-" else 1
+            secs = float(clock.group(4) or 0)
+            micros += sign * (
+                int(clock.group(2)) * 3_600_000_000
+                + int(clock.group(3)) * 60_000_000
+                + round(secs * 1_000_000)
+            )
+            i += 1
+            continue
+        if not re.fullmatch(r"[+-]?\d+(?:\.\d+)?", tok):
+            return None
+        number = float(tok)
+        unit = tokens[i + 1] if i + 1 < len(tokens) else "second"
+        unit = _INTERVAL_ALIASES.get(unit, unit)
+        unit = unit[:-1] if unit.endswith("s") and unit[:-1] in _INTERVAL_UNITS else unit
+        if unit not in _INTERVAL_UNITS:
+            return None
+        if number != int(number) and unit not in ("second", "millisecond", "microsecond"):
+            return None  # fractional months/days spill over by PostgreSQL's own rules
+        m, d, us = _INTERVAL_UNITS[unit]
+        months += int(number) * m
+        days += int(number) * d
+        micros += round(number * us)
+        i += 2 if i + 1 < len(tokens) else 1
+    parts: list[str] = []
+    years, mons = divmod(abs(months), 12)
+    sign = "-" if months < 0 else ""
+    if years:
+        parts.append(f"{sign}{years} year{'s' if years != 1 else ''}")
+    if mons:
+        parts.append(f"{sign}{mons} mon{'s' if mons != 1 else ''}")
+    if days:
+        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
+    if micros or not parts:
+        sign = "-" if micros < 0 else ""
+        total = abs(micros)
+        hours, rest = divmod(total, 3_600_000_000)
+        minutes, rest = divmod(rest, 60_000_000)
+        seconds, fraction = divmod(rest, 1_000_000)
+        clock_text = f"{sign}{hours:02d}:{minutes:02d}:{seconds:02d}"
+        if fraction:
+            clock_text += f".{fraction:06d}".rstrip("0")
+        parts.append(clock_text)
+    return "'" + " ".join(parts) + "'"
+
+
+def _json_literal(body: str) -> str | None:
+    """A JSON literal with keys sorted and no insignificant spaces (jsonb re-spaces it)."""
+    import json
+
+    try:
+        value = json.loads(body.replace("''", "'"))
+    except ValueError:
+        return None
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "'" + text.replace("'", "''") + "'"
 
 
 _ORDER_SUFFIX = re.compile(r"(?i)\s+(asc|desc)?\s*(nulls\s+(first|last))?\s*$")

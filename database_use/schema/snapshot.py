@@ -37,6 +37,7 @@ class Column:
     generated: str | None = None  # the expression of GENERATED ALWAYS AS (...) STORED
     comment: str | None = None
     position: int = 0
+    collation: str | None = None  # only when it is not the type's default collation
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ForeignKey:
     on_update: str = "NO ACTION"
     deferrable: bool = False
     initially_deferred: bool = False
+    validated: bool = True  # False: added NOT VALID and never validated
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Index:
     method: str = "btree"
     where: str | None = None
     include: list[str] = field(default_factory=list)
+    # operator class per key column, "" where it is the type's default (empty: all default)
+    opclasses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,6 +81,7 @@ class UniqueConstraint:
 class CheckConstraint:
     expression: str
     name: str | None = None
+    validated: bool = True  # False: added NOT VALID and never validated
 
 
 @dataclass
@@ -193,6 +198,9 @@ class Snapshot:
     def structure(self) -> dict[str, Any]:
         """The facts that define the schema: no statistics, positions or provenance.
 
+        Attributes added later (collation, opclasses, validated) appear only when they differ
+        from their default, so the hash of a schema that uses none of them did not change.
+
         Built by hand rather than with ``asdict`` (which deep-copies): hashing 1,000 tables
         is on the hot path of generate-docs, validate and every guarded change.
         """
@@ -216,6 +224,7 @@ class Snapshot:
                             "identity": c.identity,
                             "generated": c.generated,
                             "comment": c.comment,
+                            **({"collation": c.collation} if c.collation else {}),
                         }
                         for c in t.columns
                     ],
@@ -232,6 +241,7 @@ class Snapshot:
                             "on_update": f.on_update,
                             "deferrable": f.deferrable,
                             "initially_deferred": f.initially_deferred,
+                            **({} if f.validated else {"validated": False}),
                         }
                         for f in t.foreign_keys
                     ),
@@ -243,6 +253,7 @@ class Snapshot:
                             "method": i.method,
                             "where": i.where,
                             "include": list(i.include),
+                            **({"opclasses": list(i.opclasses)} if any(i.opclasses) else {}),
                         }
                         for i in t.indexes
                     ),
@@ -250,7 +261,12 @@ class Snapshot:
                         {"columns": list(u.columns), "name": u.name} for u in t.unique_constraints
                     ),
                     "check_constraints": _sorted_items(
-                        {"expression": c.expression, "name": c.name} for c in t.check_constraints
+                        {
+                            "expression": c.expression,
+                            "name": c.name,
+                            **({} if c.validated else {"validated": False}),
+                        }
+                        for c in t.check_constraints
                     ),
                 }
             )

@@ -60,7 +60,9 @@ KINDS = ("table", "partitioned table", "view", "materialized view", "foreign tab
 _ANCHOR_RE = re.compile(r'^<a id="[^"]*"></a>$')
 _FENCE_RE = re.compile(r"^(`{3,})([A-Za-z0-9_-]*)$")
 _SEPARATOR_RE = re.compile(r"^\|?(\s*:?-+:?\s*\|)*\s*:?-+:?\s*\|?$")
-_DEFERRABLE_RE = re.compile(r"^(yes|no)(, initially deferred)?$")
+_DEFERRABLE_RE = re.compile(r"^(yes|no)(, initially deferred)?(, not valid)?$")
+_COLLATE_RE = re.compile(r'^(?P<type>.+) COLLATE "(?P<collation>(?:[^"]|"")+)"$')
+_OPS_SEP = " ops "
 _ACTION_RE = re.compile(r"^[A-Z][A-Z ]*$")
 _MAX_SHOWN = 60
 
@@ -338,9 +340,14 @@ class _Parser:
             name, type_, nullable, default, _key, comment = cells
             if not name or not type_:
                 raise self.error("a column name and type", line_no)
+            type_text, collation = unescape(type_), None
+            m = _COLLATE_RE.match(type_text)
+            if m:
+                type_text, collation = m.group("type"), m.group("collation").replace('""', '"')
             column = Column(
                 name=unescape(name),
-                type=unescape(type_),
+                type=type_text,
+                collation=collation,
                 nullable=self.yes_no(nullable, line_no, "Nullable"),
                 comment=uncell(comment),
                 position=position,
@@ -379,11 +386,15 @@ class _Parser:
                 table.unique_constraints.append(
                     UniqueConstraint(columns=unescape_list(columns), name=uncell(name))
                 )
-            elif kind == "CHECK":
+            elif kind in ("CHECK", "CHECK NOT VALID"):
                 if expression == "":
                     raise self.error("the CHECK expression in the Expression cell", line_no)
                 table.check_constraints.append(
-                    CheckConstraint(expression=unescape(expression), name=uncell(name))
+                    CheckConstraint(
+                        expression=unescape(expression),
+                        name=uncell(name),
+                        validated=kind == "CHECK",
+                    )
                 )
             else:
                 raise self.error("PRIMARY KEY, UNIQUE or CHECK in the Type cell", line_no)
@@ -412,6 +423,7 @@ class _Parser:
                     on_update=actions[1],
                     deferrable=m.group(1) == "yes",
                     initially_deferred=m.group(2) is not None,
+                    validated=m.group(3) is None,
                 )
             )
 
@@ -419,12 +431,15 @@ class _Parser:
         for line_no, (name, columns, unique, method, where, include) in rows:
             if method == "":
                 raise self.error("an index method such as btree", line_no)
+            method, _, ops = method.partition(_OPS_SEP)
+            opclasses = [o if o != "default" else "" for o in unescape_list(ops)] if ops else []
             table.indexes.append(
                 Index(
                     columns=unescape_list(columns),
                     name=uncell(name),
                     unique=self.yes_no(unique, line_no, "Unique"),
                     method=unescape(method),
+                    opclasses=opclasses,
                     where=uncell(where),
                     include=unescape_list(include),
                 )

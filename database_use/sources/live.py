@@ -143,13 +143,29 @@ def build_snapshot(
         )
         by_oid[oid] = snap.add_table(table)
 
-    for oid, name, type_text, notnull, default, identity, generated, comment, attnum in columns:
+    for (
+        oid,
+        name,
+        type_text,
+        notnull,
+        default,
+        identity,
+        generated,
+        comment,
+        attnum,
+        collation,
+    ) in columns:
         table = by_oid.get(oid)
         if table is None:
             continue
         type_name = normalize_type(type_text)
         column = Column(
-            name=name, type=type_name, nullable=not notnull, comment=comment, position=attnum
+            name=name,
+            type=type_name,
+            nullable=not notnull,
+            comment=comment,
+            position=attnum,
+            collation=collation,
         )
         if identity:
             column.identity = _IDENTITY.get(identity)
@@ -172,6 +188,7 @@ def build_snapshot(
         deferrable,
         deferred,
         check,
+        validated,
     ) in constraints:
         table = by_oid.get(oid)
         if table is None:
@@ -191,14 +208,19 @@ def build_snapshot(
                     on_update=_ACTIONS.get(on_update, "NO ACTION"),
                     deferrable=bool(deferrable),
                     initially_deferred=bool(deferred),
+                    validated=bool(validated),
                 )
             )
         elif contype == "c":
             table.check_constraints.append(
-                CheckConstraint(expression=normalize_expression(check) or "", name=name)
+                CheckConstraint(
+                    expression=normalize_expression(check) or "",
+                    name=name,
+                    validated=bool(validated),
+                )
             )
 
-    for oid, name, unique, method, nkey, defs, options, predicate in indexes:
+    for oid, name, unique, method, nkey, defs, options, predicate, opclasses in indexes:
         table = by_oid.get(oid)
         if table is None:
             continue
@@ -213,6 +235,7 @@ def build_snapshot(
                 method=method,
                 where=normalize_expression(predicate) if predicate else None,
                 include=[index_key(text, 0) for text in defs[nkey:]],
+                opclasses=list(opclasses[:nkey]) if any(opclasses[:nkey]) else [],
             )
         )
 

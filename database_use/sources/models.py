@@ -76,7 +76,7 @@ def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot
     snap.loaded_in = result["loaded_in"]  # type: ignore[attr-defined]
     # Where each table is declared, for fixes that name the file and class (not serialised).
     snap.model_origins = {  # type: ignore[attr-defined]
-        k: (v[0], v[1]) for k, v in result["origins"].items() if k in snap.tables
+        k: tuple(v) for k, v in result["origins"].items() if k in snap.tables
     }
     if use_cache:
         models_cache.write(root, files, result["deps"], snap)
@@ -155,8 +155,9 @@ def load_in_this_process(root: Path) -> dict[str, Any]:
         except Exception as exc:  # any import-time error of user code
             raise _load_error(exc, path, root) from None
     metadatas = _collect_metadata(loaded)
-    snap = from_metadata(*metadatas)
     origins = _origins(loaded, root)
+    _check_references(metadatas, origins)
+    snap = from_metadata(*metadatas)
     deps = sorted(
         {
             str(Path(file).resolve())
@@ -171,25 +172,46 @@ def load_in_this_process(root: Path) -> dict[str, Any]:
     }
 
 
-def _origins(modules: list[types.ModuleType], root: Path) -> dict[str, tuple[str, str | None]]:
+def _origins(
+    modules: list[types.ModuleType], root: Path
+) -> dict[str, tuple[str, str | None, int | None]]:
+    """Where each table is declared: ``(file relative to root, class or None, line or None)``.
+
+    A Core ``Table(...)`` instance is found in the module that holds it (``Table.__module__``
+    would name SQLAlchemy's own ``schema.py``); its line is that of ``Table("name"``.
+    """
     from sqlalchemy import Table as SATable
 
-    found: dict[str, tuple[str, str | None]] = {}
+    found: dict[str, tuple[str, str | None, int | None]] = {}
     for module in modules:
         for value in vars(module).values():
-            table = getattr(value, "__table__", None) if isinstance(value, type) else value
+            is_class = isinstance(value, type)
+            table = getattr(value, "__table__", None) if is_class else value
             if not isinstance(table, SATable):
                 continue
-            home = sys.modules.get(getattr(value, "__module__", "") or "", module)
+            home = sys.modules.get(value.__module__, module) if is_class else module
             file = Path(getattr(home, "__file__", None) or module.__file__ or "")
             try:
                 shown = file.resolve().relative_to(root).as_posix()
             except ValueError:
                 shown = file.name
             key = f"{table.schema or 'public'}.{table.name}"
-            cls = value.__name__ if isinstance(value, type) else None
-            found.setdefault(key, (shown, cls))
+            cls = value.__name__ if is_class else None
+            found.setdefault(key, (shown, cls, _line_of(value, table, file)))
     return found
+
+
+def _line_of(value: Any, table: Any, file: Path) -> int | None:
+    import inspect
+
+    try:
+        if isinstance(value, type):
+            return inspect.findsource(value)[1] + 1
+        text = file.read_text(encoding="utf-8")
+    except (OSError, TypeError, ValueError):
+        return None
+    m = re.search(r"Table\(\s*[\"']" + re.escape(table.name) + r"[\"']", text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 def _is_project_file(file: Path, root: Path) -> bool:
@@ -223,6 +245,32 @@ def _load_error(exc: BaseException, path: Path, root: Path) -> ModelLoadError:
     line = f":{where_line}" if where_line else ""
     message = f"cannot load {shown}{line}: {type(exc).__name__}"
     return ModelLoadError(message + (f": {detail}" if detail else ""))
+
+
+def _check_references(metadatas: list[Any], origins: dict[str, tuple]) -> None:
+    """A foreign key whose column takes its type from a table the models do not define:
+    ``create_all`` cannot build it and the column's type is unknown (``NullType``), so say
+    where the models are broken instead of reporting a type nobody wrote."""
+    from sqlalchemy.types import NullType
+
+    for metadata in metadatas:
+        for sa_table in metadata.tables.values():
+            for fk in sa_table.foreign_keys:
+                if not isinstance(fk.parent.type, NullType):
+                    continue
+                try:
+                    fk.column  # noqa: B018 - resolves the target or raises
+                except Exception:
+                    key = f"{sa_table.schema or 'public'}.{sa_table.name}"
+                    file, cls, line = (*origins.get(key, ("models/models_*.py", None)), None)[:3]
+                    where = f"{file}:{line}" if line else file
+                    where += f" class {cls}" if cls else ""
+                    target = fk.target_fullname
+                    missing = target.rsplit(".", 1)[0]
+                    raise ModelLoadError(
+                        f"the models are broken here: {where}: FK {sa_table.name}."
+                        f"{fk.parent.name} → {target}, table {missing} not in the models"
+                    ) from None
 
 
 def _collect_metadata(modules: list[types.ModuleType]) -> list[Any]:
@@ -297,6 +345,8 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
     for fk in sorted(sa_table.foreign_key_constraints, key=lambda f: [c for c in f.column_keys]):
         table.foreign_keys.append(_foreign_key(fk, dialect, schema))
     for constraint in sa_table.constraints:
+        if not _created(constraint, ddl):
+            continue
         if isinstance(constraint, SAUnique):
             table.unique_constraints.append(
                 UniqueConstraint(
@@ -310,16 +360,53 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
                     name=_name(constraint, dialect),
                 )
             )
+    seen: set[str] = set()
     for sa_index in sorted(sa_table.indexes, key=lambda i: str(i.name or "")):
-        table.indexes.append(_index(sa_index, dialect, ddl))
+        if not _index_created(sa_index, ddl):
+            continue
+        index = _index(sa_index, dialect, ddl)
+        if index.name and index.name in seen:
+            continue  # index=True and Index("ix_…") of the same name: one index in the database
+        seen.add(index.name or "")
+        table.indexes.append(index)
     return table
+
+
+def _created(constraint: Any, ddl: Any) -> bool:
+    """Whether CREATE TABLE on PostgreSQL emits this constraint, decided as SQLAlchemy does.
+
+    Type-bound CHECKs (``Boolean(create_constraint=True)``, a non-native ``Enum``) carry a
+    create rule: PostgreSQL gets the Enum's CHECK but never the Boolean's (a native boolean).
+    ``ddl_if`` on a constraint is honoured the same way.
+    """
+    try:
+        return bool(constraint._should_create_for_compiler(ddl)) and (
+            ddl.process(constraint) is not None
+        )
+    except Exception:  # not compilable on its own (an odd custom constraint): keep it
+        return True
+
+
+def _index_created(sa_index: Any, ddl: Any) -> bool:
+    """False for an index ``create_all`` skips on PostgreSQL (``ddl_if(dialect="sqlite")``)."""
+    from sqlalchemy.schema import CreateIndex
+
+    condition = getattr(sa_index, "_ddl_if", None)
+    if condition is None:
+        return True
+    try:
+        return bool(condition._should_execute(CreateIndex(sa_index), sa_index, None, compiler=ddl))
+    except Exception:  # a callable that needs a live connection: assume it runs
+        return True
 
 
 def _column(
     sa_table: Any, sa_column: Any, position: int, dialect: Any, ddl: Any, snap: Snapshot
 ) -> Column:
     try:
-        type_text = normalize_type(sa_column.type.compile(dialect=dialect))
+        compiled = sa_column.type.compile(dialect=dialect)
+        # String(collation=...) compiles to 'VARCHAR(20) COLLATE "C"': the collation is its own fact
+        type_text = normalize_type(re.sub(r'\s+COLLATE\s+(?:"[^"]+"|\S+)$', "", compiled))
     except Exception:  # a type PostgreSQL cannot hold (NullType...): show it, do not crash
         type_text = type(sa_column.type).__name__.lower()
     _collect_enum(sa_column.type, snap)
@@ -329,6 +416,7 @@ def _column(
         nullable=bool(sa_column.nullable),
         comment=sa_column.comment,
         position=position,
+        collation=_collation(sa_column.type),
     )
     if sa_column.identity is not None:
         column.identity = "always" if sa_column.identity.always else "by default"
@@ -347,6 +435,13 @@ def _column(
             default = f"nextval('{prefix}{seq}'::regclass)"
         column.default = normalize_default(default, type_text) if default is not None else None
     return column
+
+
+def _collation(sa_type: Any) -> str | None:
+    collation = getattr(sa_type, "collation", None)
+    if collation is None:
+        collation = getattr(getattr(sa_type, "impl", None), "collation", None)  # TypeDecorator
+    return str(collation) if collation else None
 
 
 def _is_serial(sa_column: Any, ddl: Any) -> bool:
@@ -402,6 +497,11 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
     keys = [index_key(_sql(expr, ddl)) for expr in sa_index.expressions]
     where = options.get("where")
     include = [c if isinstance(c, str) else c.name for c in (options.get("include") or [])]
+    ops = options.get("ops") or {}
+    opclasses = [
+        str(ops.get(getattr(expr, "key", None), ops.get(getattr(expr, "name", None), "")) or "")
+        for expr in sa_index.expressions
+    ]
     return Index(
         columns=keys,
         name=_name(sa_index, dialect),
@@ -411,4 +511,5 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
         if where is not None
         else None,
         include=include,
+        opclasses=opclasses if any(opclasses) else [],
     )

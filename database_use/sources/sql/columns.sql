@@ -1,4 +1,5 @@
 -- Every column of every selected relation, in one round trip, ordered by table and position.
+-- The collation is shown only where it is not the type's default (COLLATE on the column).
 SELECT
     a.attrelid,
     a.attname::text,
@@ -8,8 +9,11 @@ SELECT
     a.attidentity::text,
     a.attgenerated::text,
     d.description,
-    a.attnum
+    a.attnum,
+    CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END
 FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum

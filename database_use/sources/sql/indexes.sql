@@ -1,7 +1,8 @@
 -- Indexes of the selected schemas that do not back a primary key, unique or exclusion
 -- constraint (those are reported as constraints), one round trip. Key and INCLUDE columns
 -- come from pg_get_indexdef per position (names or expression text); indoption carries
--- DESC (bit 1) and NULLS FIRST (bit 2) per key column.
+-- DESC (bit 1) and NULLS FIRST (bit 2) per key column; the operator class of each key column
+-- is '' where it is the default one for the column's type (indclass holds key columns only).
 SELECT
     i.indrelid,
     ic.relname::text,
@@ -14,7 +15,13 @@ SELECT
         ORDER BY k
     ),
     i.indoption::int2[],
-    pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+    pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+    ARRAY(
+        SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
+        FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS k(opc_oid, ord)
+        JOIN pg_catalog.pg_opclass opc ON opc.oid = k.opc_oid
+        ORDER BY k.ord
+    )
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
