@@ -1,61 +1,76 @@
-"""Person approvals: signed, content-bound, expiring, single-use records.
+"""Person approvals: signed by the approver's passphrase, content-bound, expiring, single-use.
 
 Used by guarded column changes (subject kind ``"change"``) and by vetted scripts run in
-write mode (subject kind ``"script"``). An approval says: *this person*, through *this
-channel*, allowed *this exact content* (its SHA-256) of *this subject*, planned against
-*this schema* (changes), in *this project*, until *this time*, once.
+write mode (subject kind ``"script"``). An approval record says: *this person*, on *their
+terminal*, allowed *this exact content* (its SHA-256) of *this subject*, planned against
+*this schema* (changes), in *this project*, on *this database* (the server's
+``system_identifier`` and the database oid, read from the server, not a URL string), until
+*this time* (lifetime from the person's own config, at most 24 h), once.
 
-Threat model: the agent (a model) can edit any file of the project and call every tool,
-with any arguments. So:
+How the record is signed (no hand-rolled crypto: argon2-cffi and ``cryptography``):
 
-- No tool argument can approve anything. Only two channels create records:
-  ``"elicitation"`` (the MCP client asked the person and the person accepted) and
-  ``"terminal"`` (a person ran ``schema_inspector.py approve <id>`` on an interactive
-  terminal and typed the code shown; see :func:`confirm_on_terminal`).
-- Records live in the project (``.roo/approvals/<kind>/<subject_id>.json``) but are signed
-  with HMAC-SHA256 under a per-user key kept OUTSIDE the project
-  (``$XDG_CONFIG_HOME/database-use/approval.key``, else ``~/.config/database-use/approval.key``,
-  created 0600). Edited, unsigned or forged records are refused.
-- "Used once" is recorded in a ledger next to the key (``.../database-use/used/<nonce>``),
-  created atomically, so restoring an old copy of a record cannot replay it.
-- Everything fails closed: a missing key, a key inside the project, a key readable by
-  others, an unreadable record, a bad TTL... → refused (:class:`ChangeRefused`).
+- ``database-use approver setup`` asks the person for an approver passphrase twice on the
+  terminal. A 32-byte Ed25519 seed is derived from it with argon2id (random 16-byte salt,
+  RFC 9106 "low memory" costs). Only the salt, the argon2 costs and the Ed25519 **public**
+  key are stored (``<config dir>/approver.json``, 0600, outside the project). The public key
+  is the passphrase's verifier; the private key exists only in memory while ``approve`` runs.
+- ``approve <id>`` reads the passphrase without echo from the controlling terminal
+  (``/dev/tty``; never stdin, arguments or environment), derives the private key again, checks
+  it against the stored public key, and signs the record. Apply-time checks need only the
+  public key, so the MCP server never holds anything that can sign.
+- An MCP elicitation accept writes no record at all: it applies in that same call
+  (:func:`elicited` builds an in-memory approval the pipeline checks like a signed one).
 
-Limit (documented, not hidden): the scheme protects against a model that edits project
-files. A process running shell commands as the same OS user can read the key itself; the
-real boundary there is the OS account, as for any file-based secret.
+What code that can read every file of the project AND the user config dir (but not the
+passphrase) can and cannot do:
+
+- it can read the salt, the costs and the public key, and so try passphrases offline;
+  argon2id makes each guess cost ~64 MiB and a fraction of a second — a weak passphrase
+  falls, a good one does not;
+- it cannot sign a record, so it cannot forge, extend, retarget or edit one; an approval
+  for database A does not verify for database B (identity checked inside the apply
+  transaction); a change approval is bound to the schema hash it was planned against, which
+  the apply itself changes, so replaying it after deleting the used-ledger fails;
+- it can delete the ledger and replay a still-valid script approval within its lifetime if
+  it also kept a copy of the record (scripts change no schema): the sandbox keeps agent code
+  away from the user config dir; without it that replay is a known limit;
+- with write access to the user config dir it could replace ``approver.json`` with its own
+  key. Code with a shell as the same user can do that, or replace this tool's code: that is
+  tier T3 (see DESIGN.md), out of scope here — only PostgreSQL privileges hold there.
 
 API (both subject kinds)::
 
-    sha = content_hash(sql_text)                      # hex SHA-256 of str/bytes
-    appr = grant(project, "change", change_id, sha,   # a person said yes (face code only)
-                 channel="terminal", schema_hash=h)
-    appr = verify(project, "change", change_id, sha, schema_hash=h)  # raises ChangeRefused
+    sha = content_hash(sql_text)
+    signer = unlock(passphrase)                       # ChangeRefused on a wrong one
+    appr = grant(project, "change", change_id, sha, signer=signer,
+                 schema_hash=h, target=identity)      # terminal only, after asking a person
+    appr = verify(project, "change", change_id, sha, schema_hash=h, target=identity)
     consume(project, appr)                            # burn it (raises if already used)
-    appr = verify_and_consume(project, "script", script_id, sha)     # both at once
-    approval_status(project, kind, subject_id, sha, schema_hash=h)   # dict, never raises
-    revoke(project, kind, subject_id)                 # drop the record (e.g. on reject)
-    ok = confirm_on_terminal(text)                    # TTY + typed random code, else False/raise
-
-``schema_hash`` is optional (scripts pass ``None``); when the record holds one, ``verify``
-must be given the same value. ``target`` (optional, e.g. ``host:port/db``) binds the approval
-to one database.
+    approval_status(project, kind, subject_id, sha, schema_hash=h, target=identity)
+    appr = elicited("change", change_id, sha, schema_hash=h, target=identity)  # in memory
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import os
 import secrets
-import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
+from argon2.low_level import Type, hash_secret_raw
+from argon2.profiles import RFC_9106_LOW_MEMORY
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from database_use import policy
 from database_use.errors import ChangeRefused, ConfigError, InvalidRequest
 
 log = logging.getLogger("database_use.approvals")
@@ -64,23 +79,25 @@ SubjectKind = Literal["change", "script"]
 Channel = Literal["elicitation", "terminal"]
 KINDS: tuple[str, ...] = ("change", "script")
 CHANNELS: tuple[str, ...] = ("elicitation", "terminal")
-DEFAULT_TTL_SECONDS = 3600
-MAX_TTL_SECONDS = 7 * 24 * 3600
-TTL_ENV = "DATABASE_USE_APPROVAL_TTL"
-RECORD_VERSION = 1
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read and type
+RECORD_VERSION = 2
+APPROVER_VERSION = 1
+MIN_PASSPHRASE_CHARS = 8
+IDENTITY_SQL = (
+    "SELECT (SELECT system_identifier FROM pg_control_system())::text, "
+    "(SELECT oid FROM pg_database WHERE datname = current_database())::text"
+)
 
 
 @dataclass(frozen=True)
 class Approval:
-    """One signed approval record (all fields are covered by ``signature``)."""
+    """One approval (a signed record, or an in-memory elicitation accept)."""
 
     kind: str
     subject_id: str
     content_sha256: str
     schema_hash: str | None
     project: str
-    target: str | None
+    target: str
     approved_by: str
     channel: str
     approved_at: str
@@ -120,6 +137,24 @@ def current_user() -> str:
         return getpass.getuser()
 
 
+def database_identity(conn: Any) -> str:
+    """``<system_identifier>:<database oid>`` of the database ``conn`` is connected to.
+
+    Read from the server itself, so no URL spelling (``?dbname=``, another host name for the
+    same server, a service file) can make database B look like database A.
+    """
+    try:
+        row = conn.execute(IDENTITY_SQL).fetchone()
+    except Exception as exc:  # psycopg.Error, kept generic so this module needs no psycopg
+        raise ChangeRefused(
+            f"cannot read the database's identity (pg_control_system): {type(exc).__name__}; "
+            "the role needs EXECUTE on pg_control_system()"
+        ) from None
+    if not row or row[0] is None or row[1] is None:
+        raise ChangeRefused("cannot read the database's identity (pg_control_system)")
+    return f"{row[0]}:{row[1]}"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -129,17 +164,8 @@ def _iso(moment: datetime) -> str:
 
 
 def ttl_seconds() -> int:
-    """Approval lifetime: ``DATABASE_USE_APPROVAL_TTL`` seconds (1..7 days), default one hour."""
-    raw = os.environ.get(TTL_ENV)
-    if raw is None or not raw.strip():
-        return DEFAULT_TTL_SECONDS
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{TTL_ENV} must be a number of seconds, got {raw!r}") from None
-    if not 1 <= value <= MAX_TTL_SECONDS:
-        raise ConfigError(f"{TTL_ENV} must be between 1 and {MAX_TTL_SECONDS} seconds, got {value}")
-    return value
+    """Approval lifetime, from the person's own config only (see :mod:`database_use.policy`)."""
+    return policy.load_policy().approval_ttl_seconds
 
 
 def _check_kind(kind: str) -> None:
@@ -160,69 +186,130 @@ def _check_subject_id(subject_id: str) -> None:
         raise InvalidRequest(f"invalid approval subject id {subject_id!r}")
 
 
+def _check_sha(content_sha256: str) -> None:
+    if len(content_sha256) != 64 or not all(c in "0123456789abcdef" for c in content_sha256):
+        raise InvalidRequest("content_sha256 must be a lower-case hex SHA-256")
+
+
 def _project_root(project: Any) -> Path:
     # A Project, or a plain path (note: Path itself has a ``.root`` attribute: "/").
     root = project if isinstance(project, str | os.PathLike) else project.root
     return Path(root).resolve()
 
 
-# -- the key and the used ledger (outside the project) -------------------------------------
+# -- the approver (outside the project) ---------------------------------------------------
 def config_dir() -> Path:
-    """``$XDG_CONFIG_HOME/database-use`` (absolute only), else ``~/.config/database-use``."""
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
-    return base / "database-use"
+    return policy.config_dir()
 
 
-def key_path() -> Path:
-    return config_dir() / "approval.key"
+def approver_path() -> Path:
+    return config_dir() / "approver.json"
 
 
-def _ensure_private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def _load_key(project: Any, *, create: bool) -> bytes:
-    path = key_path()
+def _check_outside(project: Any) -> None:
+    path = config_dir()
     root = _project_root(project)
-    resolved = path.parent.resolve() if path.parent.exists() else path.parent.absolute()
+    resolved = path.resolve() if path.exists() else path.absolute()
     if resolved == root or root in resolved.parents:
         raise ChangeRefused(
-            f"the approval key directory {path.parent} is inside the project; "
+            f"the approver config directory {path} is inside the project; "
             "set XDG_CONFIG_HOME/HOME to a directory outside it"
         )
-    if not path.exists():
-        if not create:
-            raise ChangeRefused("no approval key exists yet, so no approval can be valid")
-        _ensure_private_dir(path.parent)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-            log.info("created the approval key %s", path)
+
+
+def _private_file(path: Path) -> None:
+    stat = path.stat()
+    if stat.st_mode & 0o077:
+        raise ChangeRefused(f"{path} is readable by others; run: chmod 600 {path}")
+    if hasattr(os, "getuid") and stat.st_uid != os.getuid():
+        raise ChangeRefused(f"{path} belongs to another user")
+
+
+def _derive(passphrase: str, salt: bytes, costs: dict[str, int]) -> Ed25519PrivateKey:
+    seed = hash_secret_raw(
+        passphrase.encode("utf-8"),
+        salt,
+        time_cost=costs["time_cost"],
+        memory_cost=costs["memory_cost"],
+        parallelism=costs["parallelism"],
+        hash_len=32,
+        type=Type.ID,
+    )
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def approver_exists() -> bool:
+    return approver_path().is_file()
+
+
+def setup_approver(passphrase: str, *, replace_existing: bool = False) -> Path:
+    """Store the verifier of a new approver passphrase (salt, argon2id costs, public key)."""
+    if len(passphrase) < MIN_PASSPHRASE_CHARS:
+        raise InvalidRequest(f"the passphrase needs at least {MIN_PASSPHRASE_CHARS} characters")
+    path = approver_path()
+    if path.exists() and not replace_existing:
+        raise ChangeRefused(f"an approver passphrase is already set ({path})")
+    policy.ensure_private_dir()
+    costs = {
+        "time_cost": RFC_9106_LOW_MEMORY.time_cost,
+        "memory_cost": RFC_9106_LOW_MEMORY.memory_cost,
+        "parallelism": RFC_9106_LOW_MEMORY.parallelism,
+    }
+    salt = secrets.token_bytes(16)
+    public = _raw_public(_derive(passphrase, salt, costs).public_key())
+    record = {
+        "version": APPROVER_VERSION,
+        "kdf": "argon2id",
+        **costs,
+        "salt": salt.hex(),
+        "public_key": public.hex(),
+        "created_at": _iso(_now()),
+    }
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _approver(project: Any | None = None) -> dict[str, Any]:
+    if project is not None:
+        _check_outside(project)
+    path = approver_path()
+    if not path.is_file():
+        raise ChangeRefused(
+            "no approver passphrase is set up, so no approval can be valid; "
+            "the person runs: database-use approver setup"
+        )
     try:
-        stat = path.stat()
-        if stat.st_mode & 0o077:
-            raise ChangeRefused(
-                f"the approval key {path} is readable by others; run: chmod 600 {path}"
-            )
-        if hasattr(os, "getuid") and stat.st_uid != os.getuid():
-            raise ChangeRefused(f"the approval key {path} belongs to another user")
-        key = bytes.fromhex(path.read_text().strip())
+        _private_file(path)
+        record = json.loads(path.read_text())
+        if record.get("version") != APPROVER_VERSION or record.get("kdf") != "argon2id":
+            raise ValueError
+        costs = {k: int(record[k]) for k in ("time_cost", "memory_cost", "parallelism")}
+        salt = bytes.fromhex(record["salt"])
+        public = bytes.fromhex(record["public_key"])
+        if len(salt) < 16 or len(public) != 32 or costs["memory_cost"] < 8 * 1024:
+            raise ValueError
     except ChangeRefused:
         raise
-    except (OSError, ValueError):
-        raise ChangeRefused(f"the approval key {path} is unreadable or malformed") from None
-    if len(key) < 32:
-        raise ChangeRefused(f"the approval key {path} is too short")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise ChangeRefused(f"the approver file {path} is unreadable or malformed") from None
+    return {"costs": costs, "salt": salt, "public": Ed25519PublicKey.from_public_bytes(public)}
+
+
+def unlock(passphrase: str, project: Any | None = None) -> Ed25519PrivateKey:
+    """The signing key for ``passphrase``; ChangeRefused when it is not the approver's."""
+    approver = _approver(project)
+    key = _derive(passphrase, approver["salt"], approver["costs"])
+    if not hmac.compare_digest(_raw_public(key.public_key()), _raw_public(approver["public"])):
+        raise ChangeRefused("wrong approver passphrase; nothing was approved")
     return key
-
-
-def _sign(key: bytes, approval: Approval) -> str:
-    return hmac.new(key, approval.payload(), hashlib.sha256).hexdigest()
 
 
 def _ledger_path(nonce: str) -> Path:
@@ -240,33 +327,26 @@ def record_path(project: Any, kind: str, subject_id: str) -> Path:
     return approvals_dir(project) / kind / f"{subject_id}.json"
 
 
-def grant(
+def _new(
     project: Any,
-    kind: SubjectKind,
+    kind: str,
     subject_id: str,
     content_sha256: str,
     *,
-    channel: Channel,
-    schema_hash: str | None = None,
-    target: str | None = None,
-    approved_by: str | None = None,
-    ttl: int | None = None,
-    now: datetime | None = None,
+    channel: str,
+    schema_hash: str | None,
+    target: str,
+    approved_by: str | None,
+    ttl: int,
+    now: datetime | None,
 ) -> Approval:
-    """Record that a person approved ``content_sha256`` of ``subject_id`` (face code only).
-
-    Call this ONLY after a person said yes through ``channel``; never from a tool argument.
-    Replaces an earlier record of the same subject.
-    """
     _check_kind(kind)
     _check_subject_id(subject_id)
-    if channel not in CHANNELS:
-        raise InvalidRequest(f"unknown approval channel {channel!r}")
-    if len(content_sha256) != 64 or not all(c in "0123456789abcdef" for c in content_sha256):
-        raise InvalidRequest("content_sha256 must be a lower-case hex SHA-256")
-    key = _load_key(project, create=True)
+    _check_sha(content_sha256)
+    if not target:
+        raise InvalidRequest("an approval must name the database identity it is for")
     moment = now or _now()
-    approval = Approval(
+    return Approval(
         kind=kind,
         subject_id=subject_id,
         content_sha256=content_sha256,
@@ -276,16 +356,81 @@ def grant(
         approved_by=approved_by or current_user(),
         channel=channel,
         approved_at=_iso(moment),
-        expires_at=_iso(moment + timedelta(seconds=ttl or ttl_seconds())),
+        expires_at=_iso(moment + timedelta(seconds=ttl)),
         nonce=secrets.token_hex(16),
     )
-    signed = Approval(**{**asdict(approval), "signature": _sign(key, approval)})
+
+
+def grant(
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    signer: Ed25519PrivateKey,
+    target: str,
+    schema_hash: str | None = None,
+    approved_by: str | None = None,
+    now: datetime | None = None,
+) -> Approval:
+    """Write a record of a person's yes on their terminal, signed with the unlocked key.
+
+    Call this ONLY right after the person typed their passphrase (``signer`` from
+    :func:`unlock`). Replaces an earlier record of the same subject.
+    """
+    _check_outside(project)
+    approval = _new(
+        project,
+        kind,
+        subject_id,
+        content_sha256,
+        channel="terminal",
+        schema_hash=schema_hash,
+        target=target,
+        approved_by=approved_by,
+        ttl=ttl_seconds(),
+        now=now,
+    )
+    signed = replace(approval, signature=signer.sign(approval.payload()).hex())
     path = record_path(project, kind, subject_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
     tmp.write_text(json.dumps(asdict(signed), indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
     return signed
+
+
+def elicited(
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    target: str,
+    schema_hash: str | None = None,
+) -> Approval:
+    """An in-memory approval for an accept in the MCP client's dialog (nothing is written).
+
+    Refused unless the person's own config allows elicitation. It lives only for the call
+    that asked; the apply checks it like a signed record (content, schema, database).
+    """
+    if not policy.load_policy().elicitation_allowed:
+        raise ChangeRefused(
+            "approval in the client's dialog is turned off in the person's config "
+            f"({policy.config_path()}: [elicitation] allow)"
+        )
+    return _new(
+        project,
+        kind,
+        subject_id,
+        content_sha256,
+        channel="elicitation",
+        schema_hash=schema_hash,
+        target=target,
+        approved_by=None,
+        ttl=300,
+        now=None,
+    )
 
 
 def load(project: Any, kind: str, subject_id: str) -> Approval:
@@ -295,34 +440,36 @@ def load(project: Any, kind: str, subject_id: str) -> Approval:
         raise ChangeRefused(f"no approval recorded for {kind} {subject_id}")
     try:
         raw = json.loads(path.read_text())
-        if not isinstance(raw, dict) or set(raw) != {f for f in Approval.__dataclass_fields__}:
+        if not isinstance(raw, dict) or set(raw) != set(Approval.__dataclass_fields__):
             raise ValueError("unexpected fields")
         approval = Approval(**raw)
+        signature = bytes.fromhex(approval.signature)
     except (OSError, ValueError, TypeError):
         raise ChangeRefused(f"the approval record of {kind} {subject_id} is malformed") from None
-    key = _load_key(project, create=False)
-    if not isinstance(approval.signature, str) or not hmac.compare_digest(
-        approval.signature.encode(), _sign(key, approval).encode()
-    ):
+    public = _approver(project)["public"]
+    try:
+        public.verify(signature, approval.payload())
+    except InvalidSignature:
         raise ChangeRefused(
             f"the approval record of {kind} {subject_id} is not validly signed "
             "(edited or forged); a person must approve again"
-        )
+        ) from None
     return approval
 
 
-def verify(
+def check(
+    approval: Approval,
     project: Any,
-    kind: SubjectKind,
+    kind: str,
     subject_id: str,
     content_sha256: str,
     *,
+    target: str | None,
     schema_hash: str | None = None,
-    target: str | None = None,
     now: datetime | None = None,
 ) -> Approval:
-    """The valid, unused approval for exactly this content; ChangeRefused naming why not."""
-    approval = load(project, kind, subject_id)
+    """``approval`` covers exactly this content, schema, project and database, unexpired and
+    unused; ChangeRefused naming why not."""
     label = f"{kind} {subject_id}"
     if (
         approval.version != RECORD_VERSION
@@ -343,7 +490,7 @@ def verify(
         approval.schema_hash is not None or schema_hash is not None
     ) and approval.schema_hash != schema_hash:
         raise ChangeRefused(f"the approval of {label} was given for another schema state")
-    if approval.target is not None and approval.target != target:
+    if not target or not hmac.compare_digest(approval.target, target):
         raise ChangeRefused(f"the approval of {label} was given for another database")
     try:
         expires = datetime.fromisoformat(approval.expires_at)
@@ -358,10 +505,35 @@ def verify(
     return approval
 
 
+def verify(
+    project: Any,
+    kind: SubjectKind,
+    subject_id: str,
+    content_sha256: str,
+    *,
+    target: str | None,
+    schema_hash: str | None = None,
+    now: datetime | None = None,
+) -> Approval:
+    """The valid, unused signed approval for exactly this content; ChangeRefused naming why not."""
+    approval = load(project, kind, subject_id)
+    return check(
+        approval,
+        project,
+        kind,
+        subject_id,
+        content_sha256,
+        target=target,
+        schema_hash=schema_hash,
+        now=now,
+    )
+
+
 def consume(project: Any, approval: Approval) -> None:
-    """Burn ``approval`` (atomically; a second consumer gets ChangeRefused)."""
+    """Burn ``approval`` (atomically; a second consumer gets ChangeRefused); drop its record."""
     path = _ledger_path(approval.nonce)
-    _ensure_private_dir(path.parent)
+    policy.ensure_private_dir()
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -380,23 +552,9 @@ def consume(project: Any, approval: Approval) -> None:
             )
             + "\n"
         )
-
-
-def verify_and_consume(
-    project: Any,
-    kind: SubjectKind,
-    subject_id: str,
-    content_sha256: str,
-    *,
-    schema_hash: str | None = None,
-    target: str | None = None,
-) -> Approval:
-    """:func:`verify` then :func:`consume`: what an apply/run does right before acting."""
-    approval = verify(
-        project, kind, subject_id, content_sha256, schema_hash=schema_hash, target=target
-    )
-    consume(project, approval)
-    return approval
+    if approval.channel == "terminal":
+        with contextlib.suppress(OSError):
+            record_path(project, approval.kind, approval.subject_id).unlink()
 
 
 def approval_status(
@@ -405,19 +563,25 @@ def approval_status(
     subject_id: str,
     content_sha256: str,
     *,
+    target: str | None,
     schema_hash: str | None = None,
-    target: str | None = None,
 ) -> dict[str, Any]:
     """``{"state": "none"|"valid"|"refused", "reason", "approval"}`` — for listings; never raises."""
     try:
         if not record_path(project, kind, subject_id).is_file():
             return {"state": "none", "reason": "not approved", "approval": None}
-        approval = verify(
-            project, kind, subject_id, content_sha256, schema_hash=schema_hash, target=target
+        approval = load(project, kind, subject_id)
+        # target None: a listing that did not read the identity; apply always checks it.
+        check(
+            approval,
+            project,
+            kind,
+            subject_id,
+            content_sha256,
+            schema_hash=schema_hash,
+            target=approval.target if target is None else target,
         )
-    except ChangeRefused as exc:
-        return {"state": "refused", "reason": exc.message, "approval": None}
-    except (InvalidRequest, ConfigError) as exc:
+    except (ChangeRefused, InvalidRequest, ConfigError) as exc:
         return {"state": "refused", "reason": exc.message, "approval": None}
     return {"state": "valid", "reason": None, "approval": approval.to_dict()}
 
@@ -430,44 +594,3 @@ def revoke(project: Any, kind: SubjectKind, subject_id: str) -> bool:
     except FileNotFoundError:
         return False
     return True
-
-
-# -- the terminal channel -------------------------------------------------------------------
-def confirmation_code(length: int = 6) -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
-
-
-def confirm_on_terminal(
-    text: str,
-    *,
-    stdin: IO[str] | None = None,
-    stdout: IO[str] | None = None,
-    attempts: int = 1,
-) -> bool:
-    """Show ``text`` and a random code; True only when a person types the code back.
-
-    Raises ChangeRefused when stdin is not an interactive terminal: a piped ``yes`` or a
-    model's tool call must not be able to approve. The code defeats blind "press enter".
-    """
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    try:
-        interactive = stdin.isatty()
-    except (AttributeError, ValueError):
-        interactive = False
-    if not interactive:
-        raise ChangeRefused(
-            "approval needs a person at an interactive terminal (stdin is not a TTY); "
-            "run the command yourself in a terminal"
-        )
-    code = confirmation_code()
-    stdout.write(text.rstrip("\n") + "\n\n")
-    for _ in range(max(1, attempts)):
-        stdout.write(f"To approve, type the code {code} and press Enter (anything else declines): ")
-        stdout.flush()
-        answer = stdin.readline()
-        if not answer:
-            return False
-        if hmac.compare_digest(answer.strip().upper().encode(), code.encode()):
-            return True
-    return False

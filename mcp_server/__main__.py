@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from database_use.settings import mask_url
+from mcp_server.http_auth import BearerAuth, new_token
 
 log = logging.getLogger("database_use.mcp")
 
 DEFAULT_HOST = "127.0.0.1"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 DEFAULT_PORT = 8000
 HTTP_PATH = "/mcp"
 
@@ -71,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="stdio (default; for clients that start the server) or streamable-http",
     )
     parser.add_argument(
-        "--host", default=DEFAULT_HOST, help=f"HTTP bind address (default {DEFAULT_HOST})"
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"HTTP bind address, loopback only: {', '.join(LOOPBACK)} (default {DEFAULT_HOST})",
     )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})"
@@ -102,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not root.is_dir():
         log.error("--project-root %s is not a directory", root)
         return 2
+    if args.transport == "streamable-http" and args.host not in LOOPBACK:
+        log.error("--host %s refused: the HTTP transport binds to loopback only", args.host)
+        return 2
 
     from database_use.connection import db
     from mcp_server.server import build_server
@@ -125,13 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 root,
                 project_note,
             )
-            if args.host not in ("127.0.0.1", "localhost", "::1"):
-                log.warning(
-                    "listening on %s without authentication: anyone who can reach this port "
-                    "can use the tools; prefer 127.0.0.1",
-                    args.host,
-                )
-            _run_http(server, args.host, args.port, args.log_level)
+            token, token_file = new_token()
+            # Shown once, for the person to give their client; also in the 0600 file.
+            log.info(
+                "HTTP clients must send 'Authorization: Bearer %s' (saved in %s; a new token "
+                "on every start)",
+                token,
+                token_file,
+            )
+            _run_http(server, args.host, args.port, args.log_level, token)
     except KeyboardInterrupt:
         pass
     return 0
@@ -143,7 +152,7 @@ def _project_of(root: Path):
     return open_project(root)
 
 
-def _run_http(server, host: str, port: int, log_level: str) -> None:
+def _run_http(server, host: str, port: int, log_level: str, token: str) -> None:
     """Serve streamable HTTP with uvicorn, logging through our stderr handler.
 
     The SDK's ``run("streamable-http")`` uses uvicorn's default logging config, which writes
@@ -152,7 +161,7 @@ def _run_http(server, host: str, port: int, log_level: str) -> None:
     import anyio
     import uvicorn
 
-    app = server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host)
+    app = BearerAuth(server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host), token)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level=log_level.lower())
     anyio.run(uvicorn.Server(config).serve)
 

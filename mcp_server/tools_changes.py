@@ -3,11 +3,14 @@
 Thin faces over :mod:`database_use.changes`. The approval never comes from a tool argument:
 
 - ``apply_change`` applies at once when a person already approved this exact SQL (the
-  ``approve`` command on a terminal);
-- otherwise, when the client declared the elicitation capability, it asks the person
-  (resolver form, so it works in both protocol eras) showing table, column, the exact SQL,
-  the risk findings and a fresh dry-run; only an explicit accept with ``approve = true``
-  records an approval (channel ``elicitation``) and applies;
+  ``approve`` command on a terminal, signed with their passphrase);
+- otherwise, when the person's own config allows it (``[elicitation] allow``, see
+  :mod:`database_use.policy`) and the client declared the elicitation capability, it asks the
+  person (resolver form, so it works in both protocol eras) showing table, column, the exact
+  SQL (escaped), the risk findings and a fresh dry-run; only an explicit accept with
+  ``approve = true`` applies, in that same call, and nothing reusable is written;
+- a decline closes the proposal: calling apply_change again does not ask again, it answers
+  ``declined``;
 - a client without elicitation gets ``outcome = "approval_required"`` naming the exact
   command the person must run; decline/cancel give ``declined``/``cancelled``. In none of
   these cases is anything applied.
@@ -32,6 +35,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from database_use import policy
 from database_use.errors import DatabaseUseError
 from database_use.settings import mask_url
 from mcp_server.asking import ask_person, outcome
@@ -171,7 +175,14 @@ def _prepare(change_id: str, ctx: Context) -> dict[str, Any]:
         proposal = changes.get_change(project, change_id)
         if proposal["status"] == "approved" and proposal["approval"]["state"] == "valid":
             return {"mode": "approved"}
-        return {"mode": "ask", "prepared": changes.prepare_approval(project, change_id)}
+        if proposal["status"] == "rejected" and str(proposal.get("status_reason")).startswith(
+            "declined"
+        ):
+            return {"mode": "declined", "prepared": proposal}
+        prepared = changes.prepare_approval(project, change_id)
+        if not policy.load_policy().elicitation_allowed:
+            return {"mode": "no_dialog", "prepared": prepared}
+        return {"mode": "ask", "prepared": prepared}
     except DatabaseUseError as exc:
         return {"mode": "error", "error": mask_url(" ".join(str(exc).split()))}
 
@@ -246,14 +257,23 @@ async def apply_change(
         if mode == "error":
             raise ToolError(prep["error"])
         prepared = prep.get("prepared") or {}
+        if mode == "declined":
+            return _not_applied(project, change_id, prepared, "declined")
+        if mode == "no_dialog":
+            return _not_applied(project, change_id, prepared, "dialog_off")
+        elicited = None
         if mode == "ask":
             said = outcome(answer, ApprovalAnswer)
+            if said == "declined":
+                await anyio.to_thread.run_sync(
+                    lambda: changes.record_decline(project, change_id, "in the client's dialog")
+                )
             if said != "approved":
                 return _not_applied(project, change_id, prepared, said)
-            await anyio.to_thread.run_sync(
-                lambda: changes.record_approval(project, prepared, "elicitation")
-            )
-        result = await anyio.to_thread.run_sync(lambda: changes.apply_change(project, change_id))
+            elicited = changes.elicited_approval(project, prepared)
+        result = await anyio.to_thread.run_sync(
+            lambda: changes.apply_change(project, change_id, elicited=elicited)
+        )
         applied = result["applied"]
         return _structured(
             ApplyResult(
@@ -289,17 +309,23 @@ def _not_applied(
             "NOT APPLIED: this client cannot ask the person for approval. Ask the person to "
             f"review and approve it in a terminal: {command} — then call apply_change again."
         ),
-        "declined": "NOT APPLIED: the person declined this change. Do not retry it unasked.",
+        "dialog_off": (
+            "NOT APPLIED: approval in the client's dialog is off in the person's own config. "
+            f"Ask the person to review and approve it in a terminal: {command} — then call "
+            "apply_change again."
+        ),
+        "declined": "NOT APPLIED: the person declined this change; it is closed. Do not retry "
+        "it; propose again only if the person asks for it.",
         "cancelled": "NOT APPLIED: the person dismissed the approval request. Nothing changed.",
     }
     return _structured(
         ApplyResult(
             id=change_id,
-            outcome=outcome,
+            outcome="approval_required" if outcome == "dialog_off" else outcome,  # type: ignore[arg-type]
             applied=False,
             message=messages[outcome],  # type: ignore[arg-type]
-            status="proposed",
-            approve_command=command,
+            status="rejected" if outcome == "declined" else "proposed",
+            approve_command=None if outcome == "declined" else command,
             table=prepared.get("table"),
             column=prepared.get("column"),
             sql=prepared.get("sql"),

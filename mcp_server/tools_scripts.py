@@ -9,10 +9,11 @@ proven one into utils_db/.
 
 - an approval already given on a terminal (``schema_inspector.py approve-script <id>``) is
   used (once);
-- otherwise, when the client declared elicitation, the person is asked (resolver form, so
-  both protocol eras work) and shown the script, its arguments, its hash and the target
-  database; only an explicit accept with ``approve = true`` records an approval (channel
-  ``elicitation``) and runs;
+- otherwise, when the person's own config allows it (``[elicitation] allow``) and the client
+  declared elicitation, the person is asked (resolver form, so both protocol eras work) and
+  shown the script (escaped), its arguments, its hash and the target database; only an
+  explicit accept with ``approve = true`` runs it, in that same call, writing nothing
+  reusable; a decline is recorded and not asked again;
 - a client without elicitation gets ``outcome = "approval_required"`` naming the command the
   person runs; decline/cancel give ``declined``/``cancelled``. Nothing runs in those cases.
 """
@@ -33,6 +34,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from database_use import policy
 from database_use.errors import DatabaseUseError
 from database_use.settings import mask_url
 from mcp_server.asking import ask_person, outcome
@@ -170,8 +172,14 @@ def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None
         if request["status"]["state"] == "valid":
             return {"mode": "approved", "id": request["id"]}
         loaded = svc.load_request(project, request["id"])
+        if svc.was_declined(project, request["id"]):
+            mode = "declined"
+        elif not policy.load_policy().elicitation_allowed:
+            mode = "no_dialog"
+        else:
+            mode = "ask"
         return {
-            "mode": "ask",
+            "mode": mode,
             "id": request["id"],
             "text": svc.approval_text(loaded),
             "command": request["approve_command"],
@@ -279,15 +287,22 @@ async def run_script(
         mode = prep.get("mode")
         if mode == "error":
             raise ToolError(prep["error"])
+        if mode == "declined":
+            return _not_run(prep, "declined")
+        if mode == "no_dialog":
+            return _not_run(prep, "dialog_off")
+        elicited = None
         if mode == "ask":
             said = outcome(answer, WriteRunAnswer)
+            if said == "declined":
+                await anyio.to_thread.run_sync(lambda: svc.record_decline(project, prep["id"]))
             if said != "approved":
                 return _not_run(prep, said)
-            await anyio.to_thread.run_sync(
-                lambda: svc.grant_request(project, prep["id"], "elicitation")
-            )
+            elicited = svc.elicited_write_approval(project, prep["id"])
         result = await anyio.to_thread.run_sync(
-            lambda: svc.run_script(project, name, argv, timeout=timeout, write=write)
+            lambda: svc.run_script(
+                project, name, argv, timeout=timeout, write=write, approval=elicited
+            )
         )
         approval = result.get("approval")
         status = "timed out" if result["timed_out"] else f"exited {result['exit_code']}"
@@ -314,12 +329,18 @@ def _not_run(prep: dict[str, Any], outcome: str) -> CallToolResult:
             f"the person to review and approve it in a terminal: {command} — then call run_script "
             "again with the same name and args."
         ),
-        "declined": "NOT RUN: the person declined this write-mode run. Do not retry it unasked.",
+        "dialog_off": (
+            "NOT RUN: approval in the client's dialog is off in the person's own config. Ask "
+            f"the person to review and approve it in a terminal: {command} — then call run_script "
+            "again with the same name and args."
+        ),
+        "declined": "NOT RUN: the person declined this write-mode run (recorded: asking again "
+        "with the same script and args is refused). Do not retry it unasked.",
         "cancelled": "NOT RUN: the person dismissed the approval request. Nothing ran.",
     }
     return _structured(
         RunResult(
-            outcome=outcome,
+            outcome="approval_required" if outcome == "dialog_off" else outcome,  # type: ignore[arg-type]
             name=prep["name"],
             path=prep["path"],
             mode="write",  # type: ignore[arg-type]

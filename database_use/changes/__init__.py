@@ -32,6 +32,7 @@ __all__ = [
     "approval_text",
     "approve_command",
     "dry_run",
+    "elicited_approval",
     "get_change",
     "list_changes",
     "load_change",
@@ -39,6 +40,7 @@ __all__ = [
     "prepare_approval",
     "propose_column_change",
     "record_approval",
+    "record_decline",
     "reject_change",
 ]
 

@@ -36,6 +36,7 @@ from database_use.changes.plan import (
 )
 from database_use.changes.risk import LEVELS, assess, lock_of
 from database_use.changes.sqlgen import qualified
+from database_use.display import escape_for_display
 from database_use.errors import ChangeRefused, DatabaseUseError, InvalidRequest, NotFound
 from database_use.project import Project
 from database_use.schema.snapshot import Snapshot
@@ -142,9 +143,10 @@ def _load_live(conn: Any) -> Snapshot:
     return load_live(conn)
 
 
-def _live_context(project: Project, table_name: str) -> tuple[Snapshot, int, bool | None]:
-    """The live snapshot, the server version number and whether the table has a row."""
+def _live_context(project: Project, table_name: str) -> tuple[Snapshot, int, bool | None, str]:
+    """The live snapshot, the server version, whether the table has a row, the DB identity."""
     with project.connect(readonly=True) as conn:
+        identity = approvals.database_identity(conn)
         snapshot = _load_live(conn)
         version = conn.info.server_version
         table = snapshot.table(table_name)
@@ -153,7 +155,7 @@ def _live_context(project: Project, table_name: str) -> tuple[Snapshot, int, boo
             row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {qualified(table)})").fetchone()
             has_rows = bool(row[0]) if row else None
         conn.rollback()
-    return snapshot, version, has_rows
+    return snapshot, version, has_rows, identity
 
 
 # -- dry run ---------------------------------------------------------------------------------
@@ -235,7 +237,7 @@ def propose_column_change(
         default=default,
         comment=comment,
     )
-    snapshot, version, has_rows = _live_context(project, request["table"])
+    snapshot, version, has_rows, _identity = _live_context(project, request["table"])
     plan = plan_change(snapshot, request, version, has_rows)
     findings = assess(plan.risk_context)
     created = datetime.now(UTC).replace(microsecond=0)
@@ -266,17 +268,14 @@ def _public(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
 
 
 def _approval_state(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
-    try:
-        target = describe_target(project.database_url)
-    except DatabaseUseError:
-        target = None
+    # For listings: the database identity is not read here (apply checks it, always).
     return approvals.approval_status(
         project,
         "change",
         proposal["id"],
         approvals.content_hash(sql_text(proposal.get("sql", []))),
         schema_hash=proposal.get("schema_hash"),
-        target=target,
+        target=None,
     )
 
 
@@ -397,7 +396,7 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
     """
     proposal = load_change(project, change_id)
     _check_open(proposal)
-    snapshot, version, has_rows = _live_context(project, proposal["request"]["table"])
+    snapshot, version, has_rows, identity = _live_context(project, proposal["request"]["table"])
     live_hash = snapshot.schema_hash()
     if live_hash != proposal.get("schema_hash"):
         _set_status(
@@ -434,13 +433,18 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
         "dry_run": checked,
         "lock": built["lock"],
         "table_stats": built["table_stats"],
+        "database": identity,
+        "database_label": describe_target(project.database_url),
     }
     data["text"] = approval_text(data)
     return data
 
 
 def approval_text(data: dict[str, Any]) -> str:
-    """What the person reads before approving (deterministic: no times, no random values)."""
+    """What the person reads before approving (deterministic: no times, no random values).
+
+    Every control, escape, bidi or zero-width character is escaped (see
+    :mod:`database_use.display`), so what the person reads is what runs."""
     stats = data.get("table_stats") or {}
     rows = stats.get("estimated_rows")
     size = stats.get("size_bytes")
@@ -454,6 +458,7 @@ def approval_text(data: dict[str, Any]) -> str:
         )
     lines = [
         f"Change {data['id']}: {data['action']} on {data['table']}.{data['column']}",
+        f"Database: {data.get('database_label')} (identity {data.get('database')})",
         f"Table: {rows_text}" + (f", {size:,} bytes" if size is not None else ""),
         f"Lock: {data['lock']}",
         "SQL (exactly what will run):",
@@ -468,15 +473,16 @@ def approval_text(data: dict[str, Any]) -> str:
     lines.append(
         "Dry-run (rolled back): " + ("succeeded" if dry["ok"] else f"FAILED: {dry['error']}")
     )
-    return "\n".join(lines)
+    return escape_for_display("\n".join(lines))
 
 
 def record_approval(
-    project: Project, prepared: dict[str, Any], channel: str, approved_by: str | None = None
+    project: Project, prepared: dict[str, Any], signer: Any, approved_by: str | None = None
 ) -> dict[str, Any]:
-    """A person approved ``prepared`` (from :func:`prepare_approval`) via ``channel``.
+    """A person approved ``prepared`` (from :func:`prepare_approval`) on their terminal.
 
-    Only face code that has just asked the person calls this; never with a tool argument.
+    ``signer`` is the key :func:`approvals.unlock` gave for the passphrase the person just
+    typed; only the terminal face has one.
     """
     proposal = load_change(project, prepared["id"])
     _check_open(proposal)
@@ -489,12 +495,12 @@ def record_approval(
         "change",
         prepared["id"],
         prepared["sql_sha256"],
-        channel=channel,  # type: ignore[arg-type]
+        signer=signer,
         schema_hash=prepared["schema_hash"],
-        target=describe_target(project.database_url),
+        target=prepared["database"],
         approved_by=approved_by,
     )
-    _set_status(project, proposal, "approved", f"approved by {approval.approved_by} via {channel}")
+    _set_status(project, proposal, "approved", f"approved by {approval.approved_by} via terminal")
     return {**_public(project, proposal), "approved": approval.to_dict()}
 
 
@@ -509,8 +515,35 @@ class _Failed(Exception):
         self.info = info
 
 
-def apply_change(project: Project, change_id: str) -> dict[str, Any]:
+def elicited_approval(project: Project, prepared: dict[str, Any]) -> approvals.Approval:
+    """The person accepted ``prepared`` in the MCP client's dialog: an in-memory approval for
+    :func:`apply_change` in that same call (refused unless the person's config allows it)."""
+    return approvals.elicited(
+        project,
+        "change",
+        prepared["id"],
+        prepared["sql_sha256"],
+        schema_hash=prepared["schema_hash"],
+        target=prepared["database"],
+    )
+
+
+def record_decline(project: Project, change_id: str, how: str) -> None:
+    """The person said no (e.g. in the client's dialog): close the proposal, so asking again
+    needs a new proposal rather than a retry."""
+    proposal = load_change(project, change_id)
+    if proposal.get("status") in OPEN_STATUSES:
+        approvals.revoke(project, "change", change_id)
+        _set_status(project, proposal, "rejected", f"declined by the person {how}")
+
+
+def apply_change(
+    project: Project, change_id: str, elicited: approvals.Approval | None = None
+) -> dict[str, Any]:
     """Apply an approved change (see the module docstring for every check made first).
+
+    The approval is the signed terminal record, or ``elicited`` (from
+    :func:`elicited_approval`, built in this same call by the MCP face).
 
     On any failure the database is rolled back, the doc and the log are untouched, and the
     proposal records why; the error is raised as ChangeRefused.
@@ -525,10 +558,22 @@ def apply_change(project: Project, change_id: str) -> dict[str, Any]:
         raise ChangeRefused(
             f"the SQL of change {change_id} was edited after it was planned; propose again"
         )
-    target = describe_target(project.database_url)
     planned_hash = proposal.get("schema_hash")
+
+    def approved(target: str | None) -> approvals.Approval:
+        given = elicited or approvals.load(project, "change", change_id)
+        return approvals.check(
+            given,
+            project,
+            "change",
+            change_id,
+            sha,
+            schema_hash=planned_hash,
+            target=given.target if target is None else target,
+        )
+
     try:  # early, without burning it: no approval → nothing is even attempted
-        approvals.verify(project, "change", change_id, sha, schema_hash=planned_hash, target=target)
+        approved(None)
     except ChangeRefused as exc:
         raise ChangeRefused(
             f"change {change_id} is not approved: {exc.message}",
@@ -549,14 +594,13 @@ def apply_change(project: Project, change_id: str) -> dict[str, Any]:
                 raise ChangeRefused(
                     "another apply is running on this database; try again when it has finished"
                 )
+            # Inside the transaction: the database this connection really reached.
+            approval = approved(approvals.database_identity(conn))
             before = _load_live(conn)
             before_hash = before.schema_hash()
             if before_hash != planned_hash:
                 raise _Stale(f"schema changed since planning ({planned_hash} → {before_hash})")
             _replan(project, proposal, before, conn.info.server_version, None)
-            approval = approvals.verify(
-                project, "change", change_id, sha, schema_hash=planned_hash, target=target
-            )
             approvals.consume(project, approval)  # burnt before running: used once, always
             for statement in statements:
                 conn.execute(statement)

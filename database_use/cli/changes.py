@@ -1,18 +1,19 @@
 """CLI commands for guarded column changes: propose, approve, reject, apply, list-changes.
 
 Thin: parse, call :mod:`database_use.changes`, format. ``approve`` is the human channel: it
-shows the exact SQL, the risk findings and a fresh dry-run, then asks the person to type a
-short random code; it refuses when stdin is not an interactive terminal (a pipe, a model's
-shell tool), so ``yes | ... approve`` approves nothing.
+shows the exact SQL, the risk findings and a fresh dry-run on the controlling terminal, then
+asks for the person's approver passphrase there (no echo; see :mod:`database_use.cli.terminal`).
+Nothing is read from stdin, so ``yes | ... approve`` approves nothing, and a screen shows no
+code an agent could copy. ``approver setup`` sets the passphrase (also offered on first use).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from database_use import hints
+from database_use.cli import terminal
 from database_use.cli.common import EXIT_ERROR, EXIT_OK, project_from_args
 from database_use.errors import ChangeRefused
 
@@ -62,12 +63,26 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     a = subparsers.add_parser(
         "approve",
         parents=[parent],
-        help="(for a person) review a proposed change and approve it by typing a code",
+        help="(for a person) review a proposed change and approve it with your passphrase",
         description="Shows the exact SQL, the risk findings and a fresh dry-run of the change, "
-        "then asks you to type a short code. Needs an interactive terminal.",
+        "then asks for your approver passphrase on your terminal (/dev/tty, never stdin).",
     )
     a.add_argument("change_id")
     a.set_defaults(handler=_approve)
+
+    who = subparsers.add_parser(
+        "approver",
+        parents=[parent],
+        help="(for a person) set or change your approver passphrase: approver setup",
+        description="Sets the approver passphrase (typed twice on your terminal; stored only "
+        "as an argon2id-derived verifier in your user config dir) and whether an MCP client's "
+        "approval dialog may approve.",
+    )
+    who.add_argument("action", choices=("setup",))
+    who.add_argument(
+        "--replace", action="store_true", help="replace an existing passphrase (asks for it first)"
+    )
+    who.set_defaults(handler=_approver)
 
     r = subparsers.add_parser("reject", parents=[parent], help="close a proposed change unapplied")
     r.add_argument("change_id")
@@ -108,43 +123,41 @@ def _propose(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
-    from database_use import approvals
     from database_use.changes import prepare_approval, record_approval
 
-    # Checked before any work: a pipe or a model's shell must not get as far as the question.
-    if not _stdin_is_tty():
-        raise ChangeRefused(
-            "approve needs a person at an interactive terminal (stdin is not a TTY); "
-            "run this command yourself in a terminal"
-        )
     project = project_from_args(args)
-    if args.change_id.startswith("script-"):  # one human command for both kinds of request
-        from database_use.cli.scripts import approve_on_terminal
+    # The terminal first: a process without one must not get as far as the question.
+    with terminal.controlling_terminal() as tty:
+        if args.change_id.startswith("script-"):  # one human command for both kinds of request
+            from database_use.cli.scripts import approve_on_terminal
 
-        granted = approve_on_terminal(project, args.change_id)
-        if granted is None:
+            granted = approve_on_terminal(project, args.change_id, tty)
+            if granted is None:
+                return (
+                    EXIT_ERROR,
+                    {"id": args.change_id, "approved": False},
+                    f"not approved; request {args.change_id} is unchanged",
+                )
+            return (
+                EXIT_OK,
+                granted,
+                (
+                    f"approved one write-mode run of script request {args.change_id}. "
+                    "Run it again with --write / write=true to use the approval."
+                ),
+            )
+        prepared = prepare_approval(project, args.change_id)
+        terminal.show(tty, prepared["text"] + "\n")
+        signer = terminal.unlock(
+            tty, project, "Approver passphrase to approve (Enter alone declines): "
+        )
+        if signer is None:
             return (
                 EXIT_ERROR,
                 {"id": args.change_id, "approved": False},
-                f"not approved: the code did not match; request {args.change_id} is unchanged",
+                f"not approved; change {args.change_id} is unchanged",
             )
-        return (
-            EXIT_OK,
-            granted,
-            (
-                f"approved one write-mode run of script request {args.change_id}. "
-                "Run it again with --write / write=true to use the approval."
-            ),
-        )
-    prepared = prepare_approval(project, args.change_id)
-    # The question goes to stderr so stdout stays clean for --format json.
-    if not approvals.confirm_on_terminal(prepared["text"], stdin=sys.stdin, stdout=sys.stderr):
-        return (
-            EXIT_ERROR,
-            {"id": args.change_id, "approved": False},
-            f"not approved: the code did not match; change {args.change_id} is unchanged",
-        )
-    data = record_approval(project, prepared, "terminal")
+        data = record_approval(project, prepared, signer)
     text = (
         f"approved change {args.change_id} (SQL SHA-256 {prepared['sql_sha256'][:16]}..., "
         f"valid until {data['approved']['expires_at']}, once).\n"
@@ -153,11 +166,26 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
     return EXIT_OK, data, text
 
 
-def _stdin_is_tty() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
+def _approver(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import approvals, policy
+
+    with terminal.controlling_terminal() as tty:
+        if approvals.approver_exists():
+            if not args.replace:
+                raise ChangeRefused(
+                    f"an approver passphrase is already set ({approvals.approver_path()}); "
+                    "use approver setup --replace to change it"
+                )
+            if terminal.unlock(tty, None, "Current approver passphrase: ") is None:
+                return EXIT_ERROR, {"changed": False}, "not changed"
+        terminal.setup(tty, replace_existing=args.replace)
+    chosen = policy.load_policy()
+    return (
+        EXIT_OK,
+        {"config": chosen.source, "elicitation_allowed": chosen.elicitation_allowed},
+        f"approver passphrase set; client dialogs may approve: "
+        f"{'yes' if chosen.elicitation_allowed else 'no'} ({chosen.source})",
+    )
 
 
 def _reject(args: argparse.Namespace) -> tuple[int, Any, str]:

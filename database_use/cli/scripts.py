@@ -2,8 +2,8 @@
 
 Thin: parse, call :mod:`database_use.scripts.service`, format. ``run-script`` is read-only at the
 database level unless ``--write`` is given, and ``--write`` runs only what a person approved
-with ``approve-script <id>`` on an interactive terminal (a short typed code; a pipe or a
-model's shell tool cannot approve).
+with ``approve-script <id>`` on their terminal (their approver passphrase, read from
+/dev/tty; a pipe or a model's shell tool cannot approve).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import sys
 from typing import Any
 
 from database_use import hints
+from database_use.cli import terminal
 from database_use.cli.common import EXIT_DIFF, EXIT_ERROR, EXIT_OK, project_from_args
-from database_use.errors import ChangeRefused, InvalidRequest
+from database_use.errors import InvalidRequest
 
 
 def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -86,9 +87,9 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     a = subparsers.add_parser(
         "approve-script",
         parents=[parent],
-        help="(for a person) review a write-mode script run and approve it by typing a code",
+        help="(for a person) review a write-mode script run and approve it with your passphrase",
         description="Shows the script, its arguments, its SHA-256 and the target database, then "
-        "asks you to type a short code. Needs an interactive terminal.",
+        "asks for your approver passphrase on your terminal (/dev/tty, never stdin).",
     )
     a.add_argument("request_id", help="the id named by run-script --write / the run_script tool")
     a.set_defaults(handler=_approve)
@@ -159,58 +160,36 @@ def _promote(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
-    from database_use import approvals
-
-    # Checked before any work: a pipe or a model's shell must not get as far as the question.
-    if not _stdin_is_tty():
-        raise ChangeRefused(
-            "approve-script needs a person at an interactive terminal (stdin is not a TTY); "
-            "run this command yourself in a terminal"
-        )
-    svc = _service()
     project = project_from_args(args)
-    request = svc.load_request(project, args.request_id)
-    # The question goes to stderr so stdout stays clean for --format json.
-    if not approvals.confirm_on_terminal(
-        svc.approval_text(request), stdin=sys.stdin, stdout=sys.stderr
-    ):
-        return (
-            EXIT_ERROR,
-            {"id": args.request_id, "approved": False},
-            "not approved: the code did not match",
-        )
-    data = svc.grant_request(project, args.request_id, "terminal")
-    rerun = hints.command(project, "run-script", request["path"][:-3], "--write")
-    if request["args"]:
-        rerun += " -- " + " ".join(shlex.quote(a) for a in request["args"])
+    # The terminal first: a process without one must not get as far as the question.
+    with terminal.controlling_terminal() as tty:
+        data = approve_on_terminal(project, args.request_id, tty)
+    if data is None:
+        return EXIT_ERROR, {"id": args.request_id, "approved": False}, "not approved"
+    rerun = hints.command(project, "run-script", data["path"][:-3], "--write")
+    if data["args"]:
+        rerun += " -- " + " ".join(shlex.quote(a) for a in data["args"])
     return (
         EXIT_OK,
         data,
         (
-            f"approved one write-mode run of {request['path']} (sha256 {request['sha256'][:16]}..., "
-            f"valid until {data['approval']['expires_at']}).\nRun it: {rerun}"
+            f"approved one write-mode run of {data['path']} "
+            f"(valid until {data['approval']['expires_at']}).\nRun it: {rerun}"
         ),
     )
 
 
-def approve_on_terminal(project: Any, request_id: str) -> dict[str, Any] | None:
-    """The terminal approval of a script request, for other commands (e.g. ``approve``) to reuse."""
-    from database_use import approvals
-
+def approve_on_terminal(project: Any, request_id: str, tty: Any) -> dict[str, Any] | None:
+    """Show a script request on the person's terminal and take their passphrase; None = no."""
     svc = _service()
     request = svc.load_request(project, request_id)
-    if not approvals.confirm_on_terminal(
-        svc.approval_text(request), stdin=sys.stdin, stdout=sys.stderr
-    ):
+    terminal.show(tty, svc.approval_text(request) + "\n")
+    signer = terminal.unlock(
+        tty, project, "Approver passphrase to approve this run (Enter alone declines): "
+    )
+    if signer is None:
         return None
-    return svc.grant_request(project, request_id, "terminal")
-
-
-def _stdin_is_tty() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return svc.grant_request(project, request_id, signer)
 
 
 # -- text -------------------------------------------------------------------------------------
@@ -265,3 +244,10 @@ def format_run(data: dict[str, Any]) -> str:
         notes.append(f"stderr truncated ({data['stderr_bytes']} bytes in all)")
     parts.append(f"[{data['path']}: " + "; ".join(notes) + "]")
     return "\n".join(parts)
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -735,6 +735,16 @@ def _target(project: Project) -> str:
     return describe_target(project.database_url)
 
 
+def _identity(project: Project) -> str:
+    """The database's own identity (system_identifier:oid): what an approval is bound to."""
+    from database_use import approvals
+
+    with project.connect(readonly=True) as conn:
+        identity = approvals.database_identity(conn)
+        conn.rollback()
+    return identity
+
+
 def request_write(project: Project, name: str, args: Sequence[str] | None = ()) -> dict[str, Any]:
     """Record that a write-mode run of ``name`` with ``args`` awaits a person's approval."""
     ref = resolve_script(project, name)
@@ -757,6 +767,7 @@ def request_write(project: Project, name: str, args: Sequence[str] | None = ()) 
         "args": argv,
         "sha256": digest,
         "target": _target(project),
+        "database": _identity(project),
     }
     folder = _requests_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
@@ -774,7 +785,7 @@ def _status(project: Project, record: dict[str, Any]) -> dict[str, Any]:
     from database_use import approvals
 
     return approvals.approval_status(
-        project, "script", record["id"], record["sha256"], target=record["target"]
+        project, "script", record["id"], record["sha256"], target=record.get("database")
     )
 
 
@@ -810,6 +821,7 @@ def load_request(project: Project, rid: str) -> dict[str, Any]:
         "args": argv,
         "sha256": digest,
         "target": _target(project),
+        "database": _identity(project),
         "source": data.decode("utf-8", errors="replace"),
     }
 
@@ -856,25 +868,32 @@ def hidden_characters(source: str) -> list[str]:
 def approval_text(request: dict[str, Any]) -> str:
     """What a person reads before approving a write-mode run (deterministic: no clock inside).
 
-    Every character a terminal could act on is escaped: what the person reads is what runs.
-    """
-    lines = source_lines(request["source"])
-    if lines and lines[-1] == "":
-        lines.pop()
+    Control, escape, bidi and zero-width characters are escaped, and counted in a warning."""
+    from database_use.display import escape_for_display, hidden_characters
+
+    lines = request["source"].splitlines()
     shown = "\n".join(f"{n:4d}  {line}" for n, line in enumerate(lines[:_SHOW_LINES], 1))
     more = (
         f"\n      ... {len(lines) - _SHOW_LINES} more lines: read {request['path']}"
         if len(lines) > _SHOW_LINES
         else ""
     )
-    command = printable(
-        " ".join(
-            ["python", request["path"], *[subprocess.list2cmdline([a]) for a in request["args"]]]
-        )
+    command = " ".join(
+        ["python", request["path"], *[subprocess.list2cmdline([a]) for a in request["args"]]]
     )
-    return (
-        f"Run {request['path']} in WRITE mode against {printable(request['target'])}?\n"
-        f"It may change data: the read-only guard is off for this one run.\n"
+    hidden = hidden_characters(request["source"]) + sum(
+        hidden_characters(a) for a in request["args"]
+    )
+    warning = (
+        f"WARNING: the script or its arguments contain {hidden} invisible or terminal-control "
+        "characters (shown escaped below, e.g. \\x1b); a trustworthy script has none.\n"
+        if hidden
+        else ""
+    )
+    return escape_for_display(
+        f"Run {request['path']} in WRITE mode against {request['target']} "
+        f"(identity {request.get('database')})?\n"
+        f"It may change data: the read-only guard is off for this one run.\n{warning}"
         f"Command: {command}\n"
         f"SHA-256: {request['sha256']}\n"
         f"--- {request['path']} ---\n{shown}{more}\n--- end ---"
@@ -882,9 +901,10 @@ def approval_text(request: dict[str, Any]) -> str:
 
 
 def grant_request(
-    project: Project, rid: str, channel: str, approved_by: str | None = None
+    project: Project, rid: str, signer: Any, approved_by: str | None = None
 ) -> dict[str, Any]:
-    """Record a person's yes for request ``rid`` (faces call this only after asking a person)."""
+    """Record a person's yes for request ``rid``, signed with the key their passphrase unlocked
+    (only the terminal face has one)."""
     from database_use import approvals
 
     request = load_request(project, rid)
@@ -893,8 +913,8 @@ def grant_request(
         "script",
         rid,
         request["sha256"],
-        channel=channel,  # type: ignore[arg-type]
-        target=request["target"],
+        signer=signer,
+        target=request["database"],
         approved_by=approved_by,
     )
     return {"id": rid, "path": request["path"], "args": request["args"], "approval": appr.to_dict()}
@@ -910,7 +930,9 @@ def consume_write_approval(
     if approval is not None and getattr(approval, "subject_id", rid) != rid:
         raise ChangeRefused(f"the approval given is for {approval.subject_id}, not for {rid}")
     try:
-        appr = approvals.verify_and_consume(project, "script", rid, digest, target=_target(project))
+        given = approval if approval is not None else approvals.load(project, "script", rid)
+        appr = approvals.check(given, project, "script", rid, digest, target=_identity(project))
+        approvals.consume(project, appr)
     except ChangeRefused as exc:
         request_write(project, ref.relpath, argv)
         raise ChangeRefused(
@@ -921,3 +943,25 @@ def consume_write_approval(
     with contextlib.suppress(OSError):
         (_requests_dir(project) / f"{rid}.json").unlink()
     return {"id": rid, **appr.to_dict()}
+
+
+def elicited_write_approval(project: Project, rid: str) -> Any:
+    """The person accepted request ``rid`` in the MCP client's dialog: an in-memory approval
+    for :func:`run_script` in that same call (refused unless the person's config allows it)."""
+    from database_use import approvals
+
+    request = load_request(project, rid)
+    return approvals.elicited(project, "script", rid, request["sha256"], target=request["database"])
+
+
+def record_decline(project: Project, rid: str) -> None:
+    """The person declined request ``rid``: asking again needs other content or arguments."""
+    load_request(project, rid)
+    (_requests_dir(project) / f"{rid}.declined").write_text("declined by the person\n")
+
+
+def was_declined(project: Project, rid: str) -> bool:
+    return (
+        REQUEST_ID_RE.match(rid) is not None
+        and (_requests_dir(project) / f"{rid}.declined").exists()
+    )
