@@ -131,12 +131,19 @@ def test_scripts_cannot_write_the_project_or_home_and_get_a_private_tmp(proj, pr
         "import sys\nfor path in sys.argv[1:]:\n    try:\n        open(path, 'w').write('x')\n"
         "        print('WROTE', path)\n    except OSError as exc:\n        print('DENIED', path, exc.errno)\n"
         "open('/tmp/scratch', 'w').write('ok')\nprint('TMP', open('/tmp/scratch').read())\n"
+        # As root, bwrap keeps capabilities unless dropped: a remount would make the project writable.
+        "import os, subprocess\nsubprocess.run(['mount', '-o', 'remount,rw,bind', os.getcwd()], capture_output=True)\n"
+        "try:\n    open('utils_db/after_remount.py', 'w')\n    print('WROTE after remount')\n"
+        "except OSError:\n    print('DENIED after remount')\n"
+        "print('CAPS', [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')][0])\n"
     )
     result = run(proj, "planter", code, *map(str, targets))
     # The project is read-only; HOME is an empty tmpfs (a write there vanishes with the run).
     wrote = [line for line in result["stdout"].splitlines() if line.startswith("WROTE")]
     assert all(str(private_home) in line for line in wrote), result
-    assert result["stdout"].count("DENIED") == 4, result
+    assert result["stdout"].count("DENIED") == 5, result
+    assert "CAPS 0000000000000000" in result["stdout"], result
+    assert not (proj.root / "utils_db" / "after_remount.py").exists()
     assert not any(t.exists() for t in targets)
     assert "TMP ok" in result["stdout"]  # the private tmp is writable
     assert not Path("/tmp/scratch").exists() or Path("/tmp/scratch").read_text() != "ok"
