@@ -243,7 +243,7 @@ def command(argv: list[str], spec: Spec) -> list[str]:
         files += more_files
     # Hidden last, so no bind above can bring them back.
     for folder in [*dirs, *(d for d in user_config_dirs() if d.is_dir())]:
-        args += ["--tmpfs", str(folder)]
+        args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]  # empty, and stays so
     for file in files:
         args += ["--ro-bind", "/dev/null", str(file)]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
