@@ -10,7 +10,9 @@ Linux only, through bubblewrap (``bwrap``); nothing here builds namespaces by ha
   hold a URL or a token), ``.roo/approvals``, ``.roo/script_requests``, ``.roo/changes``,
   ``.roo/cache``, key files; the person's database-use config directory (the approval key)
   is hidden again after every bind, wherever it is;
-* writable: only a private ``/tmp`` that disappears with the run;
+* writable: only a private ``/tmp`` that disappears with the run; no capabilities (as root,
+  bwrap would keep them: ``--cap-drop ALL``). Run as root, the code still has uid 0, so it
+  reads root-owned files that are not hidden (``/etc/shadow``): run the tool as a normal user;
 * its own PID namespace with a fresh ``/proc`` (no ``/proc/<ppid>/environ``), IPC and UTS
   namespaces, a new session (no controlling terminal, so no TIOCSTI and no way to reach the
   person's tty), every descendant killed when the run ends (``--die-with-parent``, and the
@@ -241,12 +243,15 @@ def command(argv: list[str], spec: Spec) -> list[str]:
         files += more_files
     # Hidden last, so no bind above can bring them back.
     for folder in [*dirs, *(d for d in user_config_dirs() if d.is_dir())]:
-        args += ["--tmpfs", str(folder)]
+        args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]  # empty, and stays so
     for file in files:
         args += ["--ro-bind", "/dev/null", str(file)]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not spec.network:
         args.append("--unshare-net")
+    # As root (CI, containers) bwrap keeps every capability unless told: with CAP_SYS_ADMIN a
+    # script could remount the project read-write. Nothing inside needs a capability.
+    args += ["--cap-drop", "ALL"]
     args += ["--hostname", "sandbox", "--die-with-parent", "--new-session"]
     args += ["--chdir", str(root), "--"]
     return args + argv

@@ -270,14 +270,16 @@ async def run_script(
         bool,
         Field(
             description="Write mode: the person is asked to approve this exact script and these "
-            "arguments first. Default false: every connection is read-only."
+            "arguments first. Default false: read-only (see readonly_enforced in the answer)."
         ),
     ] = False,
 ) -> Annotated[CallToolResult, RunResult]:
-    """Run a canonical script or a draft as a subprocess with the project's DATABASE_URL and
-    return its exit code and (bounded) output. Read-only at the database by default: writes
-    fail and nothing is written. write=true runs only after a person approved this exact file
-    and these arguments (the client asks them, or they run the approve-script command)."""
+    """Run a canonical script or a draft inside the OS sandbox (project read-only, no .env, no
+    HOME) and return its exit code and (bounded) output. Read-only by default: guaranteed when
+    DATABASE_READONLY_URL is a role that cannot write (readonly_enforced=true), otherwise only a
+    session default (readonly_enforced=false, best effort). write=true runs only after a person
+    approved this exact file and these arguments (the client asks them, or they run the
+    approve-script command)."""
     import anyio.to_thread
 
     with tool_errors("run_script"):

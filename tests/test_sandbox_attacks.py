@@ -91,8 +91,13 @@ def test_scripts_see_no_key_no_dotenv_no_tool_state_no_parent_environment(proj, 
     assert "MODELS " in out and "MODELS \n" not in out
 
 
-def test_a_script_cannot_make_itself_an_approval(proj, secrets, example_db_url):
+def test_a_script_cannot_make_itself_an_approval(proj, private_home, example_db_url):
     """It signs with whatever key it can reach and writes the record: nothing it makes counts."""
+    # A real key exists: a person approved another run before.
+    svc.draft_script(proj, "other", "print('other')\n")
+    svc.grant_request(proj, svc.request_write(proj, "temp/other")["id"], "terminal")
+    key = next((private_home / ".config" / "database-use").glob("*.key"))
+    key_bytes = key.read_bytes()
     write = "import os, psycopg\npsycopg.connect(os.environ['DATABASE_URL']).close()\nprint('w')\n"
     svc.draft_script(proj, "writer", write)
     with pytest.raises(ChangeRefused):
@@ -104,7 +109,12 @@ from database_use import approvals
 from database_use.project import Project
 from database_use.scripts import service as svc
 project = Project(root=Path.cwd())
-request = svc.load_request(project, {rid!r})
+try:  # the request record is hidden too: rebuild what it holds from the file itself
+    request = svc.load_request(project, {rid!r})
+except Exception as exc:
+    print("NO REQUEST", type(exc).__name__)
+    data = open("temp/writer.py", "rb").read()
+    request = {{"sha256": svc.content_hash(data), "target": svc._target(project)}}
 try:
     approvals.grant(project, "script", {rid!r}, request["sha256"], channel="terminal",
                     target=request["target"])
@@ -112,9 +122,14 @@ try:
 except Exception as exc:
     print("REFUSED", type(exc).__name__)
 """
+    state = proj.root / ".roo"
+    before = {p: p.read_bytes() for p in state.rglob("*") if p.is_file()}
     result = run(proj, "forge", forge)
-    assert "GRANTED" not in result["stdout"], result
-    assert (secrets / "approval.key").read_text() == KEY_TEXT
+    # Inside, the request record is hidden and the key out of reach; whatever it "grants" is
+    # signed with a throwaway key into a throwaway tmpfs, and nothing of it reaches the project.
+    assert "NO REQUEST" in result["stdout"], result
+    assert key.read_bytes() == key_bytes
+    assert {p: p.read_bytes() for p in state.rglob("*") if p.is_file()} == before
     with pytest.raises(ChangeRefused, match="approval"):
         svc.run_script(proj, "temp/writer", write=True)
 
@@ -131,12 +146,19 @@ def test_scripts_cannot_write_the_project_or_home_and_get_a_private_tmp(proj, pr
         "import sys\nfor path in sys.argv[1:]:\n    try:\n        open(path, 'w').write('x')\n"
         "        print('WROTE', path)\n    except OSError as exc:\n        print('DENIED', path, exc.errno)\n"
         "open('/tmp/scratch', 'w').write('ok')\nprint('TMP', open('/tmp/scratch').read())\n"
+        # As root, bwrap keeps capabilities unless dropped: a remount would make the project writable.
+        "import os, subprocess\nsubprocess.run(['mount', '-o', 'remount,rw,bind', os.getcwd()], capture_output=True)\n"
+        "try:\n    open('utils_db/after_remount.py', 'w')\n    print('WROTE after remount')\n"
+        "except OSError:\n    print('DENIED after remount')\n"
+        "print('CAPS', [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')][0])\n"
     )
     result = run(proj, "planter", code, *map(str, targets))
     # The project is read-only; HOME is an empty tmpfs (a write there vanishes with the run).
     wrote = [line for line in result["stdout"].splitlines() if line.startswith("WROTE")]
     assert all(str(private_home) in line for line in wrote), result
-    assert result["stdout"].count("DENIED") == 4, result
+    assert result["stdout"].count("DENIED") == 5, result
+    assert "CAPS 0000000000000000" in result["stdout"], result
+    assert not (proj.root / "utils_db" / "after_remount.py").exists()
     assert not any(t.exists() for t in targets)
     assert "TMP ok" in result["stdout"]  # the private tmp is writable
     assert not Path("/tmp/scratch").exists() or Path("/tmp/scratch").read_text() != "ok"
