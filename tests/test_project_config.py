@@ -202,3 +202,21 @@ async def test_the_agent_is_told_the_projects_facts(project: Path) -> None:
         facts = json.loads(result.contents[0].text)
         assert facts["scripts"] == "tools" and facts["default_port"] == 6543
         assert facts["sensitive_columns"] == ["api_token"]
+
+
+def test_hints_name_the_root_only_when_run_elsewhere(tmp_path: Path, monkeypatch) -> None:
+    from database_use import hints
+
+    root = tmp_path / "app"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "database-use").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "executable", str(root / ".venv" / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    project = Project(root=root)
+    monkeypatch.chdir(root)
+    assert hints.command(project, "approve", "chg-1") == ".venv/bin/database-use approve chg-1"
+    monkeypatch.chdir(tmp_path)
+    assert hints.command(project, "approve", "chg 1") == (
+        f"{root}/.venv/bin/database-use approve 'chg 1' --project-root {root}"
+    )
+    assert hints.plain("generate-docs") == "database-use generate-docs"

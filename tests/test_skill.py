@@ -110,34 +110,53 @@ def test_every_reference_link_resolves_and_every_reference_is_linked(skill):
 @pytest.mark.parametrize(
     "needle",
     [
-        "5433",
         "DATABASE_URL",
         ".env",
-        "config.py",
-        "TEST_DATABASE_URL",
-        "TestingConfig",
-        "WTF_CSRF_ENABLED = False",
-        "utils_db/database.py",
         "models/models_*.py",
-        "pw_hashed",
         "temp/",
         "utils_db/",
         ".roo/docs/database_schema.md",
         ".roo/docs/pgdb_changes.md",
         ".roo/reports/",
-        "utils_db/schema_compare.py",
-        "user_password_utils.py",
-        "user_management_utils.py",
-        "media_utils.py",
         "approve <id>",
         "PostgreSQL only",
-        "app.py",
-        "pytest",
+        "project://facts",
+        "[tool.database-use]",
     ],
 )
 def test_rules_of_the_original_skill_survive(skill, needle):
     _, body, _ = skill
     assert needle in body
+
+
+# The example app's facts are kept, as that project's facts, in a reference.
+@pytest.mark.parametrize(
+    "needle",
+    [
+        "5433",
+        "config.py",
+        "TEST_DATABASE_URL",
+        "TestingConfig",
+        "WTF_CSRF_ENABLED = False",
+        "utils_db/database.py",
+        "pw_hashed",
+        "utils_db/schema_compare.py",
+        "user_password_utils.py",
+        "user_management_utils.py",
+        "media_utils.py",
+        "app.py",
+        "pytest",
+    ],
+)
+def test_the_example_projects_facts_are_in_their_reference(needle):
+    assert needle in (SKILL_DIR / "references" / "example-project.md").read_text(encoding="utf-8")
+
+
+def test_the_skill_states_no_projects_facts_as_rules(skill):
+    _, body, _ = skill
+    for fact in ("utils_db/database.py", "user_password_utils", "media_utils", "TestingConfig"):
+        assert fact not in body, fact
+    assert "default port is **5433**" not in body and "hashed in `pw_hashed`" not in body
 
 
 def test_source_of_truth_order(skill):
@@ -180,9 +199,9 @@ def tools_named(body: str) -> set[str]:
 
 
 def cli_commands_named(text: str) -> set[str]:
-    names = set(re.findall(r"schema_inspector\.py ([a-z][a-z-]+)", text))
+    names = set(re.findall(r"`database-use ([a-z][a-z-]+)", text))
     names.update(re.findall(r"`database-use ([a-z][a-z-]+)", text))
-    names.discard("command")  # the placeholder in "schema_inspector.py <command>" prose
+    names.discard("command")  # the placeholder in "database-use <command>" prose
     return names
 
 
@@ -272,7 +291,7 @@ def test_every_cli_command_named_exists(cli_parser, skill):
     _, body, _ = skill
     for row in decision_rows(body):
         for cell in re.findall(r"`([a-z][a-z-]+)[ `]", row[2]):
-            if cell not in ("python", "create"):
+            if cell not in ("python", "create", "schema-compare"):  # its own console script
                 named.add(cell)
     assert {
         "introspect",
@@ -290,7 +309,7 @@ def test_every_cli_command_named_exists(cli_parser, skill):
 
 def test_every_cli_command_is_in_the_cli_reference(cli_parser):
     reference = (SKILL_DIR / "references" / "cli.md").read_text(encoding="utf-8")
-    missing = {c for c in subcommands(cli_parser) if f"schema_inspector.py {c}" not in reference}
+    missing = {c for c in subcommands(cli_parser) if f"`database-use {c}" not in reference}
     assert missing == set(), f"CLI commands not in references/cli.md: {missing}"
 
 
