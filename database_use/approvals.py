@@ -563,7 +563,7 @@ def approval_status(
     subject_id: str,
     content_sha256: str,
     *,
-    target: str | None,
+    target: str | None = None,
     schema_hash: str | None = None,
 ) -> dict[str, Any]:
     """``{"state": "none"|"valid"|"refused", "reason", "approval"}`` — for listings; never raises."""

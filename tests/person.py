@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ def on_tty(
     answers: list[tuple[str, str]] = (),
     *,
     stdin_data: bytes | None = None,
-    timeout: float = 120,
+    timeout: float = 60,
 ) -> tuple[int, str]:
     """Run ``argv`` with a pty as its controlling terminal; for each ``(prompt, text)`` wait
     for ``prompt`` on the screen, then type ``text`` + Enter. Returns (exit code, screen).
@@ -83,7 +84,13 @@ def on_tty(
                     mark = at + len(prompt)
                     os.write(master, pending.pop(0)[1].encode() + b"\n")
     finally:
-        _, status = os.waitpid(pid, 0)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:  # still running at the deadline (or the screen closed): stop it
+            time.sleep(0.5)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done == 0:
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
         os.close(master)
     return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
 

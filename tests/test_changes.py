@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import time
 
 import psycopg
 import pytest
 
-from database_use import approvals, hints
+from database_use import approvals, hints, policy
 from database_use.changes import (
     apply_change,
+    get_change,
     list_changes,
     load_change,
     pipeline,
     prepare_approval,
     propose_column_change,
-    record_approval,
     reject_change,
 )
 from database_use.errors import ChangeRefused, InvalidRequest
 from database_use.project import Project
-from database_use.settings import describe_target
+from tests import person
 
 
 def sql(url: str, statement: str, params: tuple = ()) -> list[tuple]:
@@ -50,9 +50,9 @@ def add_user(url: str, email: str = "a@example.com", last_login: bool = False) -
     )
 
 
-def approve(proj: Project, change_id: str) -> dict:
-    """What the terminal/elicitation faces do after the person said yes."""
-    return record_approval(proj, prepare_approval(proj, change_id), "terminal")
+def approve(proj: Project, change_id: str) -> str:
+    """The person approves on their terminal: a real pty, their passphrase typed."""
+    return person.approves(proj.root, change_id, proj.database_url)
 
 
 def state(proj: Project) -> tuple[bytes | None, bytes | None]:
@@ -146,8 +146,12 @@ def test_approved_change_is_applied_verified_documented_and_logged(
         apply_change(proj, data["id"])
     assert hints.command(proj, "approve", data["id"]) in str(refused.value)
     assert "nickname" not in columns(example_db_url)
-    approved = approve(proj, data["id"])
-    assert approved["status"] == "approved" and approved["approved"]["channel"] == "terminal"
+    approve(proj, data["id"])
+    approved = get_change(proj, data["id"])
+    assert (
+        approved["status"] == "approved"
+        and approved["approval"]["approval"]["channel"] == "terminal"
+    )
     result = apply_change(proj, data["id"])
     assert columns(example_db_url)["nickname"] == ("character varying", "YES")
     assert result["status"] == "applied" and result["verified"] is True
@@ -224,17 +228,10 @@ def test_schema_changed_between_propose_and_apply_is_stale(
 
 def test_expired_approval_is_refused(proj: Project, example_db_url: str) -> None:
     data = propose_column_change(proj, "users", "add", "nickname", type="text")
-    prepared = prepare_approval(proj, data["id"])
-    approvals.grant(
-        proj,
-        "change",
-        data["id"],
-        prepared["sql_sha256"],
-        channel="terminal",
-        schema_hash=prepared["schema_hash"],
-        target=describe_target(example_db_url),
-        now=datetime.now(UTC) - timedelta(hours=2),
-    )
+    person.set_up()
+    policy.write_config(allow_elicitation=False, ttl_seconds=1)  # the person's own choice
+    approve(proj, data["id"])
+    time.sleep(1.5)
     with pytest.raises(ChangeRefused, match="expired"):
         apply_change(proj, data["id"])
     assert "nickname" not in columns(example_db_url)
@@ -265,6 +262,7 @@ def test_failure_inside_apply_changes_nothing_and_approval_is_used_once(
     data = propose_column_change(proj, "users", "set_not_null", "last_login_at")
     assert data["dry_run"]["ok"] is True
     approve(proj, data["id"])
+    saved = approvals.record_path(proj, "change", data["id"]).read_text()
     from database_use import service
 
     service.generate_docs(proj)
@@ -278,9 +276,10 @@ def test_failure_inside_apply_changes_nothing_and_approval_is_used_once(
     assert state(proj) == before
     stored = load_change(proj, data["id"])
     assert stored["status"] == "failed" and "null values" in stored["status_reason"]
-    # The model flips the status back in the file: the burnt approval still refuses.
+    # The model flips the status back and restores the record: the burnt approval refuses.
     stored["status"] = "approved"
     (proj.changes_dir / f"{data['id']}.json").write_text(json.dumps(stored))
+    approvals.record_path(proj, "change", data["id"]).write_text(saved)
     sql(example_db_url, "UPDATE users SET last_login_at = now()")
     with pytest.raises(ChangeRefused, match="already used"):
         apply_change(proj, data["id"])

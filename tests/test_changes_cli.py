@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 
 from database_use import approvals
 from database_use.project import Project
-from database_use.settings import describe_target
+from tests import person
 from tests.conftest import REPO_ROOT
 
 SCRIPT = str(REPO_ROOT / "utils_db" / "schema_inspector.py")
@@ -43,6 +41,7 @@ def run(
         text=True,
         env=env,
         timeout=120,
+        start_new_session=True,  # like an agent's shell tool: no controlling terminal
     )
 
 
@@ -53,41 +52,22 @@ def propose(env: dict[str, str], project: Path, *args: str) -> dict:
 
 
 def approve_on_tty(
-    env: dict[str, str], project: Path, change_id: str, answer: str | None = None
+    env: dict[str, str], project: Path, change_id: str, answer: str = person.PASSPHRASE
 ) -> tuple[int, str]:
-    """Run ``approve`` on a pseudo-terminal and type the code it shows (or ``answer``)."""
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, SCRIPT, "approve", change_id, "--project-root", str(project)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
+    """Run ``approve`` on a pseudo-terminal and type the passphrase (set up first) or ``answer``."""
+    answers = []
+    if not approvals.approver_exists():
+        answers = [
+            ("New approver passphrase: ", person.PASSPHRASE),
+            ("Repeat it: ", person.PASSPHRASE),
+            ("[Y/n] ", "y"),
+        ]
+    answers += [("Approver passphrase to approve", answer)] * (
+        1 if answer == person.PASSPHRASE else 3
     )
-    os.close(slave)
-    seen = b""
-    typed = False
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                break  # a hung child: the assertions below fail with what it printed
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-            match = re.search(rb"type the code ([A-Z0-9]{6})", seen)
-            if match and not typed:
-                os.write(master, (answer or match.group(1).decode()).encode() + b"\n")
-                typed = True
-    finally:
-        code = proc.wait(timeout=60)
-        os.close(master)
-    return code, seen.decode(errors="replace")
+    return person.on_tty(
+        person.cli("approve", change_id, "--project-root", str(project)), env, answers
+    )
 
 
 def test_propose_text_and_json(env, project: Path, example_db_url: str) -> None:
@@ -115,7 +95,6 @@ def test_approve_through_a_pseudo_terminal_then_apply(
         proposal["id"],
         proposal["sql_sha256"],
         schema_hash=proposal["schema_hash"],
-        target=describe_target(example_db_url),
     )
     assert status["state"] == "valid" and status["approval"]["channel"] == "terminal"
     listed = json.loads(run(env, project, "list-changes", "--format", "json").stdout)
@@ -134,7 +113,7 @@ def test_approve_through_a_pseudo_terminal_then_apply(
     assert "nickname" in names
 
 
-def test_wrong_code_on_the_terminal_approves_nothing(env, project: Path) -> None:
+def test_wrong_passphrase_on_the_terminal_approves_nothing(env, project: Path) -> None:
     proposal = propose(env, project, "users", "add", "nickname", "--type", "text")
     code, screen = approve_on_tty(env, project, proposal["id"], answer="yes")
     assert code != 0 and "not approved" in screen
@@ -145,7 +124,7 @@ def test_wrong_code_on_the_terminal_approves_nothing(env, project: Path) -> None
 def test_approve_through_a_pipe_is_refused(env, project: Path, example_db_url: str) -> None:
     proposal = propose(env, project, "users", "add", "nickname", "--type", "text")
     done = run(env, project, "approve", proposal["id"], stdin="y\n" * 20)
-    assert done.returncode == 2 and "interactive terminal" in done.stderr
+    assert done.returncode == 2 and "no controlling terminal" in done.stderr
     applied = run(env, project, "apply", proposal["id"])
     assert applied.returncode == 2 and "not approved" in applied.stderr
     assert f"approve {proposal['id']}" in applied.stderr

@@ -6,13 +6,21 @@ import psycopg
 import pytest
 from mcp import Client
 
-from database_use import approvals, hints
-from database_use.changes import prepare_approval, propose_column_change, record_approval
+from database_use import approvals, hints, policy
+from database_use.changes import propose_column_change
 from database_use.project import Project
 from mcp_server.server import build_server
+from tests import person
 from tests.mcp_helpers import Person, call
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def _dialogs_allowed() -> None:
+    """The person chose (in their own config) that the client's dialog may approve; with no
+    config the dialog is off — see test_approval_attacks.py."""
+    policy.write_config(allow_elicitation=True)
 
 
 def user_columns(url: str) -> set[str]:
@@ -139,7 +147,7 @@ async def test_client_without_elicitation_gets_the_approve_command(
 async def test_terminal_approval_applies_without_asking(proj: Project, example_db_url: str) -> None:
     server = build_server(proj.root, example_db_url)
     proposal = await propose(server, table="users", action="add", column="nickname", type="text")
-    record_approval(proj, prepare_approval(proj, proposal["id"]), "terminal")
+    person.approves(proj.root, proposal["id"], example_db_url)
     result = await call(server, "apply_change", {"change_id": proposal["id"]})
     data = result.structured_content
     assert data["outcome"] == "applied" and data["approval"]["approval_channel"] == "terminal"

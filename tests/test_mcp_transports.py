@@ -134,7 +134,11 @@ async def test_streamable_http_on_localhost(
                 "--port",
                 str(port),
             ],
-            env=_child_env(DATABASE_URL=example_db_url),
+            env=_child_env(
+                DATABASE_URL=example_db_url,
+                HOME=os.environ["HOME"],
+                XDG_CONFIG_HOME=os.environ["XDG_CONFIG_HOME"],
+            ),
             cwd=project,
             stdout=out,
             stderr=err,
@@ -142,7 +146,15 @@ async def test_streamable_http_on_localhost(
         )
         try:
             _wait_listening(proc, port)
-            async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+
+            from database_use import policy
+
+            token = (policy.config_dir() / "http-token").read_text().strip()
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"})
+            transport = streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)
+            async with Client(transport, mode=mode) as client:
                 names = {tool.name for tool in (await client.list_tools()).tools}
                 assert set(SCHEMA_TOOLS) <= names
                 result = await client.call_tool("introspect", {})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests import person
 from tests.conftest import REPO_ROOT
 
 INSERT = (
@@ -46,6 +46,7 @@ def cli(project: Path, env: dict[str, str], *args: str, stdin: str = ""):
         ],
         env=env,
         input=stdin,
+        start_new_session=True,  # like an agent's shell tool: no controlling terminal
         capture_output=True,
         text=True,
         timeout=120,
@@ -104,51 +105,22 @@ def test_write_needs_approval_and_approve_script_needs_a_terminal(project, env, 
     match = re.search(r"approve-script (script-add_user-[0-9a-f]{16})", refused.stderr)
     assert match, refused.stderr
     piped = cli(project, env, "approve-script", match.group(1), stdin="ANYTHING\n")
-    assert piped.returncode == 2 and "interactive terminal" in piped.stderr
+    assert piped.returncode == 2 and "no controlling terminal" in piped.stderr
     assert inserted(example_db_url) == 0
 
 
 @pytest.mark.parametrize("command", ["approve-script", "approve"])
 def test_person_approves_on_a_terminal_then_write_runs_once(project, env, example_db_url, command):
     """Both human commands work: approve-script, and approve (one command for every request)."""
-    import pty
-
     assert cli(project, env, "draft-script", "add_user", stdin=INSERT).returncode == 0
     refused = cli(project, env, "run-script", "add_user", "--write")
     request_id = re.search(r"approve-script (script-add_user-[0-9a-f]{16})", refused.stderr).group(
         1
     )
 
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO_ROOT / "utils_db" / "schema_inspector.py"),
-            command,
-            request_id,
-            "--project-root",
-            str(project),
-        ],
-        env=env,
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        text=False,
-    )
-    os.close(slave)
-    shown = b""
-    while b"and press Enter" not in shown:
-        ready, _, _ = select.select([master], [], [], 60)
-        assert ready, shown.decode(errors="replace")
-        shown += os.read(master, 4096)
-    text = shown.decode(errors="replace")
-    assert "temp/add_user.py" in text and "INSERT INTO users" in text and "WRITE" in text
-    code = re.search(r"type the code ([A-Z0-9]+)", text).group(1)
-    os.write(master, code.encode() + b"\n")
-    out, _ = proc.communicate(timeout=60)
-    os.close(master)
-    assert proc.returncode == 0, out
-    assert b"approved one write-mode run" in out
+    screen = person.approves(project, request_id, env["DATABASE_URL"], command=command)
+    assert "temp/add_user.py" in screen and "INSERT INTO users" in screen and "WRITE" in screen
+    assert "approved one write-mode run" in screen
 
     ran = cli(project, env, "run-script", "add_user", "--write")
     assert ran.returncode == 0, ran.stderr

@@ -7,11 +7,20 @@ import pytest
 from mcp import Client
 
 from database_use import hints
-from database_use.scripts import service as svc
 from mcp_server.server import build_server
+from tests import person
 from tests.mcp_helpers import Person, call
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def _dialogs_allowed() -> None:
+    """The person chose, in their own config, that the client's dialog may approve."""
+    from database_use import policy
+
+    policy.write_config(allow_elicitation=True)
+
 
 INSERT = (
     '"""Insert one user."""\nimport os\nimport psycopg\n\n'
@@ -118,7 +127,7 @@ async def test_client_without_elicitation_gets_the_human_command(proj, example_d
     assert data["approve_command"].split()[-2:] == ["--project-root", str(proj.root)]
     assert inserted(example_db_url) == 0
     # The person approves in a terminal (here: the same service call the command makes).
-    svc.grant_request(proj, data["approval_id"], "terminal")
+    person.approves(proj.root, data["approval_id"], proj.database_url, command="approve-script")
     again = await call(server, "run_script", {"name": "add_user", "write": True})
     assert again.structured_content["outcome"] == "ran" and again.structured_content["ok"] is True
     assert again.structured_content["approval"]["channel"] == "terminal"

@@ -13,6 +13,7 @@ from database_use import approvals
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
 from database_use.scripts import service as svc
+from tests import person
 from tests.conftest import REPO_ROOT
 
 INSERT_PSYCOPG = textwrap.dedent(
@@ -130,7 +131,7 @@ def test_write_mode_with_approval_runs_once_and_is_bound_to_content_and_args(pro
     request = svc.request_write(proj, "add_user")
     assert request["status"]["state"] == "none"
     # A person said yes (what the terminal command and the MCP elicitation do after asking).
-    svc.grant_request(proj, request["id"], "terminal")
+    person.approves(proj.root, request["id"], proj.database_url, command="approve-script")
     # Other arguments are another request: the approval does not cover them.
     with pytest.raises(ChangeRefused):
         svc.run_script(proj, "add_user", args=["--other"], write=True)
@@ -146,7 +147,7 @@ def test_write_mode_with_approval_runs_once_and_is_bound_to_content_and_args(pro
 def test_approval_does_not_survive_an_edit_of_the_script(proj, example_db_url):
     svc.draft_script(proj, "add_user", INSERT_PSYCOPG)
     request = svc.request_write(proj, "add_user")
-    svc.grant_request(proj, request["id"], "terminal")
+    person.approves(proj.root, request["id"], proj.database_url, command="approve-script")
     svc.draft_script(proj, "add_user", INSERT_PSYCOPG + "print('edited')\n", overwrite=True)
     with pytest.raises(ChangeRefused):
         svc.run_script(proj, "add_user", write=True)
@@ -158,7 +159,7 @@ def test_approval_does_not_survive_an_edit_of_the_script(proj, example_db_url):
 def test_forged_approval_record_is_refused(proj, example_db_url):
     svc.draft_script(proj, "add_user", INSERT_PSYCOPG)
     request = svc.request_write(proj, "add_user")
-    svc.grant_request(proj, request["id"], "terminal")
+    person.approves(proj.root, request["id"], proj.database_url, command="approve-script")
     record = approvals.record_path(proj, "script", request["id"])
     record.write_text(record.read_text().replace('"terminal"', '"elicitation"'))
     with pytest.raises(ChangeRefused):

@@ -71,13 +71,14 @@ def read_secret(tty: Any, prompt: str) -> str:
     old = termios.tcgetattr(fd)
     new = termios.tcgetattr(fd)
     new[3] &= ~termios.ECHO
-    tty.write(prompt)
-    tty.flush()
+    # Echo goes off BEFORE the prompt shows, so nothing typed after the prompt is echoed.
+    termios.tcsetattr(fd, termios.TCSAFLUSH, new)
     try:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+        tty.write(prompt)
+        tty.flush()
         line = tty.readline()
     finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
         tty.write("\n")
         tty.flush()
     return line.rstrip("\r\n")
