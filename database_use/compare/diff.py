@@ -86,6 +86,30 @@ class Difference:
         }
 
 
+DOC_FOLLOWS_DB = (
+    "the doc follows the live database, which differs from the models here: generate-docs "
+    "cannot fix this; settle db ↔ models first (compare-db-models), then regenerate the doc"
+)
+_AS_DB_STATUS = {"missing_in_doc": "missing_in_db", "missing_in_models": "missing_in_models"}
+
+
+def explain_doc_follows_db(
+    models_doc: list[Difference], db_models: list[Difference]
+) -> list[Difference]:
+    """Reword models ↔ doc records whose cause is db ↔ models drift (the doc mirrors the db).
+
+    A record is such when db ↔ models has the same record (same object, table, name,
+    attribute; ``missing_in_doc`` there being ``missing_in_db``): regenerating the doc would
+    not remove it, so its fix says so and points to db ↔ models.
+    """
+    seen = {(d.object, d.table, d.name, d.status, d.attribute) for d in db_models}
+    for record in models_doc:
+        status = _AS_DB_STATUS.get(record.status, record.status)
+        if (record.object, record.table, record.name, status, record.attribute) in seen:
+            record.fix = DOC_FOLLOWS_DB
+    return models_doc
+
+
 # -- the sides ------------------------------------------------------------------------------
 
 
