@@ -167,27 +167,48 @@ def _origins(
     """Where each table is declared: ``(file relative to root, class or None, line or None)``.
 
     A Core ``Table(...)`` instance is found in the module that holds it (``Table.__module__``
-    would name SQLAlchemy's own ``schema.py``); its line is that of ``Table("name"``.
+    would name SQLAlchemy's own ``schema.py``); its line is that of ``Table("name"``. Mapped
+    classes a models file never names (it imports a package's declarative base) are found
+    through the base's registry, in the package's own file.
     """
     from sqlalchemy import Table as SATable
 
     found: dict[str, tuple[str, str | None, int | None]] = {}
+    registries: list[Any] = []
     for module in modules:
         for value in vars(module).values():
             is_class = isinstance(value, type)
+            registry = getattr(value, "registry", None) if is_class else None
+            if registry is not None and not any(r is registry for r in registries):
+                registries.append(registry)
             table = getattr(value, "__table__", None) if is_class else value
             if not isinstance(table, SATable):
                 continue
             home = sys.modules.get(value.__module__, module) if is_class else module
             file = Path(getattr(home, "__file__", None) or module.__file__ or "")
-            try:
-                shown = file.resolve().relative_to(root).as_posix()
-            except ValueError:
-                shown = file.name
             key = f"{table.schema or 'public'}.{table.name}"
             cls = value.__name__ if is_class else None
-            found.setdefault(key, (shown, cls, _line_of(value, table, file)))
+            found.setdefault(key, (_shown(file, root), cls, _line_of(value, table, file)))
+    for registry in registries:
+        for mapper in sorted(getattr(registry, "mappers", ()), key=lambda m: m.class_.__qualname__):
+            mapped = mapper.class_
+            table = getattr(mapped, "__table__", None)
+            if not isinstance(table, SATable):
+                continue
+            file = Path(getattr(sys.modules.get(mapped.__module__), "__file__", None) or "")
+            key = f"{table.schema or 'public'}.{table.name}"
+            found.setdefault(
+                key, (_shown(file, root), mapped.__name__, _line_of(mapped, table, file))
+            )
     return found
+
+
+def _shown(file: Path, root: Path) -> str:
+    """A file relative to the project root, else its full path (an installed package's)."""
+    try:
+        return file.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
 
 
 def _line_of(value: Any, table: Any, file: Path) -> int | None:
