@@ -541,9 +541,13 @@ _INDEX_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("method", lambda i: i.method),
     ("where", lambda i: i.where),
     ("opclass", lambda i: list(i.opclasses) if any(i.opclasses) else []),
+    ("nulls_not_distinct", lambda i: i.nulls_not_distinct),
 ]
 _UNIQUE_KEYS: list[Callable[[Any], Any]] = [lambda u: tuple(u.columns)]
-_UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [("columns", lambda u: u.columns)]
+_UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("columns", lambda u: u.columns),
+    ("nulls_not_distinct", lambda u: u.nulls_not_distinct),
+]
 _CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
 _CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("expression", lambda c: c.expression),

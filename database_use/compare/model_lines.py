@@ -176,6 +176,8 @@ def index_line(index: Index) -> str:
         args.append(f"postgresql_where=text({index.where!r})")
     if index.include:
         args.append(f"postgresql_include={index.include!r}")
+    if index.nulls_not_distinct:
+        args.append("postgresql_nulls_not_distinct=True")
     if any(index.opclasses):
         ops = {k: o for k, o in zip(index.columns, index.opclasses, strict=False) if o}
         args.append(f"postgresql_ops={ops!r}")
@@ -188,6 +190,8 @@ def _key_arg(key: str) -> str:
 
 def unique_line(constraint: UniqueConstraint) -> str:
     name = f", name={constraint.name!r}" if constraint.name else ""
+    if constraint.nulls_not_distinct:
+        name += ", postgresql_nulls_not_distinct=True"
     return f"UniqueConstraint({', '.join(repr(c) for c in constraint.columns)}{name})"
 
 

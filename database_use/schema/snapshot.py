@@ -67,6 +67,7 @@ class Index:
     method: str = "btree"
     where: str | None = None
     include: list[str] = field(default_factory=list)
+    nulls_not_distinct: bool = False  # UNIQUE ... NULLS NOT DISTINCT (PostgreSQL 15+)
     # operator class per key column, "" where it is the type's default (empty: all default)
     opclasses: list[str] = field(default_factory=list)
 
@@ -75,6 +76,7 @@ class Index:
 class UniqueConstraint:
     columns: list[str]
     name: str | None = None
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15+)
 
 
 @dataclass
@@ -198,7 +200,7 @@ class Snapshot:
     def structure(self) -> dict[str, Any]:
         """The facts that define the schema: no statistics, positions or provenance.
 
-        Attributes added later (collation, opclasses, validated) appear only when they differ
+        Attributes added later (collation, opclasses, validated, nulls_not_distinct) appear only when they differ
         from their default, so the hash of a schema that uses none of them did not change.
 
         Built by hand rather than with ``asdict`` (which deep-copies): hashing 1,000 tables
@@ -254,11 +256,17 @@ class Snapshot:
                             "where": i.where,
                             "include": list(i.include),
                             **({"opclasses": list(i.opclasses)} if any(i.opclasses) else {}),
+                            **({"nulls_not_distinct": True} if i.nulls_not_distinct else {}),
                         }
                         for i in t.indexes
                     ),
                     "unique_constraints": _sorted_items(
-                        {"columns": list(u.columns), "name": u.name} for u in t.unique_constraints
+                        {
+                            "columns": list(u.columns),
+                            "name": u.name,
+                            **({"nulls_not_distinct": True} if u.nulls_not_distinct else {}),
+                        }
+                        for u in t.unique_constraints
                     ),
                     "check_constraints": _sorted_items(
                         {

@@ -189,6 +189,7 @@ def build_snapshot(
         deferred,
         check,
         validated,
+        nulls_not_distinct,
     ) in constraints:
         table = by_oid.get(oid)
         if table is None:
@@ -196,7 +197,11 @@ def build_snapshot(
         if contype == "p":
             table.primary_key = PrimaryKey(columns=list(cols), name=name)
         elif contype == "u":
-            table.unique_constraints.append(UniqueConstraint(columns=list(cols), name=name))
+            table.unique_constraints.append(
+                UniqueConstraint(
+                    columns=list(cols), name=name, nulls_not_distinct=bool(nulls_not_distinct)
+                )
+            )
         elif contype == "f":
             table.foreign_keys.append(
                 ForeignKey(
@@ -220,7 +225,7 @@ def build_snapshot(
                 )
             )
 
-    for oid, name, unique, method, nkey, defs, options, predicate, opclasses in indexes:
+    for oid, name, unique, method, nkey, defs, options, predicate, opclasses, nnd in indexes:
         table = by_oid.get(oid)
         if table is None:
             continue
@@ -236,6 +241,7 @@ def build_snapshot(
                 where=normalize_expression(predicate) if predicate else None,
                 include=[index_key(text, 0) for text in defs[nkey:]],
                 opclasses=list(opclasses[:nkey]) if any(opclasses[:nkey]) else [],
+                nulls_not_distinct=bool(nnd),
             )
         )
 

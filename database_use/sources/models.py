@@ -360,7 +360,11 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
         if isinstance(constraint, SAUnique):
             table.unique_constraints.append(
                 UniqueConstraint(
-                    columns=[c.name for c in constraint.columns], name=_name(constraint, dialect)
+                    columns=[c.name for c in constraint.columns],
+                    name=_name(constraint, dialect),
+                    nulls_not_distinct=bool(
+                        constraint.dialect_options["postgresql"].get("nulls_not_distinct")
+                    ),
                 )
             )
         elif isinstance(constraint, SACheck):
@@ -522,4 +526,5 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
         else None,
         include=include,
         opclasses=opclasses if any(opclasses) else [],
+        nulls_not_distinct=bool(options.get("nulls_not_distinct")),
     )

@@ -1,6 +1,7 @@
 -- Primary key, unique, foreign key and check constraints of the selected schemas, one round
 -- trip. Column lists keep the constraint's order; a foreign key's clones on partitions
--- (conparentid <> 0) are left out, the parent's row describes them.
+-- (conparentid <> 0) are left out, the parent's row describes them. NULLS NOT DISTINCT (PG15+)
+-- is read from the index definition, which works on every version.
 SELECT
     con.conrelid,
     con.conname::text,
@@ -24,7 +25,9 @@ SELECT
     con.condeferrable,
     con.condeferred,
     CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END,
-    con.convalidated
+    con.convalidated,
+    con.contype = 'u'
+        AND pg_catalog.pg_get_indexdef(con.conindid) ~ '\) NULLS NOT DISTINCT( |$)'
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
