@@ -402,3 +402,49 @@ class User(Base):
         "the models are broken here: models/models_app.py:9 class User: "
         "FK users.team_id → teams.id, table teams not in the models"
     )
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected", "fix"),
+    [
+        (
+            ["ALTER TABLE reservations DROP CONSTRAINT ex_reservations_during"],
+            [
+                (
+                    "exclusion_constraint",
+                    "public.reservations",
+                    "ex_reservations_during",
+                    "missing_in_db",
+                    None,
+                )
+            ],
+            "remove ExcludeConstraint(('during', '&&'), using='gist', name='ex_reservations_during')",
+        ),
+        (
+            [
+                "ALTER TABLE reservations DROP CONSTRAINT ex_reservations_seats",
+                "ALTER TABLE reservations ADD CONSTRAINT ex_reservations_seats"
+                " EXCLUDE USING gist (seats WITH &&)",
+            ],
+            [
+                (
+                    "exclusion_constraint",
+                    "public.reservations",
+                    "ex_reservations_seats",
+                    "different",
+                    "expression",
+                )
+            ],
+            "declare it as ExcludeConstraint(('seats', '&&'), using='gist', "
+            "name='ex_reservations_seats')",
+        ),
+    ],
+    ids=["exclusion dropped", "exclusion WHERE dropped"],
+)
+def test_exclusion_constraint_drift(statements, expected, fix, tmp_path, db_url):
+    build(db_url, CORPUS / "models_exclusion.py")
+    run_sql(db_url, *statements)
+    proj = make_project(tmp_path, db_url, "models_exclusion")
+    records = service.compare(proj, "db", "models")["differences"]
+    assert _short(records) == expected
+    assert fix in records[0]["fix"], records[0]["fix"]

@@ -21,6 +21,7 @@ from database_use.compare.model_lines import (
     attribute_name,
     check_line,
     column_foreign_key,
+    exclusion_line,
     foreign_key_line,
     index_line,
     model_line,
@@ -30,6 +31,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     Snapshot,
@@ -50,6 +52,7 @@ _OBJECT_ORDER = {
             "index",
             "unique_constraint",
             "check_constraint",
+            "exclusion_constraint",
             "enum",
         )
     )
@@ -365,6 +368,19 @@ def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
             check_line,
         )
     )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "exclusion_constraint",
+            lt.exclusion_constraints,
+            rt.exclusion_constraints,
+            _EXCLUDE_KEYS,
+            _EXCLUDE_COMPARATORS,
+            exclusion_line,
+        )
+    )
     return out
 
 
@@ -507,7 +523,7 @@ def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
 
 # -- constraints and indexes: match by name, else by structure --------------------------------
 
-Item = ForeignKey | Index | UniqueConstraint | CheckConstraint
+Item = ForeignKey | Index | UniqueConstraint | CheckConstraint | ExclusionConstraint
 
 _FK_KEYS: list[Callable[[Any], Any]] = [
     lambda f: (tuple(f.columns), f.ref_table, tuple(f.ref_columns), f.on_delete, f.on_update),
@@ -548,6 +564,10 @@ _UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("columns", lambda u: u.columns),
     ("nulls_not_distinct", lambda u: u.nulls_not_distinct),
 ]
+_EXCLUDE_KEYS: list[Callable[[Any], Any]] = [lambda x: x.definition]
+_EXCLUDE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("expression", lambda x: x.definition)
+]
 _CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
 _CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("expression", lambda c: c.expression),
@@ -561,12 +581,16 @@ def _label(item: Item) -> str:
         return item.name
     if isinstance(item, CheckConstraint):
         return item.expression
+    if isinstance(item, ExclusionConstraint):
+        return item.definition
     return ",".join(item.columns)
 
 
 def _summary(item: Item) -> Any:
     if isinstance(item, CheckConstraint):
         return item.expression
+    if isinstance(item, ExclusionConstraint):
+        return item.definition
     if isinstance(item, ForeignKey):
         return f"({', '.join(item.columns)}) → {item.ref_table}({', '.join(item.ref_columns)})"
     if isinstance(item, Index):

@@ -406,6 +406,10 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
         for u in _by_name(t.unique_constraints)
     ]
     constraint_rows += [
+        [cell(x.name), "EXCLUDE", "", escape(x.definition)]
+        for x in _by_name(t.exclusion_constraints)
+    ]
+    constraint_rows += [
         [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
         for c in _by_name(t.check_constraints)
     ]

@@ -87,6 +87,14 @@ class CheckConstraint:
 
 
 @dataclass
+class ExclusionConstraint:
+    """``EXCLUDE USING <method> (<element> WITH <operator>, ...) [WHERE (...)]``."""
+
+    definition: str  # normalised: "EXCLUDE USING gist (during WITH &&)"
+    name: str | None = None
+
+
+@dataclass
 class Table:
     schema: str
     name: str
@@ -97,6 +105,7 @@ class Table:
     indexes: list[Index] = field(default_factory=list)
     unique_constraints: list[UniqueConstraint] = field(default_factory=list)
     check_constraints: list[CheckConstraint] = field(default_factory=list)
+    exclusion_constraints: list[ExclusionConstraint] = field(default_factory=list)
     comment: str | None = None
     definition: str | None = None  # views and materialized views
     # Statistics from the catalog; never part of the structure or its hash.
@@ -268,6 +277,16 @@ class Snapshot:
                         }
                         for u in t.unique_constraints
                     ),
+                    **(
+                        {
+                            "exclusion_constraints": _sorted_items(
+                                {"definition": x.definition, "name": x.name}
+                                for x in t.exclusion_constraints
+                            )
+                        }
+                        if t.exclusion_constraints
+                        else {}
+                    ),
                     "check_constraints": _sorted_items(
                         {
                             "expression": c.expression,
@@ -313,7 +332,17 @@ def _table_from_dict(raw: dict[str, Any]) -> Table:
     table.indexes = [Index(**i) for i in raw.get("indexes", [])]
     table.unique_constraints = [UniqueConstraint(**u) for u in raw.get("unique_constraints", [])]
     table.check_constraints = [CheckConstraint(**c) for c in raw.get("check_constraints", [])]
+    table.exclusion_constraints = [
+        ExclusionConstraint(**x) for x in raw.get("exclusion_constraints", [])
+    ]
     return table
 
 
-_NESTED = {"columns", "foreign_keys", "indexes", "unique_constraints", "check_constraints"}
+_NESTED = {
+    "columns",
+    "foreign_keys",
+    "indexes",
+    "unique_constraints",
+    "check_constraints",
+    "exclusion_constraints",
+}

@@ -39,6 +39,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -390,6 +391,10 @@ class _Parser:
                         nulls_not_distinct=kind != "UNIQUE",
                     )
                 )
+            elif kind == "EXCLUDE":
+                table.exclusion_constraints.append(
+                    ExclusionConstraint(definition=unescape(expression), name=uncell(name))
+                )
             elif kind in ("CHECK", "CHECK NOT VALID"):
                 if expression == "":
                     raise self.error("the CHECK expression in the Expression cell", line_no)
@@ -401,7 +406,7 @@ class _Parser:
                     )
                 )
             else:
-                raise self.error("PRIMARY KEY, UNIQUE or CHECK in the Type cell", line_no)
+                raise self.error("PRIMARY KEY, UNIQUE, CHECK or EXCLUDE in the Type cell", line_no)
 
     def foreign_keys(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
         for line_no, cells in rows:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from database_use.errors import NotFound
 from database_use.schema.normalize import (
+    exclusion_definition,
     index_key,
     normalize_default,
     normalize_expression,
@@ -26,6 +27,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -215,6 +217,10 @@ def build_snapshot(
                     initially_deferred=bool(deferred),
                     validated=bool(validated),
                 )
+            )
+        elif contype == "x":
+            table.exclusion_constraints.append(
+                ExclusionConstraint(definition=exclusion_definition(check or ""), name=name)
             )
         elif contype == "c":
             table.check_constraints.append(

@@ -27,6 +27,7 @@ from typing import Any
 
 from database_use.errors import ModelLoadError, NotFound
 from database_use.schema.normalize import (
+    exclusion_definition,
     index_key,
     normalize_default,
     normalize_expression,
@@ -37,6 +38,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -342,6 +344,7 @@ def _sql(element: Any, ddl: Any) -> str:
 def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
     from sqlalchemy import CheckConstraint as SACheck
     from sqlalchemy import UniqueConstraint as SAUnique
+    from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
     schema = sa_table.schema or "public"
     table = Table(schema=schema, name=sa_table.name, comment=sa_table.comment)
@@ -357,7 +360,14 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
     for constraint in sa_table.constraints:
         if not _created(constraint, ddl):
             continue
-        if isinstance(constraint, SAUnique):
+        if isinstance(constraint, ExcludeConstraint):
+            table.exclusion_constraints.append(
+                ExclusionConstraint(
+                    definition=exclusion_definition(str(ddl.process(constraint))),
+                    name=_name(constraint, dialect),
+                )
+            )
+        elif isinstance(constraint, SAUnique):
             table.unique_constraints.append(
                 UniqueConstraint(
                     columns=[c.name for c in constraint.columns],
