@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from database_use.changes import changelog
 from database_use.changes.changelog import LOG_HEADER, atomic_write  # noqa: F401 - re-exported
-from database_use.errors import DocParseError, InvalidRequest, NotFound
+from database_use.errors import DatabaseUseError, DocParseError, InvalidRequest, NotFound
 from database_use.project import Project
 from database_use.sources import alembic_state
 
@@ -355,12 +355,17 @@ def compare_snapshots(
     left_name: str,
     right_name: str,
     bookkeeping: tuple[str, ...] | None = None,
+    db: Snapshot | None = None,
 ) -> dict:
-    from database_use.compare.diff import BOOKKEEPING_TABLES, diff
+    """Difference records of two snapshots; ``db`` (the live one, when known) lets a models ↔
+    doc record say when the doc only mirrors the database and generate-docs cannot fix it."""
+    from database_use.compare.diff import BOOKKEEPING_TABLES, diff, explain_doc_follows_db
 
-    records = diff(
-        left, right, bookkeeping=BOOKKEEPING_TABLES if bookkeeping is None else bookkeeping
-    )
+    bookkeeping = BOOKKEEPING_TABLES if bookkeeping is None else bookkeeping
+    records = diff(left, right, bookkeeping=bookkeeping)
+    if db is not None and {left.source, right.source} == {"models", "doc"} and records:
+        models = left if left.source == "models" else right
+        explain_doc_follows_db(records, diff(db, models, bookkeeping=bookkeeping))
     differences = [d.to_dict() for d in records]
     return {
         "left": left_name,
@@ -378,8 +383,14 @@ def compare(project: Project, left: str, right: str) -> dict[str, Any]:
     """
     _check_pair(left, right)
     snaps = {side: load_source(project, side) for side in (left, right)}
+    db = snaps.get("db")
+    if db is None:
+        try:
+            db = _live(project)
+        except DatabaseUseError:  # no database reachable: the doc's fixes stay as they are
+            db = None
     result = compare_snapshots(
-        snaps[left], snaps[right], left, right, alembic_state.bookkeeping_tables(project)
+        snaps[left], snaps[right], left, right, alembic_state.bookkeeping_tables(project), db
     )
     if "models" in snaps:  # how the models code ran: "sandbox", "cache" or not sandboxed
         result["models_load"] = getattr(snaps["models"], "loaded_in", None)
@@ -527,6 +538,7 @@ def build_report(project: Project, now: datetime | None = None) -> dict[str, Any
                 left,
                 right,
                 alembic_state.bookkeeping_tables(project),
+                snaps["db"],
             )
             entry.update(error=None, count=result["count"], differences=result["differences"])
         comparisons.append(entry)

@@ -23,7 +23,7 @@ class Difference(_Open):
 
     object: str = Field(
         description="table | column | primary_key | foreign_key | index | "
-        "unique_constraint | check_constraint | enum | view"
+        "unique_constraint | check_constraint | exclusion_constraint | enum | view"
     )
     table: str | None = Field(
         None, description="schema-qualified table, e.g. public.users (null for enums)"

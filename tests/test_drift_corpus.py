@@ -111,6 +111,8 @@ def test_corpus_features_reach_both_sides(tmp_path, db_url):
         ops = {i.name: i.opclasses for i in projects.indexes}
         assert ops["ix_projects_slug_pattern"] == ["varchar_pattern_ops"]
         assert ops["ix_projects_title_pattern"] == ["text_pattern_ops"]
+        assert [u.nulls_not_distinct for u in projects.unique_constraints] == [True]
+        assert {i.name: i.nulls_not_distinct for i in projects.indexes}["ux_projects_region"]
         audit = {i.name: i.opclasses for i in snap.tables["public.audit_log"].indexes}
         assert audit["ix_audit_log_data"] == ["jsonb_path_ops"]
         jobs = snap.tables["public.jobs"]
@@ -240,6 +242,24 @@ DRIFTS = [
         ['ALTER TABLE projects ALTER COLUMN title TYPE text COLLATE "C"'],
         [("column", P, "title", "different", "collation")],
         "collation='C'",
+    ),
+    (
+        "unique constraint NULLS NOT DISTINCT dropped",
+        [
+            "ALTER TABLE projects DROP CONSTRAINT uq_projects_code",
+            "ALTER TABLE projects ADD CONSTRAINT uq_projects_code UNIQUE (code)",
+        ],
+        [("unique_constraint", P, "uq_projects_code", "different", "nulls_not_distinct")],
+        "declare it as UniqueConstraint('code', name='uq_projects_code')",
+    ),
+    (
+        "unique index NULLS NOT DISTINCT dropped",
+        [
+            "DROP INDEX ux_projects_region",
+            "CREATE UNIQUE INDEX ux_projects_region ON projects (region)",
+        ],
+        [("index", P, "ux_projects_region", "different", "nulls_not_distinct")],
+        "declare it as Index('ux_projects_region', 'region', unique=True)",
     ),
     (
         "unique constraint removed",
@@ -382,3 +402,49 @@ class User(Base):
         "the models are broken here: models/models_app.py:9 class User: "
         "FK users.team_id → teams.id, table teams not in the models"
     )
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected", "fix"),
+    [
+        (
+            ["ALTER TABLE reservations DROP CONSTRAINT ex_reservations_during"],
+            [
+                (
+                    "exclusion_constraint",
+                    "public.reservations",
+                    "ex_reservations_during",
+                    "missing_in_db",
+                    None,
+                )
+            ],
+            "remove ExcludeConstraint(('during', '&&'), using='gist', name='ex_reservations_during')",
+        ),
+        (
+            [
+                "ALTER TABLE reservations DROP CONSTRAINT ex_reservations_seats",
+                "ALTER TABLE reservations ADD CONSTRAINT ex_reservations_seats"
+                " EXCLUDE USING gist (seats WITH &&)",
+            ],
+            [
+                (
+                    "exclusion_constraint",
+                    "public.reservations",
+                    "ex_reservations_seats",
+                    "different",
+                    "expression",
+                )
+            ],
+            "declare it as ExcludeConstraint(('seats', '&&'), using='gist', "
+            "name='ex_reservations_seats')",
+        ),
+    ],
+    ids=["exclusion dropped", "exclusion WHERE dropped"],
+)
+def test_exclusion_constraint_drift(statements, expected, fix, tmp_path, db_url):
+    build(db_url, CORPUS / "models_exclusion.py")
+    run_sql(db_url, *statements)
+    proj = make_project(tmp_path, db_url, "models_exclusion")
+    records = service.compare(proj, "db", "models")["differences"]
+    assert _short(records) == expected
+    assert fix in records[0]["fix"], records[0]["fix"]

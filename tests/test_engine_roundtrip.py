@@ -179,7 +179,7 @@ def test_model_fix_names_the_file_and_line(example_db_url: str, project: Path) -
     run(example_db_url, "ALTER TABLE users ALTER COLUMN email DROP NOT NULL")
     (record,) = records(example_db_url, project)
     assert record["fix"] == (
-        "in models/models_user.py class User: email: Mapped[str | None] = "
+        "in models/models_user.py:20 class User: email: Mapped[str | None] = "
         "mapped_column(String(255), unique=True, nullable=True)"
     )
 

@@ -555,7 +555,7 @@ def test_other_broken_docs() -> None:
     _expect_error(
         text.replace(
             "| ck_media_size_bytes_non_negative | CHECK |",
-            "| ck_media_size_bytes_non_negative | EXCLUDE |",
+            "| ck_media_size_bytes_non_negative | TRIGGER |",
         ),
         _line_of(text, "| ck_media_size_bytes_non_negative |"),
         "PRIMARY KEY, UNIQUE",

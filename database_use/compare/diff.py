@@ -21,6 +21,7 @@ from database_use.compare.model_lines import (
     attribute_name,
     check_line,
     column_foreign_key,
+    exclusion_line,
     foreign_key_line,
     index_line,
     model_line,
@@ -30,6 +31,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     Snapshot,
@@ -50,6 +52,7 @@ _OBJECT_ORDER = {
             "index",
             "unique_constraint",
             "check_constraint",
+            "exclusion_constraint",
             "enum",
         )
     )
@@ -84,6 +87,30 @@ class Difference:
             "fix": self.fix,
             "hint": self.hint,
         }
+
+
+DOC_FOLLOWS_DB = (
+    "the doc follows the live database, which differs from the models here: generate-docs "
+    "cannot fix this; settle db ↔ models first (compare-db-models), then regenerate the doc"
+)
+_AS_DB_STATUS = {"missing_in_doc": "missing_in_db", "missing_in_models": "missing_in_models"}
+
+
+def explain_doc_follows_db(
+    models_doc: list[Difference], db_models: list[Difference]
+) -> list[Difference]:
+    """Reword models ↔ doc records whose cause is db ↔ models drift (the doc mirrors the db).
+
+    A record is such when db ↔ models has the same record (same object, table, name,
+    attribute; ``missing_in_doc`` there being ``missing_in_db``): regenerating the doc would
+    not remove it, so its fix says so and points to db ↔ models.
+    """
+    seen = {(d.object, d.table, d.name, d.status, d.attribute) for d in db_models}
+    for record in models_doc:
+        status = _AS_DB_STATUS.get(record.status, record.status)
+        if (record.object, record.table, record.name, status, record.attribute) in seen:
+            record.fix = DOC_FOLLOWS_DB
+    return models_doc
 
 
 # -- the sides ------------------------------------------------------------------------------
@@ -341,6 +368,19 @@ def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
             check_line,
         )
     )
+    out.extend(
+        _diff_items(
+            sides,
+            lt,
+            rt,
+            "exclusion_constraint",
+            lt.exclusion_constraints,
+            rt.exclusion_constraints,
+            _EXCLUDE_KEYS,
+            _EXCLUDE_COMPARATORS,
+            exclusion_line,
+        )
+    )
     return out
 
 
@@ -483,7 +523,7 @@ def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
 
 # -- constraints and indexes: match by name, else by structure --------------------------------
 
-Item = ForeignKey | Index | UniqueConstraint | CheckConstraint
+Item = ForeignKey | Index | UniqueConstraint | CheckConstraint | ExclusionConstraint
 
 _FK_KEYS: list[Callable[[Any], Any]] = [
     lambda f: (tuple(f.columns), f.ref_table, tuple(f.ref_columns), f.on_delete, f.on_update),
@@ -517,9 +557,17 @@ _INDEX_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("method", lambda i: i.method),
     ("where", lambda i: i.where),
     ("opclass", lambda i: list(i.opclasses) if any(i.opclasses) else []),
+    ("nulls_not_distinct", lambda i: i.nulls_not_distinct),
 ]
 _UNIQUE_KEYS: list[Callable[[Any], Any]] = [lambda u: tuple(u.columns)]
-_UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [("columns", lambda u: u.columns)]
+_UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("columns", lambda u: u.columns),
+    ("nulls_not_distinct", lambda u: u.nulls_not_distinct),
+]
+_EXCLUDE_KEYS: list[Callable[[Any], Any]] = [lambda x: x.definition]
+_EXCLUDE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("expression", lambda x: x.definition)
+]
 _CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
 _CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("expression", lambda c: c.expression),
@@ -533,12 +581,16 @@ def _label(item: Item) -> str:
         return item.name
     if isinstance(item, CheckConstraint):
         return item.expression
+    if isinstance(item, ExclusionConstraint):
+        return item.definition
     return ",".join(item.columns)
 
 
 def _summary(item: Item) -> Any:
     if isinstance(item, CheckConstraint):
         return item.expression
+    if isinstance(item, ExclusionConstraint):
+        return item.definition
     if isinstance(item, ForeignKey):
         return f"({', '.join(item.columns)}) → {item.ref_table}({', '.join(item.ref_columns)})"
     if isinstance(item, Index):

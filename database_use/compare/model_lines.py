@@ -11,9 +11,11 @@ from __future__ import annotations
 import keyword
 import re
 
+from database_use.schema.normalize import split_top_level
 from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     Snapshot,
@@ -176,6 +178,8 @@ def index_line(index: Index) -> str:
         args.append(f"postgresql_where=text({index.where!r})")
     if index.include:
         args.append(f"postgresql_include={index.include!r}")
+    if index.nulls_not_distinct:
+        args.append("postgresql_nulls_not_distinct=True")
     if any(index.opclasses):
         ops = {k: o for k, o in zip(index.columns, index.opclasses, strict=False) if o}
         args.append(f"postgresql_ops={ops!r}")
@@ -188,7 +192,26 @@ def _key_arg(key: str) -> str:
 
 def unique_line(constraint: UniqueConstraint) -> str:
     name = f", name={constraint.name!r}" if constraint.name else ""
+    if constraint.nulls_not_distinct:
+        name += ", postgresql_nulls_not_distinct=True"
     return f"UniqueConstraint({', '.join(repr(c) for c in constraint.columns)}{name})"
+
+
+def exclusion_line(constraint: ExclusionConstraint) -> str:
+    """``ExcludeConstraint(('during', '&&'), using='gist', name=...)`` (postgresql dialect)."""
+    m = re.match(r"EXCLUDE USING (\w+) \((.*?)\)(?: WHERE \((.*)\))?$", constraint.definition)
+    if not m:
+        return f"ExcludeConstraint(...)  # {constraint.definition}"
+    pairs = []
+    for element in split_top_level(m.group(2)):
+        key, _, op = element.rpartition(" WITH ")
+        pairs.append(f"({_key_arg(key)}, {op!r})")
+    args = pairs + [f"using={m.group(1)!r}"]
+    if m.group(3):
+        args.append(f"where=text({m.group(3)!r})")
+    if constraint.name:
+        args.append(f"name={constraint.name!r}")
+    return f"ExcludeConstraint({', '.join(args)})"
 
 
 def check_line(constraint: CheckConstraint) -> str:

@@ -286,6 +286,9 @@ def _deferrable(deferrable: bool, initially_deferred: bool, validated: bool = Tr
     return text if validated else text + ", not valid"
 
 
+NULLS_NOT_DISTINCT = ", nulls not distinct"
+
+
 def _type_cell(column: Any) -> str:
     """The type, then ``COLLATE "C"`` where the column has a collation of its own."""
     text = column.type
@@ -394,7 +397,17 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
             [cell(t.primary_key.name), "PRIMARY KEY", escape_list(t.primary_key.columns), ""]
         )
     constraint_rows += [
-        [cell(u.name), "UNIQUE", escape_list(u.columns), ""] for u in _by_name(t.unique_constraints)
+        [
+            cell(u.name),
+            "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE",
+            escape_list(u.columns),
+            "",
+        ]
+        for u in _by_name(t.unique_constraints)
+    ]
+    constraint_rows += [
+        [cell(x.name), "EXCLUDE", "", escape(x.definition)]
+        for x in _by_name(t.exclusion_constraints)
     ]
     constraint_rows += [
         [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
@@ -421,7 +434,7 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
             [
                 cell(i.name),
                 escape_list(i.columns),
-                _yes_no(i.unique),
+                _yes_no(i.unique) + (NULLS_NOT_DISTINCT if i.nulls_not_distinct else ""),
                 _method_cell(i),
                 cell(i.where),
                 escape_list(i.include),

@@ -820,6 +820,46 @@ def _json_literal(body: str) -> str | None:
     return "'" + text.replace("'", "''") + "'"
 
 
+_EXCLUDE = re.compile(r"(?is)^\s*EXCLUDE\s+USING\s+(\w+)\s*\((.*?)\)(?:\s+WHERE\s*\((.*)\))?\s*$")
+
+
+def exclusion_definition(text: str) -> str:
+    """``EXCLUDE USING gist (a WITH &&, b WITH =) [WHERE (x)]`` in one canonical spelling, from
+    ``pg_get_constraintdef`` or from SQLAlchemy's compiled ``ExcludeConstraint``."""
+    text = re.sub(r"(?is)^\s*CONSTRAINT\s+(\"[^\"]+\"|\S+)\s+", "", text.strip())
+    m = _EXCLUDE.match(text)
+    if not m:
+        return " ".join(text.split())
+    elements = []
+    for element in split_top_level(m.group(2)):
+        key, _, op = element.rpartition(" WITH ")
+        elements.append(f"{index_key(key)} WITH {op.strip()}")
+    out = f"EXCLUDE USING {m.group(1).lower()} ({', '.join(elements)})"
+    if m.group(3):
+        out += f" WHERE ({normalize_expression(m.group(3))})"
+    return out
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas outside parentheses and quotes."""
+    parts, depth, quote, current = [], 0, False, []
+    for ch in text:
+        if ch == "'":
+            quote = not quote
+        elif not quote and ch == "(":
+            depth += 1
+        elif not quote and ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0 and not quote:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
 _ORDER_SUFFIX = re.compile(r"(?i)\s+(asc|desc)?\s*(nulls\s+(first|last))?\s*$")
 
 

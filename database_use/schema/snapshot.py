@@ -67,6 +67,7 @@ class Index:
     method: str = "btree"
     where: str | None = None
     include: list[str] = field(default_factory=list)
+    nulls_not_distinct: bool = False  # UNIQUE ... NULLS NOT DISTINCT (PostgreSQL 15+)
     # operator class per key column, "" where it is the type's default (empty: all default)
     opclasses: list[str] = field(default_factory=list)
 
@@ -75,6 +76,7 @@ class Index:
 class UniqueConstraint:
     columns: list[str]
     name: str | None = None
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15+)
 
 
 @dataclass
@@ -82,6 +84,14 @@ class CheckConstraint:
     expression: str
     name: str | None = None
     validated: bool = True  # False: added NOT VALID and never validated
+
+
+@dataclass
+class ExclusionConstraint:
+    """``EXCLUDE USING <method> (<element> WITH <operator>, ...) [WHERE (...)]``."""
+
+    definition: str  # normalised: "EXCLUDE USING gist (during WITH &&)"
+    name: str | None = None
 
 
 @dataclass
@@ -95,6 +105,7 @@ class Table:
     indexes: list[Index] = field(default_factory=list)
     unique_constraints: list[UniqueConstraint] = field(default_factory=list)
     check_constraints: list[CheckConstraint] = field(default_factory=list)
+    exclusion_constraints: list[ExclusionConstraint] = field(default_factory=list)
     comment: str | None = None
     definition: str | None = None  # views and materialized views
     # Statistics from the catalog; never part of the structure or its hash.
@@ -198,7 +209,7 @@ class Snapshot:
     def structure(self) -> dict[str, Any]:
         """The facts that define the schema: no statistics, positions or provenance.
 
-        Attributes added later (collation, opclasses, validated) appear only when they differ
+        Attributes added later (collation, opclasses, validated, nulls_not_distinct) appear only when they differ
         from their default, so the hash of a schema that uses none of them did not change.
 
         Built by hand rather than with ``asdict`` (which deep-copies): hashing 1,000 tables
@@ -254,11 +265,27 @@ class Snapshot:
                             "where": i.where,
                             "include": list(i.include),
                             **({"opclasses": list(i.opclasses)} if any(i.opclasses) else {}),
+                            **({"nulls_not_distinct": True} if i.nulls_not_distinct else {}),
                         }
                         for i in t.indexes
                     ),
                     "unique_constraints": _sorted_items(
-                        {"columns": list(u.columns), "name": u.name} for u in t.unique_constraints
+                        {
+                            "columns": list(u.columns),
+                            "name": u.name,
+                            **({"nulls_not_distinct": True} if u.nulls_not_distinct else {}),
+                        }
+                        for u in t.unique_constraints
+                    ),
+                    **(
+                        {
+                            "exclusion_constraints": _sorted_items(
+                                {"definition": x.definition, "name": x.name}
+                                for x in t.exclusion_constraints
+                            )
+                        }
+                        if t.exclusion_constraints
+                        else {}
                     ),
                     "check_constraints": _sorted_items(
                         {
@@ -305,7 +332,17 @@ def _table_from_dict(raw: dict[str, Any]) -> Table:
     table.indexes = [Index(**i) for i in raw.get("indexes", [])]
     table.unique_constraints = [UniqueConstraint(**u) for u in raw.get("unique_constraints", [])]
     table.check_constraints = [CheckConstraint(**c) for c in raw.get("check_constraints", [])]
+    table.exclusion_constraints = [
+        ExclusionConstraint(**x) for x in raw.get("exclusion_constraints", [])
+    ]
     return table
 
 
-_NESTED = {"columns", "foreign_keys", "indexes", "unique_constraints", "check_constraints"}
+_NESTED = {
+    "columns",
+    "foreign_keys",
+    "indexes",
+    "unique_constraints",
+    "check_constraints",
+    "exclusion_constraints",
+}

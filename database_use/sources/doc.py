@@ -27,6 +27,7 @@ from database_use.render.doc import (
     HEADER_RE,
     IDENTITY_MARK,
     INDEXES_HEAD,
+    NULLS_NOT_DISTINCT,
     PART_SEP,
     REFERENCED_BY_HEAD,
     split_escaped,
@@ -39,6 +40,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -382,9 +384,17 @@ class _Parser:
                 if table.primary_key is not None:
                     raise self.error("one PRIMARY KEY per table", line_no)
                 table.primary_key = PrimaryKey(columns=unescape_list(columns), name=uncell(name))
-            elif kind == "UNIQUE":
+            elif kind in ("UNIQUE", "UNIQUE NULLS NOT DISTINCT"):
                 table.unique_constraints.append(
-                    UniqueConstraint(columns=unescape_list(columns), name=uncell(name))
+                    UniqueConstraint(
+                        columns=unescape_list(columns),
+                        name=uncell(name),
+                        nulls_not_distinct=kind != "UNIQUE",
+                    )
+                )
+            elif kind == "EXCLUDE":
+                table.exclusion_constraints.append(
+                    ExclusionConstraint(definition=unescape(expression), name=uncell(name))
                 )
             elif kind in ("CHECK", "CHECK NOT VALID"):
                 if expression == "":
@@ -397,7 +407,7 @@ class _Parser:
                     )
                 )
             else:
-                raise self.error("PRIMARY KEY, UNIQUE or CHECK in the Type cell", line_no)
+                raise self.error("PRIMARY KEY, UNIQUE, CHECK or EXCLUDE in the Type cell", line_no)
 
     def foreign_keys(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
         for line_no, cells in rows:
@@ -432,6 +442,8 @@ class _Parser:
             if method == "":
                 raise self.error("an index method such as btree", line_no)
             method, _, ops = method.partition(_OPS_SEP)
+            nnd = unique.endswith(NULLS_NOT_DISTINCT)
+            unique = unique.removesuffix(NULLS_NOT_DISTINCT)
             opclasses = [o if o != "default" else "" for o in unescape_list(ops)] if ops else []
             table.indexes.append(
                 Index(
@@ -440,6 +452,7 @@ class _Parser:
                     unique=self.yes_no(unique, line_no, "Unique"),
                     method=unescape(method),
                     opclasses=opclasses,
+                    nulls_not_distinct=nnd,
                     where=uncell(where),
                     include=unescape_list(include),
                 )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from database_use.errors import NotFound
 from database_use.schema.normalize import (
+    exclusion_definition,
     index_key,
     normalize_default,
     normalize_expression,
@@ -26,6 +27,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -189,6 +191,7 @@ def build_snapshot(
         deferred,
         check,
         validated,
+        nulls_not_distinct,
     ) in constraints:
         table = by_oid.get(oid)
         if table is None:
@@ -196,7 +199,11 @@ def build_snapshot(
         if contype == "p":
             table.primary_key = PrimaryKey(columns=list(cols), name=name)
         elif contype == "u":
-            table.unique_constraints.append(UniqueConstraint(columns=list(cols), name=name))
+            table.unique_constraints.append(
+                UniqueConstraint(
+                    columns=list(cols), name=name, nulls_not_distinct=bool(nulls_not_distinct)
+                )
+            )
         elif contype == "f":
             table.foreign_keys.append(
                 ForeignKey(
@@ -211,6 +218,10 @@ def build_snapshot(
                     validated=bool(validated),
                 )
             )
+        elif contype == "x":
+            table.exclusion_constraints.append(
+                ExclusionConstraint(definition=exclusion_definition(check or ""), name=name)
+            )
         elif contype == "c":
             table.check_constraints.append(
                 CheckConstraint(
@@ -220,7 +231,7 @@ def build_snapshot(
                 )
             )
 
-    for oid, name, unique, method, nkey, defs, options, predicate, opclasses in indexes:
+    for oid, name, unique, method, nkey, defs, options, predicate, opclasses, nnd in indexes:
         table = by_oid.get(oid)
         if table is None:
             continue
@@ -236,6 +247,7 @@ def build_snapshot(
                 where=normalize_expression(predicate) if predicate else None,
                 include=[index_key(text, 0) for text in defs[nkey:]],
                 opclasses=list(opclasses[:nkey]) if any(opclasses[:nkey]) else [],
+                nulls_not_distinct=bool(nnd),
             )
         )
 

@@ -28,6 +28,7 @@ from typing import Any
 from database_use import sandbox
 from database_use.errors import ModelLoadError, NotFound
 from database_use.schema.normalize import (
+    exclusion_definition,
     index_key,
     normalize_default,
     normalize_expression,
@@ -38,6 +39,7 @@ from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -178,27 +180,48 @@ def _origins(
     """Where each table is declared: ``(file relative to root, class or None, line or None)``.
 
     A Core ``Table(...)`` instance is found in the module that holds it (``Table.__module__``
-    would name SQLAlchemy's own ``schema.py``); its line is that of ``Table("name"``.
+    would name SQLAlchemy's own ``schema.py``); its line is that of ``Table("name"``. Mapped
+    classes a models file never names (it imports a package's declarative base) are found
+    through the base's registry, in the package's own file.
     """
     from sqlalchemy import Table as SATable
 
     found: dict[str, tuple[str, str | None, int | None]] = {}
+    registries: list[Any] = []
     for module in modules:
         for value in vars(module).values():
             is_class = isinstance(value, type)
+            registry = getattr(value, "registry", None) if is_class else None
+            if registry is not None and not any(r is registry for r in registries):
+                registries.append(registry)
             table = getattr(value, "__table__", None) if is_class else value
             if not isinstance(table, SATable):
                 continue
             home = sys.modules.get(value.__module__, module) if is_class else module
             file = Path(getattr(home, "__file__", None) or module.__file__ or "")
-            try:
-                shown = file.resolve().relative_to(root).as_posix()
-            except ValueError:
-                shown = file.name
             key = f"{table.schema or 'public'}.{table.name}"
             cls = value.__name__ if is_class else None
-            found.setdefault(key, (shown, cls, _line_of(value, table, file)))
+            found.setdefault(key, (_shown(file, root), cls, _line_of(value, table, file)))
+    for registry in registries:
+        for mapper in sorted(getattr(registry, "mappers", ()), key=lambda m: m.class_.__qualname__):
+            mapped = mapper.class_
+            table = getattr(mapped, "__table__", None)
+            if not isinstance(table, SATable):
+                continue
+            file = Path(getattr(sys.modules.get(mapped.__module__), "__file__", None) or "")
+            key = f"{table.schema or 'public'}.{table.name}"
+            found.setdefault(
+                key, (_shown(file, root), mapped.__name__, _line_of(mapped, table, file))
+            )
     return found
+
+
+def _shown(file: Path, root: Path) -> str:
+    """A file relative to the project root, else its full path (an installed package's)."""
+    try:
+        return file.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
 
 
 def _line_of(value: Any, table: Any, file: Path) -> int | None:
@@ -332,6 +355,7 @@ def _sql(element: Any, ddl: Any) -> str:
 def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
     from sqlalchemy import CheckConstraint as SACheck
     from sqlalchemy import UniqueConstraint as SAUnique
+    from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
     schema = sa_table.schema or "public"
     table = Table(schema=schema, name=sa_table.name, comment=sa_table.comment)
@@ -347,10 +371,21 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
     for constraint in sa_table.constraints:
         if not _created(constraint, ddl):
             continue
-        if isinstance(constraint, SAUnique):
+        if isinstance(constraint, ExcludeConstraint):
+            table.exclusion_constraints.append(
+                ExclusionConstraint(
+                    definition=exclusion_definition(str(ddl.process(constraint))),
+                    name=_name(constraint, dialect),
+                )
+            )
+        elif isinstance(constraint, SAUnique):
             table.unique_constraints.append(
                 UniqueConstraint(
-                    columns=[c.name for c in constraint.columns], name=_name(constraint, dialect)
+                    columns=[c.name for c in constraint.columns],
+                    name=_name(constraint, dialect),
+                    nulls_not_distinct=bool(
+                        constraint.dialect_options["postgresql"].get("nulls_not_distinct")
+                    ),
                 )
             )
         elif isinstance(constraint, SACheck):
@@ -512,4 +547,5 @@ def _index(sa_index: Any, dialect: Any, ddl: Any) -> Index:
         else None,
         include=include,
         opclasses=opclasses if any(opclasses) else [],
+        nulls_not_distinct=bool(options.get("nulls_not_distinct")),
     )

@@ -36,7 +36,11 @@ class Project(AppBase):
     owner_id = mapped_column(sa.ForeignKey(Account.id, ondelete="SET NULL"))  # across bases
     title: Mapped[str] = mapped_column(sa.Text(collation="POSIX"))
     slug: Mapped[str] = mapped_column(sa.String(80))
+    code: Mapped[str | None] = mapped_column(sa.String(20))
+    region: Mapped[str | None] = mapped_column(sa.String(20))
     __table_args__ = (
+        sa.UniqueConstraint("code", name="uq_projects_code", postgresql_nulls_not_distinct=True),
+        sa.Index("ux_projects_region", "region", unique=True, postgresql_nulls_not_distinct=True),
         sa.Index(
             "ix_projects_slug_pattern", "slug", postgresql_ops={"slug": "varchar_pattern_ops"}
         ),

@@ -1,6 +1,7 @@
--- Primary key, unique, foreign key and check constraints of the selected schemas, one round
+-- Primary key, unique, foreign key, check and exclusion constraints of the selected schemas, one round
 -- trip. Column lists keep the constraint's order; a foreign key's clones on partitions
--- (conparentid <> 0) are left out, the parent's row describes them.
+-- (conparentid <> 0) are left out, the parent's row describes them. NULLS NOT DISTINCT (PG15+)
+-- is read from the index definition, which works on every version.
 SELECT
     con.conrelid,
     con.conname::text,
@@ -23,14 +24,19 @@ SELECT
     con.confupdtype::text,
     con.condeferrable,
     con.condeferred,
-    CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END,
-    con.convalidated
+    CASE
+        WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid)
+        WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid)
+    END,
+    con.convalidated,
+    con.contype = 'u'
+        AND pg_catalog.pg_get_indexdef(con.conindid) ~ '\) NULLS NOT DISTINCT( |$)'
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.contype IN ('p', 'u', 'f', 'c')
+WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')
   AND con.conparentid = 0
   AND NOT c.relispartition
   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'

@@ -21,7 +21,8 @@ SELECT
         FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS k(opc_oid, ord)
         JOIN pg_catalog.pg_opclass opc ON opc.oid = k.opc_oid
         ORDER BY k.ord
-    )
+    ),
+    pg_catalog.pg_get_indexdef(i.indexrelid) ~ '\) NULLS NOT DISTINCT( |$)'
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
