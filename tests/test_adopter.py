@@ -10,6 +10,7 @@ approve command the tool printed is run in a pseudo-terminal.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -18,6 +19,7 @@ import shutil
 import site
 import subprocess
 import sys
+import termios
 import textwrap
 import time
 from pathlib import Path
@@ -212,6 +214,8 @@ def run_in_pty(argv: list[str], cwd: Path, env: dict[str, str], wait_for: str) -
         stdout=secondary,
         stderr=secondary,
         start_new_session=True,
+        # The pty becomes the child's controlling terminal, as a person's terminal is.
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
     )
     os.close(secondary)
     seen = b""
