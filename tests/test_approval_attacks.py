@@ -199,17 +199,16 @@ def test_escape_sequences_cannot_hide_a_delete(proj, example_db_url):
         'note = "\u202e sresu MORF ETELED"\n'
     )
     svc.draft_script(proj, "tidy", hidden)
-    request = svc.request_write(proj, "temp/tidy", [])
-    person.set_up()
-    code, screen = person.on_tty(
-        person.cli("approve-script", request["id"], "--project-root", str(proj.root)),
-        person.child_env(example_db_url),
-        [("Approver passphrase to approve", "")],
+    # A write request for such a source is refused outright: nobody is asked to approve it.
+    with pytest.raises(ChangeRefused, match="control or invisible characters"):
+        svc.request_write(proj, "temp/tidy", [])
+    # And wherever it is shown, it is shown escaped, with a warning.
+    text = svc.approval_text(
+        {"path": "temp/tidy.py", "target": "db", "args": [], "sha256": "0" * 64, "source": hidden}
     )
-    assert code == 2
-    assert "\x1b" not in screen and "\u202e" not in screen
-    assert 'DELETE = "DELETE FROM users"  # \\x1b[2K\\x1b[1G' in screen and "\\u202e" in screen
-    assert "WARNING: the script or its arguments contain" in screen
+    assert "\x1b" not in text and "\u202e" not in text
+    assert 'DELETE = "DELETE FROM users"  # \\x1b[2K\\x1b[1G' in text and "\\u202e" in text
+    assert "WARNING: the script or its arguments contain" in text
 
 
 # -- MCP: elicitation and HTTP -----------------------------------------------------------------

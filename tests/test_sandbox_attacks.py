@@ -24,6 +24,7 @@ from database_use import service as engine
 from database_use.errors import ChangeRefused, InvalidRequest, SandboxUnavailable, ScriptError
 from database_use.scripts import service as svc
 from mcp_server.server import build_server
+from tests import person
 
 KEY_TEXT = "approval-key-never-seen-" + uuid.uuid4().hex
 DOTENV_SECRET = "dotenv-secret-" + uuid.uuid4().hex
@@ -95,8 +96,9 @@ def test_a_script_cannot_make_itself_an_approval(proj, private_home, example_db_
     """It signs with whatever key it can reach and writes the record: nothing it makes counts."""
     # A real key exists: a person approved another run before.
     svc.draft_script(proj, "other", "print('other')\n")
-    svc.grant_request(proj, svc.request_write(proj, "temp/other")["id"], "terminal")
-    key = next((private_home / ".config" / "database-use").glob("*.key"))
+    other = svc.request_write(proj, "temp/other")["id"]
+    person.approves(proj.root, other, example_db_url, command="approve-script")
+    key = private_home / ".config" / "database-use" / "approver.json"
     key_bytes = key.read_bytes()
     write = "import os, psycopg\npsycopg.connect(os.environ['DATABASE_URL']).close()\nprint('w')\n"
     svc.draft_script(proj, "writer", write)
@@ -115,8 +117,9 @@ except Exception as exc:
     print("NO REQUEST", type(exc).__name__)
     data = open("temp/writer.py", "rb").read()
     request = {{"sha256": svc.content_hash(data), "target": svc._target(project)}}
-try:
-    approvals.grant(project, "script", {rid!r}, request["sha256"], channel="terminal",
+try:  # the passphrase is in the person's head: sign with any key it can make or find
+    signer = approvals.Ed25519PrivateKey.generate()
+    approvals.grant(project, "script", {rid!r}, request["sha256"], signer=signer,
                     target=request["target"])
     print("GRANTED")
 except Exception as exc:

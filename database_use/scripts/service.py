@@ -871,7 +871,9 @@ def approval_text(request: dict[str, Any]) -> str:
     Control, escape, bidi and zero-width characters are escaped, and counted in a warning."""
     from database_use.display import escape_for_display, hidden_characters
 
-    lines = request["source"].splitlines()
+    lines = request["source"].split("\n")  # as Python numbers lines: a lone CR stays visible
+    if lines and lines[-1] == "":
+        lines.pop()
     shown = "\n".join(f"{n:4d}  {line}" for n, line in enumerate(lines[:_SHOW_LINES], 1))
     more = (
         f"\n      ... {len(lines) - _SHOW_LINES} more lines: read {request['path']}"
