@@ -57,7 +57,7 @@ _OBJECT_ORDER = {
         )
     )
 }
-REGENERATE = "run generate-docs (python utils_db/schema_inspector.py generate-docs)"
+REGENERATE = "run generate-docs (database-use generate-docs)"
 
 
 @dataclass

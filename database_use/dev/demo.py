@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from database_use import hints
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -169,10 +171,7 @@ def run() -> int:
                 "  dry-run: "
                 + ("would succeed" if dry["ok"] else f"would FAIL: {dry.get('error')}")
             )
-            print(
-                "  a person approves with: python utils_db/schema_inspector.py approve "
-                f"{proposal['id']} --project-root {root.relative_to(REPO_ROOT)}"
-            )
+            print("  a person approves with: " + hints.command(project, "approve", proposal["id"]))
         print("\nnothing was applied: no person approved (an agent cannot approve; see README)")
     return 0
 

@@ -403,7 +403,7 @@ def promote_script(
     ):
         raise ChangeRefused(
             f"utils_db/{ref.name}.py is a vetted script; only a person replaces it, in a terminal: "
-            f"python utils_db/schema_inspector.py promote-script {ref.name} --overwrite"
+            + hints.command(project, "promote-script", ref.name, "--overwrite")
         )
     data = _read_bytes(ref)
     check_source(data.decode("utf-8", errors="replace"), ref.relpath)
