@@ -4,13 +4,14 @@ It only hands over to the installed tool (``database-use``, package ``database_u
 commands, options and exit codes are the tool's (``schema-compare --help``).
 """
 
+import os  # noqa: I001 - os and sys are loaded before any file of this folder can be
 import sys
-from pathlib import Path
 
 # Run as a file, Python puts this folder first on sys.path; its modules must not shadow
-# installed ones (a script here named like a library would otherwise win).
-_here = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _here]
+# installed ones (a script here named like a library would otherwise win). Nothing but the
+# interpreter's own already-loaded modules is imported before this line.
+_here = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _here]
 
 try:
     from database_use.cli.schema_compare import main
