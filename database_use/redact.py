@@ -19,14 +19,16 @@ Three kinds, one module (``settings.mask_url``, which every face applies to ever
   :func:`pg_message` keep the error class, the SQLSTATE and the names (column, constraint,
   table, type) and replace every value with ``***``.
 
-The masking is per process: a value is masked once some code of this process has seen the
-URL that holds it.
+The masking is per process: a value is masked once this process has seen the URL that holds it
+(validated it, or found it in its environment as ``DATABASE_URL``, ``DATABASE_READONLY_URL`` or
+``TEST_DATABASE_URL``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -113,10 +115,24 @@ def remember_urls(urls: Iterable[str | None]) -> None:
         remember_url(url)
 
 
+_URL_VARIABLES = ("DATABASE_URL", "DATABASE_READONLY_URL", "TEST_DATABASE_URL")
+_seen_environment: tuple[str | None, ...] = ()
+
+
+def _remember_environment() -> None:
+    """The URLs in this process's environment count as seen, even before anything used them."""
+    global _seen_environment
+    current = tuple(os.environ.get(name) for name in _URL_VARIABLES)
+    if current != _seen_environment:
+        remember_urls(current)
+        _seen_environment = current
+
+
 def mask_secrets(text: str) -> str:
     """``text`` with known passwords, URL passwords, ``password=`` values and hashes masked."""
     if not text:
         return text
+    _remember_environment()
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
