@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from database_use.errors import ConnectionFailed
+from database_use.redact import remember_url
 from database_use.settings import (
+    ENCODE_HINT,
     database_url,
     describe_target,
     mask_url,
@@ -45,7 +47,12 @@ def readonly_options(statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS) -
 
 
 def explain_connect_error(exc: BaseException, url: str) -> ConnectionFailed:
-    """Turn a driver error into a one-line ConnectionFailed naming host:port/db, URL masked."""
+    """Turn a driver error into a one-line ConnectionFailed naming host:port/db.
+
+    The driver's text is shown only when no known cause matches, and then masked: libpq and
+    psycopg quote pieces of a malformed URL ("failed to resolve host 'ret@127.0.0.1'", "unexpected
+    spaces found in \"pass word\""), which are pieces of the password."""
+    remember_url(url)
     raw = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     detail = mask_url(raw[0] if raw else type(exc).__name__)
     lowered = detail.lower()
@@ -54,6 +61,13 @@ def explain_connect_error(exc: BaseException, url: str) -> ConnectionFailed:
         why = "authentication failed (check the user and password in DATABASE_URL)"
     elif "does not exist" in lowered and "database" in lowered:
         why = "the database does not exist"
+    elif any(text in lowered for text in _URL_SYNTAX):
+        why = f"DATABASE_URL is not a valid URL; {ENCODE_HINT}"
+    elif "resolve host" in lowered or "translate host name" in lowered:
+        why = (
+            "the host name does not resolve (a raw @, /, # or ? in the password cuts the URL "
+            f"there; {ENCODE_HINT})"
+        )
     elif (
         "connection refused" in lowered
         or "could not connect" in lowered
@@ -65,6 +79,17 @@ def explain_connect_error(exc: BaseException, url: str) -> ConnectionFailed:
     else:
         why = detail
     return ConnectionFailed(f"cannot connect to PostgreSQL at {target}: {why}")
+
+
+# What libpq and psycopg say about a URL they cannot parse (they quote the offending piece).
+_URL_SYNTAX = (
+    "unexpected spaces found",
+    "invalid percent-encoded token",
+    "invalid uri",
+    'missing "=" after',
+    "invalid connection option",
+    "unterminated quoted string",
+)
 
 
 class Database:

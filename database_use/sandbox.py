@@ -29,7 +29,8 @@ abstract unix sockets. The models load needs no database and gets ``--unshare-ne
 Policy: without a working sandbox, agent code is not run (:class:`SandboxUnavailable`, one
 line naming the fix), unless the person's own ``~/.config/database-use/config.toml`` says
 ``sandbox = "off"`` (read by :func:`_user_policy`; never ``.env``, project files or the MCP
-client config). Then the run happens unsandboxed and says so.
+client config). Then the run happens unsandboxed and says so; on Linux it still runs under
+:mod:`database_use.reaper`, so every descendant (``setsid``, double forks) ends with the run.
 """
 
 from __future__ import annotations
@@ -255,6 +256,18 @@ def command(argv: list[str], spec: Spec) -> list[str]:
     args += ["--hostname", "sandbox", "--die-with-parent", "--new-session"]
     args += ["--chdir", str(root), "--"]
     return args + argv
+
+
+def unsandboxed(argv: list[str]) -> tuple[list[str], bool]:
+    """``argv`` for a run the person chose to leave unsandboxed, and whether the reaper wraps it.
+
+    On Linux the reaper runs it (``-I``: the reaper imports only the standard library and sees
+    nothing of the project); elsewhere only the run's process group can be killed.
+    """
+    if not sys.platform.startswith("linux"):
+        return argv, False
+    reaper = Path(__file__).resolve().with_name("reaper.py")
+    return [sys.executable, "-I", str(reaper), "--", *argv], True
 
 
 def environment(extra: dict[str, str]) -> dict[str, str]:

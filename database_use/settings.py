@@ -7,25 +7,25 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from database_use import redact
 from database_use.errors import ConfigError
 
 DEFAULT_PORT = 5433
 URL_SHAPE = "postgresql://USER:PASSWORD@HOST:5433/DBNAME"
 _SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
-# The look-behind makes a match start only where a scheme can start: without it a long run
-# of letters (64 KB of script output) costs quadratic time before failing.
-_PASSWORD_IN_URL = re.compile(
-    r"(?P<head>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)", re.I
+ENCODE_HINT = (
+    "percent-encode these characters in the user and password: @ → %40, : → %3A, / → %2F, "
+    "# → %23, ? → %3F, % → %25, space → %20"
 )
-_PASSWORD_KV = re.compile(r"(?P<head>password\s*=\s*)(?P<pw>'[^']*'|\S+)", re.I)
 
 
 def mask_url(text: str) -> str:
-    """Replace any password inside URLs or ``password=`` pairs in ``text`` with ``***``."""
-    if not text:
-        return text
-    text = _PASSWORD_IN_URL.sub(lambda m: f"{m['head']}***{m['tail']}", text)
-    return _PASSWORD_KV.sub(lambda m: f"{m['head']}***", text)
+    """``text`` with every known database password (any form, any malformed URL), passwords
+    inside URLs, ``password=`` values and password hashes replaced by ``***``.
+
+    See :mod:`database_use.redact`: the known passwords are those of every URL that went
+    through :func:`validate_url` in this process."""
+    return redact.mask_secrets(text)
 
 
 def load_dotenv_file(project_root: str | Path | None) -> None:
@@ -44,13 +44,20 @@ def validate_url(url: str | None, variable: str = "DATABASE_URL") -> str:
         raise ConfigError(
             f"{variable} is not set; set it in .env or the environment as {URL_SHAPE}"
         )
+    redact.remember_url(url)  # first: even a URL refused below never shows its password
     url = url.strip()
+    raw_chars = _raw_special_characters(url)
+    if raw_chars:
+        raise ConfigError(
+            f"{variable} is malformed ({mask_url(url)}): the user or password holds {raw_chars}; "
+            f"{ENCODE_HINT}"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         raise ConfigError(
-            f"{variable} is malformed ({mask_url(url)}); expected {URL_SHAPE}"
+            f"{variable} is malformed ({mask_url(url)}); expected {URL_SHAPE} ({ENCODE_HINT})"
         ) from None
     if parts.scheme not in _SCHEMES:
         raise ConfigError(
@@ -60,6 +67,33 @@ def validate_url(url: str | None, variable: str = "DATABASE_URL") -> str:
     if no_target and "dbname=" not in parts.query and "host=" not in parts.query:
         raise ConfigError(f"{variable} is malformed ({mask_url(url)}); expected {URL_SHAPE}")
     return "postgresql://" + url.split("://", 1)[1]
+
+
+# host[:port][,host[:port]...], IPv6 in brackets, or nothing (a unix socket given in the query).
+_HOSTPORT = re.compile(
+    r"((\[[0-9A-Fa-f:.]+\]|[\w.-]+)(:\d*)?)?(,(\[[0-9A-Fa-f:.]+\]|[\w.-]+)(:\d*)?)*"
+)
+
+
+def _raw_special_characters(url: str) -> str | None:
+    """What in the user or password of ``url`` a parser would read differently (a raw ``@``,
+    ``/``, ``#``, ``?``, ``%`` or space), or None. The userinfo is read up to the last ``@``
+    unless that ``@`` clearly sits in the path or the query of a well-formed URL."""
+    if "://" not in url:
+        return None
+    rest = url.split("://", 1)[1]
+    if "@" not in rest:
+        return None
+    parsed, _, hostport = urlsplit(url).netloc.rpartition("@")
+    userinfo = rest.rsplit("@", 1)[0]
+    if _HOSTPORT.fullmatch(hostport):
+        userinfo = parsed  # a well-formed authority: a later '@' is the path's or the query's
+    found = [f"a raw '{ch}'" for ch in "@/#?" if ch in userinfo]
+    if any(ch.isspace() for ch in userinfo):
+        found.append("a space")
+    if re.search(r"%(?![0-9A-Fa-f]{2})", userinfo):
+        found.append("a raw '%'")
+    return ", ".join(found) or None
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from database_use import approvals, hints
+from database_use import approvals, hints, redact
 from database_use.changes.plan import (
     Plan,
     normalize_request,
@@ -40,7 +40,7 @@ from database_use.display import escape_for_display
 from database_use.errors import ChangeRefused, DatabaseUseError, InvalidRequest, NotFound
 from database_use.project import Project
 from database_use.schema.snapshot import Snapshot
-from database_use.settings import describe_target, mask_url
+from database_use.settings import describe_target
 
 log = logging.getLogger("database_use.changes")
 
@@ -123,11 +123,9 @@ def _set_status(
 
 
 def _pg_error(exc: Exception) -> dict[str, Any]:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) or str(exc).strip().splitlines()[0]
-    detail = getattr(diag, "message_detail", None)
-    text = primary + (f" ({detail})" if detail else "")
-    return {"error": mask_url(text), "sqlstate": getattr(exc, "sqlstate", None)}
+    # Row values (a pw_hashed the cast choked on, a duplicate e-mail) never reach the answer
+    # or the proposal file; the class, SQLSTATE and names do.
+    return redact.pg_error(exc)
 
 
 def _set_local_timeouts(conn: Any, lock_ms: int, statement_ms: int) -> None:

@@ -32,22 +32,22 @@ import importlib.util
 import json
 import os
 import re
+import selectors
 import signal
 import subprocess
 import sys
-import threading
 import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from database_use import hints, sandbox
+from database_use import hints, redact, sandbox
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
 from database_use.scripts.describe import describe_source
-from database_use.settings import describe_target, load_dotenv_file, mask_url, validate_url
+from database_use.settings import describe_target, load_dotenv_file, validate_url
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_SCRIPT_BYTES = 256 * 1024
@@ -84,7 +84,6 @@ _BYPASS_TEXT = re.compile(
     re.I,
 )
 _BYPASS_KEYWORDS = frozenset({"options", "connect_args"})
-_SECRET_HASH = re.compile(r"\$(argon2(?:id|i|d)|2[aby]|scrypt|pbkdf2[-_a-z0-9]*)\$[^\s'\"<>]+")
 
 KIND_CANONICAL, KIND_DRAFT = "canonical", "draft"
 
@@ -445,36 +444,77 @@ def readonly_bypass(source: str) -> list[str]:
     return findings
 
 
-def _redact(text: str) -> str:
-    return _SECRET_HASH.sub(lambda m: f"${m.group(1)}$***", mask_url(text))
+class _Sink:
+    """One output stream of a run: the first ``limit`` bytes kept, the rest counted."""
 
-
-class _Capture:
-    """Drain a pipe in a thread, keeping the first ``limit`` bytes and counting the rest."""
-
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
-        self.stream, self.limit = stream, limit
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.chunks: list[bytes] = []
         self.kept = 0
         self.total = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
 
-    def _run(self) -> None:
-        while True:
-            chunk = self.stream.read(8192)
-            if not chunk:
-                break
-            self.total += len(chunk)
-            room = self.limit - self.kept
-            if room > 0:
-                self.chunks.append(chunk[:room])
-                self.kept += min(room, len(chunk))
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.limit - self.kept
+        if room > 0:
+            self.chunks.append(chunk[:room])
+            self.kept += min(room, len(chunk))
 
-    def result(self) -> tuple[str, bool, int]:
-        self.thread.join(timeout=5)
+    def result(self, secrets: Sequence[str]) -> tuple[str, bool, int]:
         text = b"".join(self.chunks).decode("utf-8", errors="replace")
-        return _redact(text), self.total > self.kept, self.total
+        return redact.script_output(text, secrets), self.total > self.kept, self.total
+
+
+# After the script has gone, what is still in the pipes is read for at most this long: a
+# process that escaped the run (only possible without the sandbox and its reaper) may hold
+# them open forever, and the run's answer must not wait for it.
+_DRAIN_S = 2.0
+_STOP_GRACE_S = 5.0
+
+
+def _collect(
+    proc: subprocess.Popen[bytes], timeout: float, limit: int, reaped: bool
+) -> tuple[_Sink, _Sink, bool]:
+    """Read stdout and stderr until the run ends (or its timeout), never blocking on a pipe."""
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = _Sink(limit), _Sink(limit)
+    sinks = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    selector = selectors.DefaultSelector()
+    for fd in sinks:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    drain_until: float | None = None
+    timed_out = False
+    try:
+        while selector.get_map():
+            now = time.monotonic()
+            if drain_until is None and proc.poll() is not None:
+                drain_until = now + _DRAIN_S
+            elif drain_until is None and now >= deadline:
+                timed_out = True
+                _stop(proc, reaped)
+                drain_until = time.monotonic() + _DRAIN_S
+            elif drain_until is not None and now >= drain_until:
+                break
+            until = drain_until if drain_until is not None else deadline
+            for key, _ in selector.select(timeout=max(0.0, min(0.2, until - now))):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    sinks[key.fd].add(chunk)
+                else:
+                    selector.unregister(key.fd)
+    finally:
+        selector.close()
+        if proc.poll() is None:  # an error or KeyboardInterrupt while reading
+            _stop(proc, reaped)
+        proc.stdout.close()
+        proc.stderr.close()
+    proc.wait()
+    return out, err, timed_out
 
 
 def _readonly_url(project: Project) -> str | None:
@@ -586,11 +626,24 @@ def _check_args(args: Sequence[str] | None) -> list[str]:
     return out
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: subprocess.Popen[bytes], reaped: bool) -> None:
+    """End a run and everything it started.
+
+    Sandboxed, ``proc`` is bwrap: SIGKILL to its group ends the PID namespace's init, and the
+    kernel kills every process inside. Under the reaper (no sandbox), SIGTERM lets it kill every
+    descendant first, wherever they moved their session; SIGKILL to the group is the fallback.
+    """
+    if reaped:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=_STOP_GRACE_S)
+            return
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, AttributeError):
         proc.kill()
+    proc.wait()
 
 
 def run_script(
@@ -651,11 +704,14 @@ def run_script(
             readonly_enforced = False
     env = script_environment(project, url, write=write, statement_timeout_ms=statement_timeout_ms)
     command = [sys.executable, str(ref.path), *argv]
+    reaped = False
     if state.enabled:
         env = sandbox.environment({k: env[k] for k in _SANDBOX_ENV if k in env})
         extra = [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         spec = sandbox.Spec(project.root, network=True, extra_ro=extra + _socket_dirs(url))
         command = sandbox.command(command, spec)
+    else:
+        command, reaped = sandbox.unsandboxed(command)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -665,27 +721,15 @@ def run_script(
             stdin=subprocess.DEVNULL,  # no prompts: passwords are never fed through a tool
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, so a timeout kills its children too
+            start_new_session=True,  # its own process group and session, away from the server's
         )
     except OSError as exc:
         raise ScriptError(f"could not start {ref.relpath}: {exc}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    out = _Capture(proc.stdout, output_limit)
-    err = _Capture(proc.stderr, output_limit)
-    timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        proc.wait()
-    finally:
-        if proc.poll() is None:  # e.g. KeyboardInterrupt while waiting
-            _kill_group(proc)
-            proc.wait()
+    out, err, timed_out = _collect(proc, timeout, output_limit, reaped)
     duration = time.monotonic() - started
-    stdout, out_cut, out_total = out.result()
-    stderr, err_cut, err_total = err.result()
+    secrets = [url, project.database_url]
+    stdout, out_cut, out_total = out.result(secrets)
+    stderr, err_cut, err_total = err.result(secrets)
     if timed_out:
         stderr += f"\n[database-use] killed after {timeout:g} s (timeout)\n"
     return {
