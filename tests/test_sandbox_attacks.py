@@ -177,9 +177,13 @@ try:
 except OSError as exc:
     print('NO SIGNAL', type(exc).__name__)
 print('PIDS', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
-subprocess.Popen(['/bin/sh', '-c', 'exec -a {marker} sleep 300'], start_new_session=True,
-                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-print('STARTED')
+import time
+child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', '{marker}'],
+                         start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(0.2)
+if child.poll() is None:
+    print('STARTED')
 """
     result = run(proj, "escaper", code, str(os.getpid()))
     assert "NO SIGNAL" in result["stdout"] and "STARTED" in result["stdout"], result
