@@ -197,3 +197,18 @@ def test_head_detection_follows_merges_and_depends_on(tmp_path, db_url):
     run_sql(db_url, "UPDATE alembic_version SET version_num = 'zz9'")
     state = service.compare(proj, "db", "models")["alembic"]
     assert state["db_revision"] == "zz9" and state["at_head"] is False
+
+
+def test_models_doc_cannot_fix_when_the_models_are_ahead_but_can_when_only_the_doc_is_old(proj):
+    run_sql(proj.url_override, "ALTER TABLE users DROP COLUMN last_login_at")
+    service.generate_docs(proj)  # the doc follows the live database: no last_login_at
+    (record,) = service.compare(proj, "models", "doc")["differences"]
+    assert (record["name"], record["status"]) == ("last_login_at", "missing_in_doc")
+    assert "generate-docs cannot fix this" in record["fix"]
+    # the database catches up with the models: now only the doc is old, and regenerating it
+    # is the fix
+    run_sql(proj.url_override, "ALTER TABLE users ADD COLUMN last_login_at timestamptz")
+    assert service.compare(proj, "db", "models")["differences"] == []
+    (record,) = service.compare(proj, "models", "doc")["differences"]
+    assert (record["name"], record["status"]) == ("last_login_at", "missing_in_doc")
+    assert record["fix"].startswith("run generate-docs"), record["fix"]

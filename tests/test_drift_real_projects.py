@@ -253,6 +253,15 @@ def test_mlflow_built_by_its_own_initialisation(tmp_path, db_url):
     fix = records[("column", "public.assessments", "assessment_type", "different", "type")]["fix"]
     assert "mlflow/store/tracking/dbmodels/models.py" in fix and "class SqlAssessments" in fix, fix
     assert "String(20)" in fix, fix
+    # a constraint the models declare twice: drop the copy, do not create a second one
+    dup = records[("foreign_key", "public.input_tags", "input_uuid", "missing_in_db", None)]
+    assert dup["hint"] is None  # declared once, and missing in the database
+    for table in ("evaluation_dataset_records", "evaluation_dataset_tags"):
+        dup = records[("foreign_key", f"public.{table}", "dataset_id", "missing_in_db", None)]
+        assert dup["hint"] == f"a copy of fk_{table}_dataset_id on models", dup
+        assert "declared twice" in dup["fix"] and "remove the extra declaration" in dup["fix"]
+    pk = records[("primary_key", "public.trace_tags", "trace_tag_pk", "different", "columns")]
+    assert "PrimaryKeyConstraint('key', 'request_id', name='trace_tag_pk')" in pk["fix"], pk
     # alembic_version is no drift, and the db is at the head of mlflow's own scripts
     script = ScriptDirectory.from_config(mlflow_db._get_alembic_config(""))
     assert [result["alembic"]["db_revision"]] == list(script.get_heads())
