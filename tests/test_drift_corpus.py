@@ -384,6 +384,34 @@ def test_core_table_fix_names_the_project_file_and_line(tmp_path, db_url):
     assert "schema.py" not in record["fix"]
 
 
+def test_an_index_declared_without_columns_is_named_as_such(tmp_path, db_url):
+    # create_all cannot build it (CREATE INDEX ... ON notes ()): the database comes from a
+    # migration that created the index on its column, as MLflow's do
+    proj = _write_models(
+        tmp_path,
+        db_url,
+        CORE.replace(
+            'sa.Column("body", sa.Text),',
+            'sa.Column("body", sa.Text),\n    sa.Index("ix_notes_body"),',
+        ),
+    )
+    run_sql(
+        db_url,
+        "CREATE TABLE notes (id serial PRIMARY KEY, body text)",
+        "CREATE INDEX ix_notes_body ON notes (body)",
+    )
+    (record,) = service.compare(proj, "db", "models")["differences"]
+    assert _short([record]) == [("index", "public.notes", "ix_notes_body", "different", "columns")]
+    assert record["values"] == {"db": ["body"], "models": []}
+    assert (
+        record["fix"]
+        == "in models/models_app.py:5 Table('notes'): declare it as Index('ix_notes_body', 'body')"
+    )
+    assert (
+        record["hint"] == "the models declare this index with no column: create_all cannot build it"
+    )
+
+
 def test_fk_to_a_table_the_models_lack_is_one_models_error(tmp_path, db_url):
     from database_use.errors import ModelLoadError
 

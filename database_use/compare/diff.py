@@ -730,9 +730,19 @@ def _diff_items(
                     values=_values(sides, lv, rv),
                     authority=sides.authority,
                     fix=fix,
+                    hint=_columnless(sides, obj, litem, ritem) if attribute == "columns" else None,
                 )
             )
     return out
+
+
+def _columnless(sides: _Sides, obj: str, litem: Item, ritem: Item) -> str | None:
+    """``Index("ix_name")`` with no column (a slip MLflow's models carry): create_all would emit
+    ``CREATE INDEX ix_name ON t ()``, which PostgreSQL rejects."""
+    for side, item in ((sides.lname, litem), (sides.rname, ritem)):
+        if obj == "index" and sides.kind_of(side) == "models" and not item.columns:
+            return "the models declare this index with no column: create_all cannot build it"
+    return None
 
 
 def _pair_name(sides: _Sides, litem: Item, ritem: Item) -> str:
