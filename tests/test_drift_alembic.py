@@ -212,3 +212,26 @@ def test_models_doc_cannot_fix_when_the_models_are_ahead_but_can_when_only_the_d
     (record,) = service.compare(proj, "models", "doc")["differences"]
     assert (record["name"], record["status"]) == ("last_login_at", "missing_in_doc")
     assert record["fix"].startswith("run generate-docs"), record["fix"]
+
+
+def test_introspect_and_the_command_line_say_where_the_database_stands(
+    tmp_path, db_url, capsys, monkeypatch
+):
+    from database_use.cli import main as cli
+
+    proj = _project(tmp_path, db_url)
+    _upgrade(proj, db_url)
+    assert service.introspect(proj)["alembic"]["at_head"] is True
+    # a schema-filtered overview may not see alembic_version: it says nothing rather than
+    # something wrong
+    assert "alembic" not in service.introspect(proj, schema="public")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    args = ["--project-root", str(proj.root)]
+    assert cli.main([*args, "compare-db-models"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("db vs models: no differences")
+    assert "alembic: database at revision b2; head b2 in migrations (at head)" in out
+    (proj.root / "migrations" / "versions" / "c3_next.py").write_text(REV_3, encoding="utf-8")
+    assert cli.main([*args, "introspect"]) == 0
+    out = capsys.readouterr().out
+    assert "alembic: database at revision b2; head c3 in migrations (NOT at head: " in out
