@@ -256,7 +256,11 @@ def introspect(
         raise
     if table:
         return _introspect_table(project, snap, table, schemas)
-    return _overview(snap, schema, verbose, limit, offset)
+    result = _overview(snap, schema, verbose, limit, offset)
+    if schemas is None:  # the whole database read: alembic_version is in it when it exists
+        # whether the database is at the head of the project's migrations (None: no alembic)
+        result["alembic"] = alembic_state.status(project, snap)
+    return result
 
 
 def _introspect_table(

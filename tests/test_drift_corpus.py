@@ -80,6 +80,15 @@ def run_sql(url: str, *statements: str) -> None:
             conn.execute(statement)
 
 
+def drifted(tmp_path: Path, url: str, statements: list[str], *patterns: str) -> list[dict]:
+    """db ↔ models records after create_all of the patterns and then the drift statements."""
+    for pattern in patterns:
+        build(url, CORPUS / f"{pattern}.py")
+    run_sql(url, *statements)
+    proj = make_project(tmp_path, url, *patterns)
+    return service.compare(proj, "db", "models")["differences"]
+
+
 def _short(records: list[dict]) -> list[tuple]:
     return [(r["object"], r["table"], r["name"], r["status"], r["attribute"]) for r in records]
 
@@ -338,11 +347,7 @@ DRIFTS = [
     ("label", "statements", "expected", "fix"), DRIFTS, ids=[d[0] for d in DRIFTS]
 )
 def test_drift_is_found_with_its_fix(label, statements, expected, fix, tmp_path, db_url):
-    build(db_url, CORPUS / "models_mixins.py")
-    build(db_url, CORPUS / "models_multi.py")
-    run_sql(db_url, *statements)
-    proj = make_project(tmp_path, db_url, "models_mixins", "models_multi")
-    records = service.compare(proj, "db", "models")["differences"]
+    records = drifted(tmp_path, db_url, statements, "models_mixins", "models_multi")
     assert _short(records) == expected, label
     assert fix in records[0]["fix"], records[0]["fix"]
     assert records[0]["authority"] == "db"
@@ -377,6 +382,34 @@ def test_core_table_fix_names_the_project_file_and_line(tmp_path, db_url):
     (record,) = service.compare(proj, "db", "models")["differences"]
     assert record["fix"].startswith("in models/models_app.py:5 Table('notes'): add title"), record
     assert "schema.py" not in record["fix"]
+
+
+def test_an_index_declared_without_columns_is_named_as_such(tmp_path, db_url):
+    # create_all cannot build it (CREATE INDEX ... ON notes ()): the database comes from a
+    # migration that created the index on its column, as MLflow's do
+    proj = _write_models(
+        tmp_path,
+        db_url,
+        CORE.replace(
+            'sa.Column("body", sa.Text),',
+            'sa.Column("body", sa.Text),\n    sa.Index("ix_notes_body"),',
+        ),
+    )
+    run_sql(
+        db_url,
+        "CREATE TABLE notes (id serial PRIMARY KEY, body text)",
+        "CREATE INDEX ix_notes_body ON notes (body)",
+    )
+    (record,) = service.compare(proj, "db", "models")["differences"]
+    assert _short([record]) == [("index", "public.notes", "ix_notes_body", "different", "columns")]
+    assert record["values"] == {"db": ["body"], "models": []}
+    assert (
+        record["fix"]
+        == "in models/models_app.py:5 Table('notes'): declare it as Index('ix_notes_body', 'body')"
+    )
+    assert (
+        record["hint"] == "the models declare this index with no column: create_all cannot build it"
+    )
 
 
 def test_fk_to_a_table_the_models_lack_is_one_models_error(tmp_path, db_url):
@@ -442,9 +475,56 @@ class User(Base):
     ids=["exclusion dropped", "exclusion WHERE dropped"],
 )
 def test_exclusion_constraint_drift(statements, expected, fix, tmp_path, db_url):
-    build(db_url, CORPUS / "models_exclusion.py")
-    run_sql(db_url, *statements)
-    proj = make_project(tmp_path, db_url, "models_exclusion")
-    records = service.compare(proj, "db", "models")["differences"]
+    records = drifted(tmp_path, db_url, statements, "models_exclusion")
     assert _short(records) == expected
     assert fix in records[0]["fix"], records[0]["fix"]
+
+
+T = "public.trace_tags"
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected", "fix", "hint"),
+    [
+        (
+            # what a migration that creates the FK once leaves
+            ["ALTER TABLE trace_tags DROP CONSTRAINT trace_tags_request_id_fkey"],
+            [("foreign_key", T, "request_id", "missing_in_db", None)],
+            "in models/models_redeclared.py:21 class TraceTag: this foreign key is declared "
+            "twice (a copy of fk_trace_tags_request_id): create_all builds each copy, the db "
+            "holds it once; remove the extra declaration",
+            "a copy of fk_trace_tags_request_id on models",
+        ),
+        (
+            # the database holds a third copy: drop it there, declare nothing more
+            [
+                "ALTER TABLE trace_tags ADD CONSTRAINT trace_tags_again FOREIGN KEY (request_id)"
+                " REFERENCES traces (request_id) ON DELETE CASCADE"
+            ],
+            # (the copies pair up in name order: the one left over is reported)
+            [("foreign_key", T, "trace_tags_request_id_fkey", "missing_in_models", None)],
+            "the db holds this foreign key 3 times (trace_tags_request_id_fkey is a copy of "
+            "fk_trace_tags_request_id), the models declare it twice: drop the redundant copy",
+            "a copy of fk_trace_tags_request_id on db",
+        ),
+        (
+            [
+                "ALTER TABLE trace_tags DROP CONSTRAINT trace_tag_pk",
+                "ALTER TABLE trace_tags ADD CONSTRAINT trace_tag_pk PRIMARY KEY (key, request_id)",
+            ],
+            [("primary_key", T, "trace_tag_pk", "different", "columns")],
+            "the column order differs: declare PrimaryKeyConstraint('key', 'request_id', "
+            "name='trace_tag_pk') in __table_args__",
+            None,
+        ),
+    ],
+    ids=["FK declared twice, created once", "FK held twice by the db", "primary key order"],
+)
+def test_redeclared_constraints_and_key_order(statements, expected, fix, hint, tmp_path, db_url):
+    records = drifted(tmp_path, db_url, statements, "models_redeclared")
+    assert _short(records) == expected
+    assert fix in records[0]["fix"], records[0]["fix"]
+    if hint is None:
+        assert records[0]["hint"] is None
+    else:
+        assert hint in records[0]["hint"], records[0]["hint"]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +89,116 @@ def test_cache_can_be_switched_off(project, monkeypatch):
     monkeypatch.setenv("DATABASE_USE_MODELS_CACHE", "0")
     load_models(project)
     assert not models_cache.cache_path(project).exists()
+
+
+# -- a package upgrade, in the layout users have: the venv inside the project root -------------
+
+THIRDPARTY_MODELS = """import json
+from importlib import resources
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+
+LENGTHS = json.loads(resources.files(__package__).joinpath("lengths.json").read_text())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Widget(Base):
+    __tablename__ = "widgets"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(LENGTHS["name"]))
+{extra}"""
+
+LOAD = """import sys
+from database_use.sources.models import load_models
+
+snap = load_models(sys.argv[1])
+widgets = snap.tables["public.widgets"]
+print(getattr(snap, "loaded_in", "?"), *(f"{c.name}:{c.type}" for c in widgets.columns))
+"""
+
+
+def _release(where: Path, version: str, extra: str = "", name_length: int = 40) -> Path:
+    """A wheel of one release of a third-party package that ships declarative models (built
+    by hand, a wheel being a zip with a dist-info; pip installs and upgrades it for real)."""
+    files = {
+        "thirdparty_models/__init__.py": THIRDPARTY_MODELS.format(extra=extra),
+        "thirdparty_models/lengths.json": json.dumps({"name": name_length}),
+    }
+    info = f"thirdparty_models-{version}.dist-info"
+    files[f"{info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: thirdparty-models\nVersion: {version}\n"
+    )
+    files[f"{info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    record = []
+    for name, text in files.items():
+        digest = hashlib.sha256(text.encode()).digest()
+        b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        record.append(f"{name},sha256={b64},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    wheel = where / f"thirdparty_models-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return wheel
+
+
+def _project_venv(project_root: Path) -> Path:
+    """``<project>/.venv`` (what ``make install`` creates) that sees the tool's own packages."""
+    venv = project_root / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site_dir,) = (venv / "lib").glob("python*/site-packages")
+    line = "; ".join(f"site.addsitedir({p!r})" for p in site.getsitepackages())
+    (site_dir / "_the_tool.pth").write_text(f"import site; {line}\n")
+    return venv / "bin" / "python"
+
+
+def _install(python: Path, source: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _load(python: Path, root: Path) -> str:
+    done = subprocess.run(
+        [str(python), "-c", LOAD, str(root)], check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_package_upgrade_changes_the_answer(project, tmp_path):
+    (project / "models" / "models_thirdparty.py").write_text(
+        "from thirdparty_models import Base  # noqa: F401\n"
+    )
+    python = _project_venv(project)
+    _install(python, _release(tmp_path, "1.0"))
+    first = _load(python, project)
+    assert first == "sandbox id:integer name:character varying(40)"
+    assert _load(python, project) == "cache " + first.split(" ", 1)[1]  # a warm hit
+    # 2.0 adds a column
+    _install(python, _release(tmp_path, "2.0", "    color = sa.Column(sa.Text)\n"))
+    upgraded = _load(python, project)
+    assert upgraded == "sandbox id:integer name:character varying(40) color:text"
+    assert _load(python, project).startswith("cache ")
+    # 2.1 changes no module at all, only a data file the models read at import time
+    _install(python, _release(tmp_path, "2.1", "    color = sa.Column(sa.Text)\n", 80))
+    assert _load(python, project) == "sandbox id:integer name:character varying(80) color:text"

@@ -58,7 +58,7 @@ def overview_text(data: dict[str, Any]) -> str:
         lines.extend(f"  {e['name']}: {' | '.join(e['labels'])}" for e in data["enums"])
     lines.append("")
     lines.append(f"({cli_syntax(data['note'])})")
-    return "\n".join(lines)
+    return "\n".join(lines) + alembic_text(data.get("alembic"))
 
 
 _TOOL_ARG = re.compile(r"\b(offset|table|schema)=(\w+)|\b(use verbose)\b")
@@ -93,9 +93,27 @@ def table_text(data: dict[str, Any]) -> str:
 
 def compare_text(data: dict[str, Any]) -> str:
     head = f"{data['left']} vs {data['right']}: "
+    tail = alembic_text(data.get("alembic"))
     if not data["differences"]:
-        return head + "no differences"
-    return head + f"{data['count']} difference(s)\n\n" + differences_text(data["differences"])
+        return head + "no differences" + tail
+    return (
+        head + f"{data['count']} difference(s)\n\n" + differences_text(data["differences"]) + tail
+    )
+
+
+def alembic_text(state: dict[str, Any] | None) -> str:
+    """One line after the answer: where the database stands in the project's migrations."""
+    if not state:
+        return ""
+    revision = state["db_revision"]
+    shown = ", ".join(revision) if isinstance(revision, list) else revision
+    where = f"database at revision {shown}" if shown else "no alembic_version in the database"
+    heads = f"; head {', '.join(state['heads'])} in {state['scripts']}" if state["heads"] else ""
+    verdict = {
+        True: " (at head)",
+        False: " (NOT at head: run the migrations before treating differences as drift)",
+    }.get(state["at_head"], "")
+    return f"\n\nalembic: {where}{heads}{verdict}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -503,6 +503,14 @@ def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
         if auth_cols
         else "remove primary_key=True"
     )
+    if lpk and rpk and sorted(lpk) == sorted(rpk):
+        # same columns, another order: primary_key=True cannot say it (it follows the order of
+        # the columns in the class); the constraint can
+        named = f", name={name!r}" if name else ""
+        change = (
+            "the column order differs: declare PrimaryKeyConstraint("
+            f"{', '.join(repr(c) for c in auth_cols)}{named}) in __table_args__"
+        )
     if lpk is None or rpk is None:
         status, attribute = _missing_status(sides, lpk is not None), None
     else:
@@ -639,9 +647,28 @@ def _diff_items(
     out: list[Difference] = []
     key = lt.qualified_name
     pairs, only_left, only_right = match(left, right, keys)
+    paired = {id(i): _pair_name(sides, li, ri) for li, ri in pairs for i in (li, ri)}
     for item, in_left in [(i, True) for i in only_left] + [(i, False) for i in only_right]:
         holder = sides.lname if in_left else sides.rname
         words = obj.replace("_", " ")
+        # the same constraint twice on one side (a ForeignKey on the column plus a named
+        # ForeignKeyConstraint: create_all builds both), once on the other
+        twin = next(
+            (
+                paired[id(t)]
+                for t in (left if in_left else right)
+                if t is not item and id(t) in paired and keys[0](t) == keys[0](item)
+            ),
+            None,
+        )
+        if twin is not None:
+            same = keys[0](item)
+            counts = (
+                sum(keys[0](t) == same for t in (left if in_left else right)),
+                sum(keys[0](t) == same for t in (right if in_left else left)),
+            )
+            out.append(_duplicate(sides, key, obj, item, in_left, twin, counts))
+            continue
         if holder == sides.authority:
             fix = _fix(
                 sides, key, f"add to __table_args__: {line(item)}", f"create {words} {_label(item)}"
@@ -668,9 +695,7 @@ def _diff_items(
         )
     for litem, ritem in pairs:
         auth_item = litem if sides.authority == sides.lname else ritem
-        name = litem.name or ritem.name or _label(auth_item)
-        if litem.name and ritem.name and litem.name != ritem.name:
-            name = auth_item.name
+        name = _pair_name(sides, litem, ritem)
         seen: set[str] = set()
         for attribute, value in comparators:
             lv, rv = value(litem), value(ritem)
@@ -705,9 +730,72 @@ def _diff_items(
                     values=_values(sides, lv, rv),
                     authority=sides.authority,
                     fix=fix,
+                    hint=_columnless(sides, obj, litem, ritem) if attribute == "columns" else None,
                 )
             )
     return out
+
+
+def _columnless(sides: _Sides, obj: str, litem: Item, ritem: Item) -> str | None:
+    """``Index("ix_name")`` with no column (a slip MLflow's models carry): create_all would emit
+    ``CREATE INDEX ix_name ON t ()``, which PostgreSQL rejects."""
+    for side, item in ((sides.lname, litem), (sides.rname, ritem)):
+        if obj == "index" and sides.kind_of(side) == "models" and not item.columns:
+            return "the models declare this index with no column: create_all cannot build it"
+    return None
+
+
+def _pair_name(sides: _Sides, litem: Item, ritem: Item) -> str:
+    """The record name of a matched pair: the shared name, else the authority's."""
+    auth_item = litem if sides.authority == sides.lname else ritem
+    if litem.name and ritem.name and litem.name != ritem.name:
+        return auth_item.name  # type: ignore[return-value]
+    return litem.name or ritem.name or _label(auth_item)
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _duplicate(
+    sides: _Sides, table: str, obj: str, item: Item, in_left: bool, twin: str, counts: tuple
+) -> Difference:
+    """A constraint or index one side holds more often than the other (a copy): real, as
+    create_all or the database holds each copy, but the fix is to drop the copy, never to add
+    another. ``counts``: (copies on the holder's side, copies on the other side)."""
+    holder = sides.lname if in_left else sides.rname
+    other = sides.rname if in_left else sides.lname
+    words = obj.replace("_", " ")
+    label = _label(item)
+    held, fewer = _times(counts[0]), _times(counts[1])
+    if sides.kind_of(holder) == "models":
+        change_models = (
+            f"this {words} is declared {held} (a copy of {twin}): create_all builds each copy, "
+            f"the {other} holds it {fewer}; remove the extra declaration"
+        )
+    else:
+        change_models = (
+            f"the {holder} holds this {words} {held} ({label} is a copy of {twin}), the models "
+            f"declare it {fewer}: drop the redundant copy in the database (an approved change) "
+            "rather than declaring another"
+        )
+    change_db = (
+        f"drop {words} {label}, a copy of {twin}"
+        if holder == sides.follower
+        else f"nothing to create: {label} is a copy of {twin} (drop it on {holder})"
+    )
+    return Difference(
+        object=obj,
+        table=table,
+        name=label,
+        status=_missing_status(sides, in_left),
+        values=_values(
+            sides, _summary(item) if in_left else None, None if in_left else _summary(item)
+        ),
+        authority=sides.authority,
+        fix=_fix(sides, table, change_models, change_db),
+        hint=f"a copy of {twin} on {holder}",
+    )
 
 
 def _not_valid_fix(sides: _Sides, table: str, name: str, auth_item: Any) -> str:

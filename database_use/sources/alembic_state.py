@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import configparser
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from database_use.compare.diff import BOOKKEEPING_TABLES
 
@@ -56,11 +56,25 @@ def _literal(node: ast.AST | None) -> Any:
         return None
 
 
-def _revision_of(path: Path) -> tuple[str, list[str]] | None:
+class _Revision(NamedTuple):
+    revision: str
+    downs: tuple[str, ...]  # down_revision: one, none, or several for a merge revision
+    depends_on: tuple[str, ...]  # revision ids or branch labels
+    labels: tuple[str, ...]  # branch_labels
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in (value or ()) if isinstance(v, str))
+
+
+def _revision_of(path: Path) -> _Revision | None:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (OSError, SyntaxError, ValueError):
         return None
+    wanted = ("revision", "down_revision", "depends_on", "branch_labels")
     found: dict[str, Any] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign):
@@ -70,25 +84,57 @@ def _revision_of(path: Path) -> tuple[str, list[str]] | None:
         else:
             continue
         for target in targets:
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            if isinstance(target, ast.Name) and target.id in wanted:
                 found[target.id] = _literal(value)
     revision = found.get("revision")
     if not isinstance(revision, str):
         return None
-    down = found.get("down_revision")
-    downs = [down] if isinstance(down, str) else [d for d in (down or ()) if isinstance(d, str)]
-    return revision, downs
+    return _Revision(
+        revision,
+        _strings(found.get("down_revision")),
+        _strings(found.get("depends_on")),
+        _strings(found.get("branch_labels")),
+    )
 
 
-def heads(scripts: Path) -> list[str]:
-    """Head revisions of an alembic script folder (revisions no other revision builds on)."""
-    revisions: dict[str, list[str]] = {}
+def _revisions(scripts: Path) -> dict[str, _Revision]:
+    found: dict[str, _Revision] = {}
     for path in sorted((scripts / "versions").rglob("*.py")):
         parsed = _revision_of(path)
         if parsed:
-            revisions[parsed[0]] = parsed[1]
-    parents = {d for downs in revisions.values() for d in downs}
+            found[parsed.revision] = parsed
+    return found
+
+
+def heads(scripts: Path) -> list[str]:
+    """Head revisions of an alembic script folder, as ``alembic heads`` lists them: revisions
+    no other revision names as its ``down_revision`` (a merge revision names several).
+    ``depends_on`` does not end a branch: a revision another branch only depends on stays a
+    head."""
+    revisions = _revisions(scripts)
+    parents = {d for r in revisions.values() for d in r.downs}
     return sorted(r for r in revisions if r not in parents)
+
+
+def applied(scripts: Path, db_revisions: list[str]) -> set[str] | None:
+    """Every revision a database at ``db_revisions`` has run: those and all they build on,
+    through ``down_revision`` and ``depends_on`` (``alembic_version`` keeps only the tips, so a
+    head another branch depends on is not stored). None when the database records a revision
+    the scripts do not have."""
+    revisions = _revisions(scripts)
+    labels = {label: r.revision for r in revisions.values() for label in r.labels}
+    done: set[str] = set()
+    todo = list(db_revisions)
+    while todo:
+        rev = todo.pop()
+        if rev in done:
+            continue
+        if rev not in revisions:
+            return None
+        done.add(rev)
+        todo.extend(revisions[rev].downs)
+        todo.extend(labels.get(dep, dep) for dep in revisions[rev].depends_on)
+    return done
 
 
 def db_revisions(conn: Any, qualified_table: str) -> list[str]:
@@ -123,8 +169,10 @@ def status(project: Any, live: Any) -> dict[str, Any] | None:
             revisions = db_revisions(conn, table)
     head_list = heads(scripts) if scripts is not None else None
     at_head = None
-    if revisions is not None and head_list is not None:
-        at_head = sorted(revisions) == head_list
+    if revisions is not None and scripts is not None and head_list is not None:
+        # at head when `alembic upgrade heads` has nothing left to run
+        done = applied(scripts, revisions)
+        at_head = done is not None and set(head_list) <= done
     shown = None
     if scripts is not None:
         try:
