@@ -693,7 +693,16 @@ def _check_tables(
             resolved.append(table.qualified_name)
             continue
         if not not_in_db:
-            close = _closest(name, list(snap.tables) + [t.name for t in snap.tables.values()])
+            by_bare: dict[str, list[str]] = {}
+            for key, known in snap.tables.items():
+                by_bare.setdefault(known.name, []).append(key)
+            close = list(
+                dict.fromkeys(
+                    key
+                    for hit in _closest(name, list(snap.tables) + list(by_bare))
+                    for key in by_bare.get(hit, [hit])
+                )
+            )[:5]
             hint = f"closest: {', '.join(close)}" if close else "none is close"
             raise NotFound(
                 f"table '{name}' is not in the live database ({hint}); nothing was logged. "

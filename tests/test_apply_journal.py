@@ -170,8 +170,18 @@ async def test_agent_retrying_apply_over_mcp_while_the_log_is_locked(
 
 
 # -- 2. kill -9 after COMMIT: the next command finishes doc and log exactly once ---------------
+@pytest.mark.parametrize(
+    "next_command",
+    [
+        ("list-changes",),
+        ("validate",),
+        ("log-change", "--summary", "the next entry"),
+        ("propose", "users", "add", "other_col", "--type", "text"),
+    ],
+    ids=lambda args: args[0],
+)
 def test_kill_9_after_commit_is_finished_by_the_next_command(
-    proj: Project, example_db_url: str
+    proj: Project, example_db_url: str, next_command: tuple[str, ...]
 ) -> None:
     change_id = approved_change(proj, example_db_url)
     holder = hold_log_lock(proj)  # the apply will wait here, after its COMMIT
@@ -190,10 +200,15 @@ def test_kill_9_after_commit_is_finished_by_the_next_command(
         release(holder)
     assert journal.pending(proj) == [change_id]
     assert entries_of(proj, change_id) == 0
-    listed = cli(proj, example_db_url, "list-changes")
+    listed = cli(proj, example_db_url, *next_command)
     assert listed.returncode == 0, listed.stderr
-    assert f"finished change {change_id}" in listed.stderr
+    if next_command[0] != "propose":  # propose answers the new proposal only
+        assert f"finished change {change_id}" in listed.stderr + listed.stdout
     assert entries_of(proj, change_id) == 1 and chain_ok(proj)
+    if next_command[0] == "log-change":  # the finished entry went first: the log stays in order
+        headings = [e.heading for e in read_log(proj.changes_log_path).entries]
+        assert headings[-2].endswith("Add column public.users.nickname (varchar(40))")
+        assert headings[-1].endswith("the next entry")
     assert load_change(proj, change_id)["status"] == "applied"
     assert "nickname" in proj.doc_path.read_text()
     assert journal.pending(proj) == []

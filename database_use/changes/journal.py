@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from database_use import approvals
 from database_use.changes.plan import verify_expected
+from database_use.errors import DatabaseUseError
 from database_use.project import Project
 
 VERSION = 1
@@ -170,7 +171,7 @@ def trusted(project: Project, record: dict[str, Any], proposal: dict[str, Any]) 
         not used
         or used.get("kind") != "change"
         or used.get("subject_id") != proposal.get("id")
-        or used.get("project") != str(project.root)
+        or used.get("project") != str(Path(project.root).resolve())
     ):
         return "it names no approval that was spent on this change"
     return None
@@ -190,6 +191,8 @@ def outcome(project: Project, record: dict[str, Any]) -> tuple[Outcome, str]:
             status = row[0] if row else None
             live = load_live(conn)
             conn.rollback()
+    except DatabaseUseError as exc:
+        return "unknown", f"the database could not be asked ({exc.message})"
     except (psycopg.Error, KeyError, ValueError, TypeError) as exc:
         return "unknown", f"the database could not be asked ({type(exc).__name__})"
     applied = record.get("applied") or {}

@@ -139,6 +139,7 @@ def _validate(args: argparse.Namespace) -> tuple[int, Any, str]:
         lines.append("")
         lines.append(differences_text(data["differences"]))
     lines.extend(f"warning: {w}" for w in data["warnings"] if w != data["message"])
+    lines.extend(f"note: {n}" for n in data.get("finished", []))
     return (EXIT_OK if data["ok"] else EXIT_DIFF), data, "\n".join(lines)
 
 
