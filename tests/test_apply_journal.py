@@ -243,6 +243,10 @@ def test_kill_9_before_commit_discards_the_journal(proj: Project, example_db_url
         wait_for(lambda: waiting_pid() is not None, "the apply's ALTER to wait for the lock")
         backend = waiting_pid()
         assert journal.pending(proj) == [change_id]  # written before the statements ran
+        # While the apply is alive, another command leaves its journal alone.
+        meanwhile = cli(proj, example_db_url, "list-changes")
+        assert meanwhile.returncode == 0 and "not committed" not in meanwhile.stderr
+        assert journal.pending(proj) == [change_id]
         applying.send_signal(signal.SIGKILL)
         applying.wait()
         assert applying.returncode == -signal.SIGKILL

@@ -8,7 +8,6 @@ log_change; an unknown table logged through the CLI and the MCP tool.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 from mcp import Client
@@ -18,17 +17,7 @@ from database_use.changes.changelog import check_chain, parse_log, read_log
 from database_use.errors import NotFound
 from database_use.project import Project
 from mcp_server.server import build_server
-from tests import person
-
-
-def cli(proj: Project, url: str | None, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        person.cli(*args, "--project-root", str(proj.root)),
-        capture_output=True,
-        text=True,
-        env=person.child_env(url),
-        timeout=120,
-    )
+from tests.test_apply_journal import cli
 
 
 def three_entries(proj: Project) -> None:

@@ -18,6 +18,12 @@ Before acting on a journal at all, it must name the database it was written for 
 and an approval that the used-ledger (in the person's config dir, outside the project)
 records as spent on this change — a journal written into the project by anyone else is
 ignored.
+
+Like the proposal file and the log, the journal is a project file and not a trust anchor: code
+that can write the project could edit a kept journal's log text, as it could edit the log
+itself. What it cannot do through a journal is make a change count as applied that did not
+commit, or reach the database: finishing only records the status, regenerates the doc from
+the live schema and appends a validated, escaped log entry.
 """
 
 from __future__ import annotations

@@ -348,6 +348,7 @@ def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
 
 def reject_change(project: Project, change_id: str, reason: str | None = None) -> dict[str, Any]:
     """Close a proposal without applying it; any approval of it is withdrawn."""
+    finish_pending(project)  # a committed apply left half done is applied, not rejectable
     proposal = load_change(project, change_id)
     if proposal.get("status") == "applied":
         raise ChangeRefused(
@@ -632,8 +633,9 @@ def apply_change(
                         "sqlstate": None,
                     }
                 )
-            record["applied"]["schema_hash_after"] = after.schema_hash()
-            record["log"]["extra"]["schema_hash_after"] = after.schema_hash()
+            after_hash = after.schema_hash()
+            record["applied"]["schema_hash_after"] = after_hash
+            record["log"]["extra"]["schema_hash_after"] = after_hash
             record["applied"]["at"] = _now()
             _journal_write(project, held, record)  # complete before COMMIT: the entry to log
             committing = True
@@ -820,7 +822,26 @@ def _after_commit(
         held.release()  # kept: the next command that touches changes finishes it
     else:
         held.remove()
-    return _result(project, proposal, pending, warnings, docs=docs, logged=logged)
+    try:
+        return _result(project, proposal, pending, warnings, docs=docs, logged=logged)
+    except Exception as exc:  # the change is committed: a bare answer, never an error
+        log.warning("apply answer of %s incomplete: %s", proposal["id"], exc)
+        keys = ("id", "table", "column", "action", "sql", "sql_text", "risk", "dry_run")
+        return {
+            **{k: proposal.get(k) for k in keys},
+            "ok": True,
+            "status": "applied",
+            "already_applied": False,
+            "applied": record["applied"],
+            "verified": True,
+            "doc": docs,
+            "log": None,
+            "models_todo": None,
+            "warnings": pending.warnings
+            + warnings
+            + [f"the answer could not be completed ({type(exc).__name__}); the change is applied"],
+            "finished": pending.finished,
+        }
 
 
 def _result(
@@ -872,8 +893,10 @@ def finish_pending(project: Project) -> Pending:
         try:
             _finish_one(project, change_id, done)
         except Exception as exc:  # a problem here must not break the command that called
-            log.warning("could not finish the journal of %s: %s", change_id, exc)
-            done.warnings.append(f"the apply journal of {change_id} could not be finished ({exc})")
+            log.warning("could not finish the journal of %s: %s", change_id, mask_url(str(exc)))
+            done.warnings.append(
+                f"the apply journal of {change_id} could not be finished ({mask_url(str(exc))})"
+            )
     return done
 
 
