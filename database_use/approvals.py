@@ -557,6 +557,20 @@ def consume(project: Any, approval: Approval) -> None:
             record_path(project, approval.kind, approval.subject_id).unlink()
 
 
+def used_record(nonce: str) -> dict[str, Any] | None:
+    """What the used-ledger says about the approval ``nonce`` (None: never used, or no nonce).
+
+    The apply journal names the approval it spent; this lets a leftover journal be checked
+    against the ledger, which lives outside the project."""
+    if len(nonce) != 32 or any(c not in "0123456789abcdef" for c in nonce):
+        return None
+    try:
+        data = json.loads(_ledger_path(nonce).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def approval_status(
     project: Any,
     kind: SubjectKind,

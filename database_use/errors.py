@@ -11,6 +11,7 @@ translate them (CLI: exit code 2 or 1, MCP: ``ToolError``) and never show a trac
     ├── ModelLoadError         a models_*.py file failed to import
     ├── InvalidRequest         bad arguments: hostile identifier, unknown type, bad path
     ├── ChangeRefused          guarded change not approved / stale / hash mismatch / expired
+    ├── LockTimeout            a file lock (the change log) stayed held past its deadline
     └── ScriptError            a vetted script could not be drafted, promoted or run
         └── SandboxUnavailable no OS sandbox for agent-written code (names the fix)
 """
@@ -55,6 +56,12 @@ class InvalidRequest(DatabaseUseError):
 
 class ChangeRefused(DatabaseUseError):
     """A guarded change was refused (not approved, stale, tampered, expired, used)."""
+
+
+class LockTimeout(DatabaseUseError):
+    """Another process held a lock (the change log's) past the deadline; nothing was written."""
+
+    exit_code = 1
 
 
 class ScriptError(DatabaseUseError):

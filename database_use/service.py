@@ -448,12 +448,15 @@ def validate(project: Project) -> dict[str, Any]:
 
     Keys: ``ok``, ``differences`` (db vs doc records), ``schema_hash`` (live), ``doc_hash``
     (the schema hash in the doc's header, else of its parsed content; null when missing),
-    ``warnings``,
-    ``doc_path``, ``message`` (one line).
+    ``warnings``, ``doc_path``, ``message`` (one line), ``log_chain`` (the change log's hash
+    chain: an edited, removed or moved past entry makes ``ok`` false and is named).
     """
+    from database_use.changes.pipeline import finish_pending
+
+    pending = finish_pending(project)  # an apply a crash left half done is finished first
     snap, live_hash, content = _render_live(project)
     path = project.doc_path
-    warnings: list[str] = []
+    warnings: list[str] = list(pending.warnings)
     differences: list[dict[str, Any]] = []
     doc_hash: str | None = None
     if not path.is_file():
@@ -498,8 +501,16 @@ def validate(project: Project) -> dict[str, Any]:
             f"live schema changed since the last logged change (hash {live_hash}, logged "
             f"{logged}): a change nobody logged? Log it with log-change"
         )
+    chain = check_log_chain(project)
+    if chain is not None and not chain["ok"]:
+        if ok:
+            ok, message = False, chain["message"]
+        else:
+            warnings.append(chain["message"])
     return {
         "ok": ok,
+        **pending.as_dict(),
+        "log_chain": chain,
         "differences": differences,
         "schema_hash": live_hash,
         "doc_hash": doc_hash,
@@ -614,36 +625,128 @@ def log_change(
     sql: str | None = None,
     extra: dict[str, Any] | None = None,
     record_hash: bool = False,
+    not_in_db: bool = False,
 ) -> dict[str, Any]:
     """Append a dated entry to ``.roo/docs/pgdb_changes.md`` (created with a header if missing).
 
     The append is atomic (temp file + ``os.replace``, old content verified as an unchanged
-    prefix) and never rewrites old entries; see :mod:`database_use.changes.changelog` for the format.
-    ``extra`` keys: proposal_id, approved_by, approval_channel, schema_hash_before,
-    schema_hash_after. With ``record_hash`` (the CLI's default) the live schema hash is
-    recorded as "after" when not given, so ``validate`` can later tell this logged state from
-    a change nobody logged; an unreachable database only skips the hash (see ``note``).
+    prefix), hash-chained, and never rewrites old entries; see
+    :mod:`database_use.changes.changelog` for the format. ``extra`` keys: proposal_id,
+    approved_by, approval_channel, schema_hash_before, schema_hash_after. With
+    ``record_hash`` (the CLI's default) the live schema hash is recorded as "after" when not
+    given, so ``validate`` can later tell this logged state from a change nobody logged.
+
+    ``tables`` must exist in the live database (NotFound naming close matches, nothing
+    written); ``not_in_db`` logs those that do not, marked "not in the live DB" (a table
+    dropped or renamed away). An unreachable database only skips the hash and marks the
+    tables "not checked" (see ``note``). Waits a few seconds at most for the log's lock
+    (LockTimeout, nothing written).
     """
+    from database_use.changes.pipeline import finish_pending
     from database_use.errors import DatabaseUseError
     from database_use.settings import mask_url
 
     summary, names, clean = changelog.validate_entry_args(summary, details, tables, sql, extra)
-    note = None
-    if record_hash and not clean.get("schema_hash_after"):
+    pending = finish_pending(project)  # an apply left half done goes first: the log in order
+    snap = None
+    unreachable = None
+    if names or (record_hash and not clean.get("schema_hash_after")):
         try:
-            clean["schema_hash_after"] = _live(project).schema_hash()
+            snap = _live(project)
         except DatabaseUseError as exc:
-            note = f"schema hash not recorded ({mask_url(' '.join(str(exc).split()))})"
-    when = datetime.now(UTC)
-    entry = changelog.format_log_entry(summary, when, names, details or "", sql, clean)
+            unreachable = mask_url(" ".join(str(exc).split()))
+    table_notes: dict[str, str] = {}
+    if snap is not None:
+        names, table_notes = _check_tables(snap, names, not_in_db)
+        if record_hash and not clean.get("schema_hash_after"):
+            clean["schema_hash_after"] = snap.schema_hash()
+    elif names:
+        table_notes = {name: "not checked: database unreachable" for name in names}
+    note = None
+    if unreachable:
+        note = f"schema hash not recorded ({unreachable})" if record_hash else None
+        if names:
+            note = (note + "; " if note else "") + (
+                f"tables not checked against the live database ({unreachable})"
+            )
+    result = append_log_entry(
+        project,
+        summary,
+        details=details,
+        tables=names,
+        sql=sql,
+        extra=clean,
+        table_notes=table_notes,
+    )
+    result["note"] = note
+    result["warnings"] = pending.warnings + result["warnings"]
+    if pending.finished:
+        result["finished"] = pending.finished
+    return result
+
+
+def _check_tables(
+    snap: Snapshot, names: list[str], not_in_db: bool
+) -> tuple[list[str], dict[str, str]]:
+    """The tables as the live database names them; unknown ones refused unless ``not_in_db``."""
+    resolved: list[str] = []
+    marks: dict[str, str] = {}
+    for name in names:
+        table = snap.table(name) or snap.table(name.replace('"', ""))
+        if table is not None:
+            resolved.append(table.qualified_name)
+            continue
+        if not not_in_db:
+            by_bare: dict[str, list[str]] = {}
+            for key, known in snap.tables.items():
+                by_bare.setdefault(known.name, []).append(key)
+            close = list(
+                dict.fromkeys(
+                    key
+                    for hit in _closest(name, list(snap.tables) + list(by_bare))
+                    for key in by_bare.get(hit, [hit])
+                )
+            )[:5]
+            hint = f"closest: {', '.join(close)}" if close else "none is close"
+            raise NotFound(
+                f"table '{name}' is not in the live database ({hint}); nothing was logged. "
+                "Name an existing table, or mark a dropped or renamed one as not in the "
+                "live DB (CLI --not-in-db, MCP not_in_db=true)"
+            )
+        resolved.append(name)
+        marks[name] = "not in the live DB"
+    return resolved, marks
+
+
+def append_log_entry(
+    project: Project,
+    summary: str,
+    details: str = "",
+    tables: Iterable[str] = (),
+    sql: str | None = None,
+    extra: dict[str, Any] | None = None,
+    *,
+    table_notes: dict[str, str] | None = None,
+    when: datetime | None = None,
+    unless_proposal: str | None = None,
+) -> dict[str, Any]:
+    """Append one chained entry as given (arguments validated, tables NOT checked against the
+    database: the apply path logs its own verified table). ``unless_proposal``: nothing is
+    appended when that proposal's entry is already there (``skipped``)."""
+    summary, names, clean = changelog.validate_entry_args(summary, details, tables, sql, extra)
+    when = when or datetime.now(UTC)
+    entry = changelog.format_log_entry(summary, when, names, details or "", sql, clean, table_notes)
     path = project.changes_log_path
-    created = changelog.append_entry(path, entry)
+    done = changelog.append_entry(path, entry, unless_proposal=unless_proposal)
     return {
         "path": _rel(project, path),
-        "created": created,
+        "created": done.created,
+        "skipped": done.skipped,
         "logged_at": when.strftime("%Y-%m-%d %H:%M UTC"),
         "schema_hash_after": clean.get("schema_hash_after"),
-        "note": note,
+        "chain": done.chain,
+        "note": None,
+        "warnings": done.warnings,
         "entry": entry,
     }
 
@@ -651,3 +754,18 @@ def log_change(
 def last_logged_schema_hash(project: Project) -> str | None:
     """The "after" schema hash of the newest log entry that carries one (None if none)."""
     return changelog.last_after_hash(project.changes_log_path)
+
+
+def check_log_chain(project: Project) -> dict[str, Any] | None:
+    """The change log's hash chain (see :func:`changelog.check_chain`); None without a log."""
+    parsed = changelog.read_log(project.changes_log_path)
+    if parsed is None:
+        return None
+    checked = changelog.check_chain(parsed)
+    return {
+        "ok": checked.ok,
+        "entries": checked.entries,
+        "chained": checked.chained,
+        "breaks": checked.breaks,
+        "message": checked.message(),
+    }

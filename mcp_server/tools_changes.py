@@ -107,7 +107,15 @@ class Proposal(BaseModel):
 class ApplyResult(BaseModel):
     id: str
     outcome: Literal["applied", "approval_required", "declined", "cancelled"]
+    ok: bool = Field(
+        default=False,
+        description="True when the change is applied, even if a step after COMMIT failed "
+        "(then see warnings)",
+    )
     applied: bool = Field(description="True only when the database was changed")
+    already_applied: bool = Field(
+        default=False, description="Applied by an earlier call; nothing ran again"
+    )
     message: str
     status: str | None = None
     approve_command: str | None = Field(
@@ -126,7 +134,14 @@ class ApplyResult(BaseModel):
     models_todo: dict[str, Any] | None = Field(
         default=None, description="What models_*.py now lack for this table, with the model line"
     )
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Steps after COMMIT that failed (doc, log, status), each with the command "
+        "that finishes it; the change IS applied — do not propose it again",
+    )
+    finished: list[str] = Field(
+        default_factory=list, description="Applies a crash left half done, finished first"
+    )
 
 
 class ChangeRow(BaseModel):
@@ -145,6 +160,10 @@ class ChangeRow(BaseModel):
 class ChangeList(BaseModel):
     changes: list[ChangeRow]
     count: int
+    finished: list[str] = Field(
+        default_factory=list, description="Applies a crash left half done, finished now"
+    )
+    warnings: list[str] = Field(default_factory=list)
 
 
 class ApprovalAnswer(BaseModel):
@@ -173,6 +192,8 @@ def _prepare(change_id: str, ctx: Context) -> dict[str, Any]:
     changes = _changes()
     try:
         proposal = changes.get_change(project, change_id)
+        if proposal["status"] == "applied":  # apply finishes what is left and says so
+            return {"mode": "approved"}
         if proposal["status"] == "approved" and proposal["approval"]["state"] == "valid":
             return {"mode": "approved"}
         if proposal["status"] == "rejected" and str(proposal.get("status_reason")).startswith(
@@ -275,15 +296,28 @@ async def apply_change(
             lambda: changes.apply_change(project, change_id, elicited=elicited)
         )
         applied = result["applied"]
+        earlier = (
+            "already applied earlier (nothing ran again)"
+            if result["already_applied"]
+            else ("applied and verified")
+        )
+        finish = (
+            " Some steps after COMMIT failed (see warnings): run the command named there to "
+            "finish them; do not propose the change again."
+            if result.get("warnings")
+            else ""
+        )
         return _structured(
             ApplyResult(
                 id=change_id,
                 outcome="applied",
+                ok=True,
                 applied=True,
+                already_applied=result["already_applied"],
                 status=result["status"],
-                message=f"applied and verified; approved by {applied['approved_by']} via "
-                f"{applied['approval_channel']}. Next: update the models (models_todo), then "
-                "compare db models.",
+                message=f"{earlier}; approved by {applied['approved_by']} via "
+                f"{applied['approval_channel']}.{finish} Next: update the models "
+                "(models_todo), then compare db models.",
                 table=result["table"],
                 column=result["column"],
                 sql=result["sql"],
@@ -296,6 +330,7 @@ async def apply_change(
                 log=result.get("log"),
                 models_todo=result.get("models_todo"),
                 warnings=result.get("warnings", []),
+                finished=result.get("finished", []),
             )
         )
 

@@ -193,8 +193,16 @@ def log_change(
         str, Field(max_length=20_000, description="Why and how (Markdown; optional)")
     ] = "",
     tables: Annotated[
-        list[str] | None, Field(description="Tables touched, e.g. ['public.users'] (optional)")
+        list[str] | None,
+        Field(description="Tables touched, e.g. ['public.users']; must exist in the live DB"),
     ] = None,
+    not_in_db: Annotated[
+        bool,
+        Field(
+            description="Only for tables that no longer exist (dropped or renamed away): log "
+            "them marked 'not in the live DB' instead of refusing them"
+        ),
+    ] = False,
 ) -> Annotated[CallToolResult, LogChangeResult]:
     """Append a dated entry to .roo/docs/pgdb_changes.md (created with a header when missing; the
     append is atomic and never rewrites old entries) with the live schema hash, so validate can
@@ -208,6 +216,7 @@ def log_change(
             # Like the CLI: record the live schema hash so validate can tell this logged
             # state from a later change nobody logged (skipped, with a note, if the DB is down).
             record_hash=True,
+            not_in_db=not_in_db,
         )
         return structured(LogChangeResult.model_validate(data))
 

@@ -179,8 +179,10 @@ def test_approved_change_is_applied_verified_documented_and_logged(
     todo = result["models_todo"]
     assert todo["table"] == "public.users" and todo["column"] == "nickname"
     assert load_change(proj, data["id"])["status"] == "applied"
-    with pytest.raises(ChangeRefused, match="applied"):
-        apply_change(proj, data["id"])
+    # A retry runs nothing again and logs nothing again: it says it is applied.
+    again = apply_change(proj, data["id"])
+    assert again["ok"] is True and again["already_applied"] is True and not again["warnings"]
+    assert proj.changes_log_path.read_text() == log
 
 
 def test_sql_edited_after_approval_is_refused(proj: Project, example_db_url: str) -> None:

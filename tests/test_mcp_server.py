@@ -133,7 +133,7 @@ async def test_tool_list_schemas_and_annotations(project: Path, down_url: str, m
         )
         log_input = tools["log_change"].input_schema
         assert log_input["required"] == ["summary"]
-        assert set(log_input["properties"]) == {"summary", "details", "tables"}
+        assert set(log_input["properties"]) == {"summary", "details", "tables", "not_in_db"}
 
 
 async def test_instructions_resources_and_prompts_are_listed(

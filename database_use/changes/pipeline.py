@@ -22,11 +22,13 @@ import json
 import logging
 import os
 import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from database_use import approvals, hints, redact
+from database_use.changes import journal
 from database_use.changes.plan import (
     Plan,
     normalize_request,
@@ -40,7 +42,7 @@ from database_use.display import escape_for_display
 from database_use.errors import ChangeRefused, DatabaseUseError, InvalidRequest, NotFound
 from database_use.project import Project
 from database_use.schema.snapshot import Snapshot
-from database_use.settings import describe_target
+from database_use.settings import describe_target, mask_url
 
 log = logging.getLogger("database_use.changes")
 
@@ -225,6 +227,7 @@ def propose_column_change(
     Nothing in the database changes (the dry-run is rolled back). The proposal's status is
     ``proposed``; a person must approve it before :func:`apply_change` runs it.
     """
+    finish_pending(project)
     request = normalize_request(
         table,
         action,
@@ -305,6 +308,7 @@ def _next_step(project: Project, data: dict[str, Any]) -> str:
 
 # -- listing / rejecting -----------------------------------------------------------------------
 def get_change(project: Project, change_id: str) -> dict[str, Any]:
+    finish_pending(project)
     return _public(project, load_change(project, change_id))
 
 
@@ -312,6 +316,7 @@ def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
     """All proposals, newest first, with their effective status."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    pending = finish_pending(project)
     rows: list[dict[str, Any]] = []
     directory = project.changes_dir
     for path in sorted(directory.glob("chg-*.json")) if directory.is_dir() else []:
@@ -336,11 +341,12 @@ def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
         if status is None or row["status"] == status:
             rows.append(row)
     rows.sort(key=lambda r: r.get("created_at") or "", reverse=True)
-    return {"changes": rows, "count": len(rows)}
+    return {"changes": rows, "count": len(rows), **pending.as_dict()}
 
 
 def reject_change(project: Project, change_id: str, reason: str | None = None) -> dict[str, Any]:
     """Close a proposal without applying it; any approval of it is withdrawn."""
+    finish_pending(project)  # a committed apply left half done is applied, not rejectable
     proposal = load_change(project, change_id)
     if proposal.get("status") == "applied":
         raise ChangeRefused(
@@ -392,6 +398,7 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
     stale plan, re-assesses the risk and re-runs the dry-run; a failing dry-run is refused
     (there is nothing worth approving). The result's ``text`` is deterministic.
     """
+    finish_pending(project)  # a committed apply left half done is finished, never "stale"
     proposal = load_change(project, change_id)
     _check_open(proposal)
     snapshot, version, has_rows, identity = _live_context(project, proposal["request"]["table"])
@@ -543,12 +550,19 @@ def apply_change(
     The approval is the signed terminal record, or ``elicited`` (from
     :func:`elicited_approval`, built in this same call by the MCP face).
 
-    On any failure the database is rolled back, the doc and the log are untouched, and the
-    proposal records why; the error is raised as ChangeRefused.
+    On any failure before COMMIT the database is rolled back, the doc and the log are
+    untouched, and the proposal records why; the error is raised as ChangeRefused. After
+    COMMIT nothing is reported as a failure: the status, doc and log steps are best-effort,
+    a step that fails is a warning naming the command that finishes it (this same apply),
+    and the journal written before COMMIT lets any later command finish them after a crash.
+    Applying a change that is already applied finishes what is left and answers ``applied``.
     """
     import psycopg
 
+    pending = finish_pending(project)
     proposal = load_change(project, change_id)
+    if proposal.get("status") == "applied":
+        return _result(project, proposal, pending, [], already=True)
     _check_open(proposal)
     statements = proposal.get("sql") or []
     sha = approvals.content_hash(sql_text(statements))
@@ -579,8 +593,9 @@ def apply_change(
         ) from None
     lock_ms = _env_ms(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_MS)
     statement_ms = _env_ms(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS)
-    approval: approvals.Approval | None = None
-    before_hash = after_hash = None
+    held: journal.Journal | None = None
+    record: dict[str, Any] = {}
+    committing = False
     try:
         with (
             project.connect(readonly=False, statement_timeout_ms=statement_ms) as conn,
@@ -593,13 +608,17 @@ def apply_change(
                     "another apply is running on this database; try again when it has finished"
                 )
             # Inside the transaction: the database this connection really reached.
-            approval = approved(approvals.database_identity(conn))
+            identity = approvals.database_identity(conn)
+            approval = approved(identity)
             before = _load_live(conn)
             before_hash = before.schema_hash()
             if before_hash != planned_hash:
                 raise _Stale(f"schema changed since planning ({planned_hash} → {before_hash})")
             _replan(project, proposal, before, conn.info.server_version, None)
             approvals.consume(project, approval)  # burnt before running: used once, always
+            xid = conn.execute("SELECT txid_current()::text").fetchone()[0]
+            record = _journal_record(project, proposal, approval, identity, xid, before_hash)
+            held = _journal_write(project, None, record)
             for statement in statements:
                 conn.execute(statement)
             after = _load_live(conn)
@@ -613,17 +632,102 @@ def apply_change(
                     }
                 )
             after_hash = after.schema_hash()
+            record["applied"]["schema_hash_after"] = after_hash
+            record["log"]["extra"]["schema_hash_after"] = after_hash
+            record["applied"]["at"] = _now()
+            _journal_write(project, held, record)  # complete before COMMIT: the entry to log
+            committing = True
     except _Stale as exc:
         _set_status(project, proposal, "stale", str(exc))
         raise ChangeRefused(
             f"change {change_id} is stale: {exc}; nothing was applied, propose again"
         ) from None
-    except _Failed as exc:
-        return _failed(project, proposal, exc.info)
-    except psycopg.Error as exc:
-        return _failed(project, proposal, _pg_error(exc))
-    assert approval is not None
-    return _after_success(project, proposal, approval, before_hash, after_hash)
+    except (_Failed, psycopg.Error) as exc:
+        info = exc.info if isinstance(exc, _Failed) else _pg_error(exc)
+        if committing and held is not None:  # COMMIT itself failed: did it commit?
+            verdict, how = journal.outcome(project, record)
+            if verdict == "committed":
+                return _after_commit(project, proposal, held, record, pending)
+            if verdict != "aborted":
+                held.release()
+                raise ChangeRefused(
+                    f"change {change_id}: COMMIT did not answer ({info.get('error')}) and its "
+                    f"outcome is not known yet ({how}); the next command checks again and "
+                    f"finishes or discards it: {hints.command(project, 'apply', change_id)}"
+                ) from None
+        if held is not None:
+            held.remove()
+        return _failed(project, proposal, info)
+    except BaseException:
+        if held is not None:
+            if committing:  # interrupted at COMMIT: the next command finds out which way
+                held.release()
+            else:
+                held.remove()  # rolled back: nothing to finish
+        raise
+    assert held is not None
+    return _after_commit(project, proposal, held, record, pending)
+
+
+def _journal_write(
+    project: Project, held: journal.Journal | None, record: dict[str, Any]
+) -> journal.Journal:
+    # Before COMMIT: a journal that cannot be written stops the apply (rolled back).
+    try:
+        if held is None:
+            return journal.begin(project, record["change_id"], record)
+        held.write({**record, "version": journal.VERSION})
+        return held
+    except OSError as exc:
+        raise _Failed(
+            {
+                "error": f"the apply journal could not be written ({exc.strerror or exc}); "
+                "nothing was committed",
+                "sqlstate": None,
+            }
+        ) from None
+
+
+def _journal_record(
+    project: Project,
+    proposal: dict[str, Any],
+    approval: approvals.Approval,
+    identity: str,
+    xid: str,
+    before_hash: str,
+) -> dict[str, Any]:
+    """What a later command needs to finish this apply: how to tell whether it committed,
+    the status to record, and the log entry to write (the doc is regenerated from the DB)."""
+    return {
+        "change_id": proposal["id"],
+        "started_at": _now(),
+        "database": identity,
+        "xid": xid,
+        "sql_sha256": proposal["sql_sha256"],
+        "nonce": approval.nonce,
+        "expected": proposal["expected"],
+        "applied": {
+            "at": None,
+            "approved_by": approval.approved_by,
+            "approval_channel": approval.channel,
+            "schema_hash_before": before_hash,
+            "schema_hash_after": None,
+        },
+        "log": {
+            "summary": _summary(proposal),
+            "details": f"Risk: {proposal.get('risk_level')}. Dry-run: "
+            f"{'ok' if (proposal.get('dry_run') or {}).get('ok') else 'failed'}.",
+            "tables": [proposal["table"]],
+            "sql": proposal["sql_text"],
+            "extra": {
+                "proposal_id": proposal["id"],
+                "approved_by": approval.approved_by,
+                "approval_channel": approval.channel,
+                "schema_hash_before": before_hash,
+                "schema_hash_after": None,
+            },
+        },
+    }
 
 
 def _failed(project: Project, proposal: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
@@ -651,66 +755,195 @@ def _summary(proposal: dict[str, Any]) -> str:
     return f"{action.replace('_', ' ').capitalize()} on {where}"
 
 
-def _after_success(
-    project: Project,
-    proposal: dict[str, Any],
-    approval: approvals.Approval,
-    before_hash: str | None,
-    after_hash: str | None,
-) -> dict[str, Any]:
+# -- after COMMIT: best-effort steps, finished later from the journal when they fail -----------
+def _finish_steps(
+    project: Project, proposal: dict[str, Any], record: dict[str, Any]
+) -> tuple[list[str], dict[str, Any] | None, dict[str, Any] | None]:
+    """Record the status, regenerate the doc, log the entry (once): each step on its own, a
+    failure becomes a warning naming the command that finishes it. Never raises."""
     from database_use import service
 
-    applied = {
-        "at": _now(),
-        "approved_by": approval.approved_by,
-        "approval_channel": approval.channel,
-        "schema_hash_before": before_hash,
-        "schema_hash_after": after_hash,
-    }
-    proposal["applied"] = applied
-    _set_status(
-        project,
-        proposal,
-        "applied",
-        f"applied; approved by {approval.approved_by} via {approval.channel}",
-    )
+    again = hints.command(project, "apply", proposal["id"])
     warnings: list[str] = []
-    docs: dict[str, Any] | None = None
-    logged: dict[str, Any] | None = None
-    try:
-        docs = service.generate_docs(project)
-    except DatabaseUseError as exc:
-        warnings.append(f"the change is applied but the doc was not regenerated: {exc.message}")
-    try:
-        logged = service.log_change(
+    docs = logged = None
+
+    def step(name: str, fn: Any) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # after COMMIT: report, never fail
+            message = exc.message if isinstance(exc, DatabaseUseError) else f"{exc}"
+            warnings.append(
+                f"the change is applied but {name} failed ({mask_url(message)}); "
+                f"finish it with: {again}"
+            )
+            return None
+
+    def status() -> None:
+        if proposal.get("status") != "applied":
+            proposal["applied"] = record["applied"]
+            applied = record["applied"]
+            _set_status(
+                project,
+                proposal,
+                "applied",
+                f"applied; approved by {applied['approved_by']} via {applied['approval_channel']}",
+            )
+
+    def log_it() -> dict[str, Any]:
+        entry = record["log"]
+        return service.append_log_entry(
             project,
-            _summary(proposal),
-            details=f"Risk: {proposal.get('risk_level')}. Dry-run: "
-            f"{'ok' if (proposal.get('dry_run') or {}).get('ok') else 'failed'}.",
-            tables=[proposal["table"]],
-            sql=proposal["sql_text"],
-            extra={
-                "proposal_id": proposal["id"],
-                "approved_by": approval.approved_by,
-                "approval_channel": approval.channel,
-                "schema_hash_before": before_hash,
-                "schema_hash_after": after_hash,
-            },
+            entry["summary"],
+            details=entry["details"],
+            tables=entry["tables"],
+            sql=entry["sql"],
+            extra=entry["extra"],
+            when=datetime.fromisoformat(record["applied"]["at"]),
+            unless_proposal=proposal["id"],
         )
-    except DatabaseUseError as exc:
-        warnings.append(f"the change is applied but the log entry failed: {exc.message}")
+
+    step("recording the proposal's status", status)
+    docs = step("regenerating the doc", lambda: service.generate_docs(project))
+    logged = step("appending the change-log entry", log_it)
+    return warnings, docs, logged
+
+
+def _after_commit(
+    project: Project,
+    proposal: dict[str, Any],
+    held: journal.Journal,
+    record: dict[str, Any],
+    pending: Pending,
+) -> dict[str, Any]:
+    warnings, docs, logged = _finish_steps(project, proposal, record)
+    if warnings:
+        held.release()  # kept: the next command that touches changes finishes it
+    else:
+        held.remove()
+    try:
+        return _result(project, proposal, pending, warnings, docs=docs, logged=logged)
+    except Exception as exc:  # the change is committed: a bare answer, never an error
+        log.warning("apply answer of %s incomplete: %s", proposal["id"], exc)
+        keys = ("id", "table", "column", "action", "sql", "sql_text", "risk", "dry_run")
+        return {
+            **{k: proposal.get(k) for k in keys},
+            "ok": True,
+            "status": "applied",
+            "already_applied": False,
+            "applied": record["applied"],
+            "verified": True,
+            "doc": docs,
+            "log": None,
+            "models_todo": None,
+            "warnings": pending.warnings
+            + warnings
+            + [f"the answer could not be completed ({type(exc).__name__}); the change is applied"],
+            "finished": pending.finished,
+        }
+
+
+def _result(
+    project: Project,
+    proposal: dict[str, Any],
+    pending: Pending,
+    warnings: list[str],
+    docs: dict[str, Any] | None = None,
+    logged: dict[str, Any] | None = None,
+    already: bool = False,
+) -> dict[str, Any]:
     result = _public(project, proposal)
     result.update(
         {
-            "applied": applied,
+            "ok": True,
+            "already_applied": already,
+            "applied": proposal.get("applied"),
             "verified": True,
             "doc": docs,
             "log": {k: v for k, v in (logged or {}).items() if k != "entry"} or None,
             "models_todo": models_todo(project, proposal),
-            "warnings": warnings,
+            "warnings": pending.warnings + warnings,
+            "finished": pending.finished,
         }
     )
     return result
+
+
+@dataclass
+class Pending:
+    """What :func:`finish_pending` did: applies it finished, and problems it left in place."""
+
+    finished: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {k: v for k, v in (("finished", self.finished), ("warnings", self.warnings)) if v}
+
+
+def finish_pending(project: Project) -> Pending:
+    """Finish every apply a crash or a failed step left half done; one line per journal.
+
+    Called first by every command that touches changes (apply, propose, list, validate,
+    log_change). A journal whose transaction committed gets its status, doc and log entry
+    (exactly once: the log is searched for the proposal's entry under its lock); one that
+    did not commit is discarded and its proposal left as it was. Never raises."""
+    done = Pending()
+    for change_id in journal.pending(project):
+        try:
+            _finish_one(project, change_id, done)
+        except Exception as exc:  # a problem here must not break the command that called
+            log.warning("could not finish the journal of %s: %s", change_id, mask_url(str(exc)))
+            done.warnings.append(
+                f"the apply journal of {change_id} could not be finished ({mask_url(str(exc))})"
+            )
+    return done
+
+
+def _finish_one(project: Project, change_id: str, done: Pending) -> None:
+    held = journal.claim(project, change_id)
+    if held is None:
+        return  # another process is applying or finishing it right now
+    try:
+        record = held.read()
+        proposal = load_change(project, change_id)
+    except (ValueError, OSError, DatabaseUseError) as exc:
+        held.release()
+        why = exc.message if isinstance(exc, DatabaseUseError) else str(exc)
+        done.warnings.append(
+            f"the apply journal of {change_id} is unreadable ({why}); left in place"
+        )
+        return
+    distrust = journal.trusted(project, record, proposal)
+    if distrust:
+        held.release()
+        done.warnings.append(
+            f"the apply journal {held.path.relative_to(project.root)} was ignored: {distrust} "
+            "(it was not written by an apply; remove it)"
+        )
+        return
+    verdict, how = journal.outcome(project, record)
+    if verdict == "aborted":
+        held.remove()
+        done.finished.append(
+            f"change {change_id} was not committed ({how}); its journal was discarded, the "
+            "database is unchanged and the proposal stays as it was"
+        )
+        return
+    if verdict != "committed":
+        held.release()
+        done.warnings.append(
+            f"change {change_id} may be half applied ({how}); left for the next command: "
+            f"{hints.command(project, 'apply', change_id)}"
+        )
+        return
+    warnings, _docs, _logged = _finish_steps(project, proposal, record)
+    if warnings:
+        held.release()
+        done.warnings.extend(warnings)
+        return
+    held.remove()
+    done.finished.append(
+        f"finished change {change_id} (applied earlier, {how}): status, doc and log done"
+    )
 
 
 def models_todo(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from database_use import hints
 from database_use.cli import terminal
-from database_use.cli.common import EXIT_ERROR, EXIT_OK, project_from_args
+from database_use.cli.common import EXIT_ERROR, EXIT_OK, print_warnings, project_from_args
 from database_use.errors import ChangeRefused
 
 
@@ -199,6 +199,8 @@ def _apply(args: argparse.Namespace) -> tuple[int, Any, str]:
     from database_use.changes import apply_change
 
     data = apply_change(project_from_args(args), args.change_id)
+    # Applied is applied: a step after COMMIT that failed is a warning (stderr), exit 0.
+    print_warnings(data)
     return EXIT_OK, data, format_applied(data)
 
 
@@ -206,6 +208,7 @@ def _list(args: argparse.Namespace) -> tuple[int, Any, str]:
     from database_use.changes import list_changes
 
     data = list_changes(project_from_args(args), args.status)
+    print_warnings(data)  # e.g. an apply a crash left half done, finished
     if not data["changes"]:
         return EXIT_OK, data, "no changes proposed yet"
     lines = [f"{'id':30} {'status':9} {'risk':8} change"]
@@ -236,8 +239,9 @@ def format_proposal(data: dict[str, Any]) -> str:
 
 def format_applied(data: dict[str, Any]) -> str:
     applied = data["applied"]
+    earlier = " earlier" if data.get("already_applied") else ""
     lines = [
-        f"applied change {data['id']} ({data['action']} {data['table']}.{data['column']}), verified",
+        f"applied{earlier} change {data['id']} ({data['action']} {data['table']}.{data['column']}), verified",
         f"approved by {applied['approved_by']} via {applied['approval_channel']}; schema "
         f"{applied['schema_hash_before']} → {applied['schema_hash_after']}",
     ]
@@ -252,5 +256,4 @@ def format_applied(data: dict[str, Any]) -> str:
         lines.append(f"models: {diff.get('fix')}")
     if todo.get("note"):
         lines.append(f"models: {todo['note']}")
-    lines.extend(f"warning: {w}" for w in data.get("warnings", []))
     return "\n".join(lines)

@@ -74,6 +74,14 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
     return code
 
 
+def print_warnings(data: dict[str, Any]) -> None:
+    """A result's ``finished`` notes and ``warnings`` go to stderr (stdout carries only the
+    result), one masked line each."""
+    for prefix, key in (("note", "finished"), ("warning", "warnings")):
+        for line in data.get(key) or ():
+            print(f"{prefix}: {mask_url(' '.join(str(line).split()))}", file=sys.stderr)
+
+
 def fail(message: str, fmt: str = "text", exit_code: int = EXIT_ERROR) -> int:
     message = mask_url(" ".join(str(message).split()))
     if fmt == "json":

@@ -26,6 +26,7 @@ from database_use.cli.common import (
     EXIT_OK,
     common_parent,
     fail,
+    print_warnings,
     project_from_args,
     run_handler,
 )
@@ -156,6 +157,7 @@ def _validate(args: argparse.Namespace) -> tuple[int, Any, str]:
         lines.append("")
         lines.append(differences_text(data["differences"]))
     lines.extend(f"warning: {w}" for w in data["warnings"] if w != data["message"])
+    lines.extend(f"note: {n}" for n in data.get("finished", []))
     return (EXIT_OK if data["ok"] else EXIT_DIFF), data, "\n".join(lines)
 
 
@@ -185,11 +187,13 @@ def _log_change(args: argparse.Namespace) -> tuple[int, Any, str]:
         tables=args.table or (),
         sql=sql,
         record_hash=not args.no_schema_hash,
+        not_in_db=args.not_in_db,
     )
     verb = "created" if data["created"] else "appended to"
     text = f"{verb} {data['path']}:\n\n{data['entry'].rstrip()}"
     if data["note"]:
         text += f"\n\nnote: {data['note']}"
+    print_warnings(data)
     return EXIT_OK, data, text
 
 
@@ -297,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="SCHEMA.TABLE",
         help="a table the change touched (repeatable)",
+    )
+    p.add_argument(
+        "--not-in-db",
+        action="store_true",
+        help="log --table names that are not in the live database (a table dropped or "
+        "renamed away), marked so in the entry; without it they are refused",
     )
     p.add_argument(
         "--no-schema-hash",
