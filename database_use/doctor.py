@@ -314,6 +314,17 @@ def _registered_commands(project: Project, development: bool) -> list[Check]:
             continue
         if not isinstance(entry, dict):
             continue
+        env = entry.get("env") if isinstance(entry.get("env"), dict) else {}
+        moved = [k for k in _MOVED_ENV if k in env]
+        if moved:
+            found.append(
+                Check(
+                    f"registered_env:{rel}",
+                    f"env in {rel}",
+                    INFO,
+                    f"sets {', '.join(moved)}: ignored, your config follows your OS account",
+                )
+            )
         problems = entry_problems(entry, project.root)
         if not problems:
             found.append(
@@ -415,13 +426,14 @@ def _readonly_env(project: Project) -> str | None:
 def _database(project: Project, connect: bool) -> list[Check]:
     checks: list[Check] = []
     setup = hints.command(project, "roles", "readonly-setup")
+    admin_url = None
     try:
         admin_url = project.database_url
     except DatabaseUseError as exc:
-        return [Check("database_url", "DATABASE_URL", GAP, str(exc), fix="set it in .env")]
+        checks.append(Check("database_url", "DATABASE_URL", GAP, str(exc), fix="set it in .env"))
     ro_url = _readonly_env(project)
     admin = None
-    if connect:
+    if connect and admin_url:
         try:
             admin = roles.inspect_role(admin_url)
         except DatabaseUseError as exc:

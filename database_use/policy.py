@@ -60,7 +60,13 @@ def person_home() -> Path:
         import pwd
     except ImportError:  # pragma: no cover - Windows has no pwd; the tool targets Linux/macOS
         return Path(os.path.expanduser("~"))
-    return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    try:
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:  # e.g. a container run as an arbitrary uid: fail closed, never $HOME
+        raise ConfigError(
+            f"user id {os.getuid()} has no entry in the password database (getent passwd "
+            f"{os.getuid()}); database-use finds your config through it"
+        ) from None
 
 
 def config_dir() -> Path:

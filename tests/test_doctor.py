@@ -147,6 +147,7 @@ def bad(proj, example_db_url, private_home):
                     "database-use": {
                         "command": ".venv/bin/python",
                         "args": ["-m", "mcp_server", "--project-root", "."],
+                        "env": {"HOME": "temp/agent-home"},
                     }
                 }
             }
@@ -187,6 +188,7 @@ def test_a_bad_setup_is_t1_and_names_each_gap(bad, example_db_url):
     registered = checks["registered:.mcp.json"]
     assert registered["status"] == "gap" and "sys.path" in registered["detail"]
     assert "inside the project" in registered["detail"]
+    assert checks["registered_env:.mcp.json"]["detail"].startswith("sets HOME: ignored")
     for check in ("sandbox", "readonly_role", "engine_location", "registered:.mcp.json"):
         assert checks[check]["blocks_t2"], check
     password = conninfo_to_dict(example_db_url)["password"]
