@@ -91,6 +91,7 @@ def diagnose(project: Project, *, connect: bool = True, transport: str | None = 
         *_registered_commands(project, development),
         _http_token(project, transport),
         *_database(project, connect),
+        *_dotenv_note(project),
         Check("strict_mode", "strict mode (T3)", INFO, T3_TEXT),
     ]
     blockers = [c for c in checks if c.blocks_t2]
@@ -414,6 +415,29 @@ def _http_token(project: Project, transport: str | None) -> Check:
         OK,
         f"HTTP requests need the bearer token ({token}, 0600; a new one at every start)",
     )
+
+
+def _dotenv_note(project: Project) -> list[Check]:
+    try:
+        text = (project.root / ".env").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if not any(
+        line.strip().removeprefix("export ").startswith("DATABASE_URL")
+        for line in text.splitlines()
+    ):
+        return []
+    return [
+        Check(
+            "dotenv_url",
+            "DATABASE_URL in .env",
+            INFO,
+            "an agent that can read project files (a file tool, a shell inside the project) has "
+            "this URL and can connect with it directly, not through these tools: T2 covers our "
+            "tools and files the agent writes; a role that cannot change the schema is strict "
+            "mode's (T3)",
+        )
+    ]
 
 
 def _readonly_env(project: Project) -> str | None:

@@ -93,6 +93,7 @@ def test_a_good_setup_is_t2_without_gaps(good):
     assert checks["engine_location"]["status"] == "ok"
     assert checks["registered:.mcp.json"]["status"] == "ok"
     assert checks["strict_mode"]["status"] == "info"
+    assert checks["dotenv_url"]["status"] == "info" and "directly" in checks["dotenv_url"]["detail"]
     # The CLI: the same answer, exit 0, and no password anywhere.
     done = subprocess.run(
         [*CLI, "doctor", "--format", "json"],
