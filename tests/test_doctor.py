@@ -119,7 +119,10 @@ async def test_the_mcp_tool_is_read_only_and_gives_the_same_answer(good):
     proj, owner_url, _, _ = good
     server = build_server(proj.root, database_url=owner_url)
     async with Client(server) as client:
-        tool = next(t for t in (await client.list_tools()).tools if t.name == "doctor")
+        tools = (await client.list_tools()).tools
+        tool = next(t for t in tools if t.name == "doctor")
+        # Creating the read-only role is the person's command, never a tool the agent can call.
+        assert not [t.name for t in tools if "role" in t.name or "setup" in t.name]
         assert tool.annotations.read_only_hint and not tool.annotations.destructive_hint
         result = await client.call_tool("doctor", {})
     assert not result.is_error
