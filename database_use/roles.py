@@ -223,6 +223,11 @@ def plan_readonly_role(project: Project, role: str | None = None) -> ReadonlyPla
         )
     if not admin.may_create_roles:
         notes.append(_no_createrole(admin))
+    if _set_outside_dotenv(project.root / ".env"):
+        notes.append(
+            f"{ENV_KEY} is set in this environment and wins over .env: unset it "
+            "(e.g. in your shell profile) or read-only runs keep using the old value"
+        )
     url = readonly_url(admin_url, name, password)
     return ReadonlyPlan(
         role=name,
@@ -237,6 +242,19 @@ def plan_readonly_role(project: Project, role: str | None = None) -> ReadonlyPla
         _composed=composed,
         _undo=undo,
     )
+
+
+def _set_outside_dotenv(env_path: Path) -> bool:
+    """Is ``DATABASE_READONLY_URL`` in the environment with a value ``.env`` did not give?"""
+    current = os.environ.get(ENV_KEY)
+    if not current:
+        return False
+    from dotenv import dotenv_values
+
+    try:
+        return dotenv_values(env_path).get(ENV_KEY) != current
+    except OSError:
+        return True
 
 
 def _no_createrole(admin: RoleReport) -> str:

@@ -217,6 +217,15 @@ def test_refusals_are_one_line_and_change_nothing(proj, example_db_url, role_nam
         pg_server.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(weak)))
 
 
+def test_a_value_in_the_environment_that_would_win_over_dotenv_is_named(
+    proj, role_name, monkeypatch
+):
+    assert not any("wins over .env" in n for n in roles.plan_readonly_role(proj, role_name).notes)
+    monkeypatch.setenv(roles.ENV_KEY, "postgresql://old:old@127.0.0.1:1/old")
+    notes = roles.plan_readonly_role(proj, role_name).notes
+    assert any("wins over .env" in n for n in notes), notes
+
+
 def test_env_symlink_is_not_followed(proj, example_db_url, role_name, tmp_path):
     elsewhere = tmp_path / "bashrc"
     elsewhere.write_text("echo hi\n")
