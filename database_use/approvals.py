@@ -212,8 +212,8 @@ def _check_outside(project: Any) -> None:
     resolved = path.resolve() if path.exists() else path.absolute()
     if resolved == root or root in resolved.parents:
         raise ChangeRefused(
-            f"the approver config directory {path} is inside the project; "
-            "set XDG_CONFIG_HOME/HOME to a directory outside it"
+            f"the approver config directory {path} is inside the project (the OS account's "
+            "home is the project or holds it); move the project out of that home"
         )
 
 

@@ -40,7 +40,7 @@ SKILL_TARGETS = ("claude", "roo", "agents")
 CLIENTS = ("claude-code", "roo", "cursor", "claude-desktop", "vscode")
 # Tools that only read (readOnlyHint=True on the server); clients may run them without asking.
 # tests/test_installer.py checks this list against the live server's annotations.
-READ_ONLY_TOOLS = ("introspect", "compare", "validate", "list_changes", "list_scripts")
+READ_ONLY_TOOLS = ("introspect", "compare", "validate", "list_changes", "list_scripts", "doctor")
 # Keys a client config must never carry for this server: the URL (and its password) stays in .env.
 SECRET_ENV_KEYS = ("DATABASE_URL", "TEST_DATABASE_URL", "PGPASSWORD", "SQLALCHEMY_DATABASE_URI")
 ROO_TIMEOUT_S = 120

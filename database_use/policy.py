@@ -1,7 +1,7 @@
 """Security policy, from the person's own user-level config file and nowhere else.
 
-``$XDG_CONFIG_HOME/database-use/config.toml`` (absolute XDG only), else
-``~/.config/database-use/config.toml``::
+``<home>/.config/database-use/config.toml``, where ``<home>`` is the OS account's home
+directory from the password database (``pwd``), never ``$HOME`` or ``$XDG_CONFIG_HOME``::
 
     [approvals]
     ttl_seconds = 3600        # how long a terminal approval stays valid (1 .. 86400)
@@ -20,8 +20,15 @@ their terminal to set the approver passphrase — writes the file and asks wheth
 client's dialog may approve. Code that runs in the sandbox cannot see this file, so a
 server it starts for itself never honours an elicitation.
 
-Limit: the location follows ``XDG_CONFIG_HOME``/``HOME`` of the process, as the person's
-client starts it. A location inside the project is refused.
+Why not the environment: a project's MCP client config (``.mcp.json``, ``.roo/mcp.json``)
+has an ``env`` block the agent can edit, and ``.env`` is loaded into the environment too; with
+``HOME=<a folder the agent wrote>`` the server would read the agent's config (dialogs may
+approve) and the agent's approver key. So no variable moves this folder, not even one that
+points "under the home": the project itself usually sits there. The same folder holds the
+approver key, the used-approval ledger and the HTTP token. A home that is the project root
+(or inside it) is refused where the key is used (:mod:`database_use.approvals`). Limit: an
+entry's ``command`` can start anything at all; that is the client's to guard (it asks the
+person before it starts a project's server).
 """
 
 from __future__ import annotations
@@ -47,11 +54,24 @@ class Policy:
     source: str | None = None  # the file it came from; None = defaults (no file)
 
 
+def person_home() -> Path:
+    """The OS account's home directory (the password database), whatever ``$HOME`` says."""
+    try:
+        import pwd
+    except ImportError:  # pragma: no cover - Windows has no pwd; the tool targets Linux/macOS
+        return Path(os.path.expanduser("~"))
+    try:
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:  # e.g. a container run as an arbitrary uid: fail closed, never $HOME
+        raise ConfigError(
+            f"user id {os.getuid()} has no entry in the password database (getent passwd "
+            f"{os.getuid()}); database-use finds your config through it"
+        ) from None
+
+
 def config_dir() -> Path:
-    """``$XDG_CONFIG_HOME/database-use`` (absolute only), else ``~/.config/database-use``."""
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
-    return base / "database-use"
+    """``<passwd home>/.config/database-use``: no environment variable moves it."""
+    return person_home() / ".config" / "database-use"
 
 
 def config_path() -> Path:

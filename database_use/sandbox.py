@@ -29,8 +29,10 @@ abstract unix sockets. The models load needs no database and gets ``--unshare-ne
 Policy: without a working sandbox, agent code is not run (:class:`SandboxUnavailable`, one
 line naming the fix), unless the person's own ``~/.config/database-use/config.toml`` says
 ``sandbox = "off"`` (read by :func:`_user_policy`; never ``.env``, project files or the MCP
-client config). Then the run happens unsandboxed and says so; on Linux it still runs under
-:mod:`database_use.reaper`, so every descendant (``setsid``, double forks) ends with the run.
+client config, and never a file found through ``$HOME``/``$XDG_CONFIG_HOME``: see
+:mod:`database_use.policy`). Then the run happens unsandboxed and says so; on Linux it still
+runs under :mod:`database_use.reaper`, so every descendant (``setsid``, double forks) ends with
+the run.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from database_use import policy
 from database_use.errors import SandboxUnavailable
 
 INSTALL_HINT = (
@@ -95,29 +98,30 @@ class Spec:
 
 # -- the person's policy -----------------------------------------------------------------------
 def user_config_dirs() -> list[Path]:
-    """Where the person's database-use config (and approval key) lives: hidden from every run."""
-    dirs = [Path.home() / ".config" / "database-use"]
+    """Folders hidden from every run: the person's config dir (approval key, policy, token),
+    and whatever ``XDG_CONFIG_HOME``/``HOME`` name, which the tool does not read but another
+    copy of the tool might have used."""
+    dirs = [policy.config_dir(), Path.home() / ".config" / "database-use"]
     xdg = os.environ.get("XDG_CONFIG_HOME")
     if xdg and os.path.isabs(xdg):
-        dirs.insert(0, Path(xdg) / "database-use")
+        dirs.append(Path(xdg) / "database-use")
     return list(dict.fromkeys(dirs))
 
 
 def _user_policy(project_root: Path | None = None) -> dict[str, object]:
-    """``sandbox`` from the person's ``config.toml``; a file inside the project does not count.
+    """``sandbox`` from the person's ``config.toml`` (:func:`policy.config_path`, never moved by
+    an environment variable); a file inside the project does not count.
 
     An unreadable or malformed file leaves the sandbox on (fail closed).
     """
-    for folder in user_config_dirs():
-        path = folder / "config.toml"
-        try:
-            if project_root is not None and path.resolve().is_relative_to(project_root.resolve()):
-                continue  # a project file cannot turn the guard off
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            continue
-        return {"sandbox": str(data.get("sandbox", "on")).strip().lower()}
-    return {"sandbox": "on"}
+    path = policy.config_path()
+    try:
+        if project_root is not None and path.resolve().is_relative_to(project_root.resolve()):
+            return {"sandbox": "on"}  # a project file cannot turn the guard off
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {"sandbox": "on"}
+    return {"sandbox": str(data.get("sandbox", "on")).strip().lower()}
 
 
 @lru_cache(maxsize=1)
@@ -184,7 +188,7 @@ def _runtime_paths() -> list[Path]:
     candidates.append(str(Path(os.path.realpath(sys.executable)).parent.parent))
     candidates.append(str(Path(__file__).resolve().parents[1]))  # the tool's import root
     candidates.extend(p for p in sys.path if p and os.path.isabs(p))
-    homes = {Path.home().resolve(), Path("/root"), Path("/home")}
+    homes = {Path.home().resolve(), policy.person_home().resolve(), Path("/root"), Path("/home")}
     out: list[Path] = []
     for raw in candidates:
         path = Path(raw).resolve()
@@ -224,7 +228,7 @@ def command(argv: list[str], spec: Spec) -> list[str]:
     root = spec.project_root.resolve()
     home = Path.home()
     args = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    masks = ["/tmp", "/var/tmp", "/run", "/home", "/root", str(home)]
+    masks = ["/tmp", "/var/tmp", "/run", "/home", "/root", str(policy.person_home()), str(home)]
     for mask in dict.fromkeys(masks):
         if os.path.isdir(mask) and not os.path.islink(mask):
             args += ["--tmpfs", mask]

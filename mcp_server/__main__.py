@@ -117,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db.configure(url=None, project_root=root)
     server = build_server(root)
     project_note = _describe_database(_project_of(root))
+    _log_tier(root, args.transport)
     try:
         if args.transport == "stdio":
             log.info(
@@ -144,6 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _log_tier(root: Path, transport: str) -> None:
+    """One line with the tier this setup gives; a warning when the guard is project code."""
+    from database_use import doctor
+
+    try:
+        for level, line in doctor.startup_notes(_project_of(root), transport):
+            log.log(logging.WARNING if level == "warning" else logging.INFO, "%s", line)
+    except Exception as exc:  # the tier line must never stop the server
+        log.warning("tier unknown (%s: %s); run database-use doctor", type(exc).__name__, exc)
 
 
 def _project_of(root: Path):

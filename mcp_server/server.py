@@ -24,7 +24,7 @@ from database_use import hints
 from database_use.errors import DatabaseUseError, NotFound
 from database_use.project import Project, open_project
 from database_use.settings import mask_url
-from mcp_server import tools_changes, tools_schema, tools_scripts
+from mcp_server import tools_changes, tools_doctor, tools_schema, tools_scripts
 from mcp_server.common import ServerState
 
 log = logging.getLogger("database_use.mcp")
@@ -129,7 +129,7 @@ def build_server(
         version=_version(),
         lifespan=lifespan,
     )
-    for module in (tools_schema, tools_changes, tools_scripts):
+    for module in (tools_schema, tools_changes, tools_scripts, tools_doctor):
         module.register(server)
     _register_resources(server, project)
     _register_prompts(server)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +21,17 @@ import pytest
 from psycopg import sql
 
 from database_use.settings import validate_url
+from tests import isolation
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+try:  # before anything starts a thread: see tests/isolation.py
+    _PERSON_CONFIG = isolation.isolate_session(Path(tempfile.mkdtemp(prefix="dbuse-config-")))
+except OSError as exc:
+    pytest.exit(
+        f"cannot hide the real ~/.config/database-use from the tests ({exc}); the tests need "
+        "a mount namespace (run as root, or allow unprivileged user namespaces)",
+        returncode=4,
+    )
 _DEVELOPER_TEST_URL = os.environ.pop("TEST_DATABASE_URL", None)
 os.environ.pop("DATABASE_URL", None)
 
@@ -158,11 +168,14 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     """No test sees the developer's DATABASE_URL or the repo's .env; each runs in its tmp dir."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
-    # A private HOME: approval keys, installed skills and client configs never land in the real one.
+    # A private HOME: installed skills and client configs never land in the real one.
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    # The person's config (approver key, policy, HTTP token) follows the passwd home, not
+    # HOME: this test's own folder is mounted there, for it and every process it starts.
+    isolation.bind(home / ".config" / "database-use", _PERSON_CONFIG)
     monkeypatch.delenv("DATABASE_USE_APPROVAL_TTL", raising=False)
     workdir = tmp_path / "cwd"
     workdir.mkdir(exist_ok=True)
@@ -170,8 +183,11 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     from database_use.connection import db
 
     db.configure(url=None, project_root=workdir)
-    yield
-    db.dispose()
+    try:
+        yield
+    finally:
+        db.dispose()
+        isolation.unbind(_PERSON_CONFIG)
 
 
 @pytest.fixture

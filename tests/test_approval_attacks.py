@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from mcp import Client
 
-from database_use import approvals, policy
+from database_use import approvals, policy, sandbox
 from database_use.changes import apply_change, get_change, propose_column_change
 from database_use.errors import ChangeRefused
 from database_use.project import Project
@@ -227,7 +227,8 @@ async def main():
     )
     async with Client(params, elicitation_callback=accept, mode="legacy") as client:
         result = await client.call_tool("apply_change", {"change_id": sys.argv[2]})
-        print(result.structured_content.get("outcome"), result.structured_content.get("applied"))
+        data = result.structured_content or {}
+        print(data.get("outcome"), data.get("applied"), result.is_error)
 
 asyncio.run(main())
 """
@@ -238,32 +239,34 @@ def test_own_stdio_server_accepting_its_own_elicitation(
     proj, example_db_url, tmp_path, config_allows
 ):
     """A script starts its own server and answers its own dialog. Without the person's config
-    (absent, or hidden from it as the sandbox hides it) nothing applies. With a config that
-    allows dialogs, a same-user process outside any sandbox is tier T3 (documented); here it
-    runs with the sandbox's view of HOME (the person's config invisible) and also fails."""
+    nothing applies, whatever HOME the script gives its server (the config dir follows the OS
+    account, not HOME). With a config that allows dialogs, a same-user process outside any
+    sandbox is tier T3 (documented); agent code runs in the sandbox, which hides the person's
+    config (and the proposals), so there it fails too."""
     if config_allows:
         policy.write_config(allow_elicitation=True)
     change_id = propose(proj)
-    attacker = tmp_path / "attacker.py"
+    attacker = proj.root / "temp" / "attacker.py"  # where an agent's draft lands
     attacker.write_text(ATTACKER)
-    sandbox_home = tmp_path / "sandbox-home"
-    sandbox_home.mkdir()
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(attacker),
-            str(proj.root),
-            change_id,
-            str(REPO_ROOT),
-            example_db_url,
-            str(sandbox_home),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)},
-    )
-    assert done.stdout.split() == ["approval_required", "False"], done.stdout + done.stderr
+    fake_home = proj.root / "temp" / "home"
+    fake_home.mkdir()
+    argv = [
+        sys.executable,
+        str(attacker),
+        str(proj.root),
+        change_id,
+        str(REPO_ROOT),
+        example_db_url,
+        str(fake_home),
+    ]
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)}
+    if config_allows:
+        argv = sandbox.command(argv, sandbox.Spec(proj.root))
+        env = sandbox.environment(env)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    out = done.stdout.split()
+    assert out and out[0] in ("approval_required", "None"), done.stdout + done.stderr
+    assert out[1] != "True" and "applied" not in out, done.stdout + done.stderr
     assert "nickname" not in columns(example_db_url)
     assert not approvals.record_path(proj, "change", change_id).exists()
 

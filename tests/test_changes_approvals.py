@@ -181,10 +181,21 @@ def test_ttl_only_from_the_persons_config(root: Path, signer, monkeypatch) -> No
         grant(root, signer)
 
 
-def test_config_dir_inside_the_project_is_refused(root: Path, signer, monkeypatch) -> None:
+def test_home_or_xdg_pointing_into_the_project_do_not_move_the_config(
+    root: Path, signer, monkeypatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "cfg"))
+    monkeypatch.setenv("HOME", str(root))
+    assert policy.config_dir() == policy.person_home() / ".config" / "database-use"
+    grant(root, signer)  # signed and stored with the person's key, not one in the project
+    assert not (root / "cfg").exists() and not (root / ".config").exists()
+
+
+def test_a_home_that_holds_the_project_is_refused(signer) -> None:
+    # The account's home *is* the project root: the key would be project files. Refused
+    # before anything is written (the home is the real one; nothing may land there).
     with pytest.raises(ChangeRefused, match="inside the project"):
-        grant(root, signer)
+        grant(policy.person_home(), signer)
 
 
 def test_world_readable_approver_file_is_refused(root: Path, signer) -> None:

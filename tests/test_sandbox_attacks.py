@@ -51,7 +51,7 @@ def users(url: str, email: str = "pwned@example.com") -> int:
 def secrets(proj, private_home: Path, monkeypatch):
     """The person's key, a .env, the tool's state and a secret in the server's environment."""
     config = private_home / ".config" / "database-use"
-    config.mkdir(parents=True)
+    config.mkdir(parents=True, exist_ok=True)  # the harness mounts it
     (config / "approval.key").write_text(KEY_TEXT)
     (proj.root / ".env").write_text(
         f"DATABASE_URL={proj.database_url}\nAPI_TOKEN={DOTENV_SECRET}\n"
@@ -470,7 +470,7 @@ def test_without_a_sandbox_agent_code_is_not_run(proj, no_bwrap, tmp_path, priva
         svc.run_script(proj, "ran")
     os.environ["XDG_CONFIG_HOME"] = str(private_home / ".config")
     # ...the person's own does, and the answer says what it gives up.
-    (private_home / ".config" / "database-use").mkdir(parents=True)
+    (private_home / ".config" / "database-use").mkdir(parents=True, exist_ok=True)
     (private_home / ".config" / "database-use" / "config.toml").write_text('sandbox = "off"\n')
     result = svc.run_script(proj, "ran")
     assert result["ok"] and marker.exists()

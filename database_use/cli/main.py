@@ -318,10 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The other areas' commands (guarded changes, vetted scripts, install/register).
     from database_use.cli import changes as cli_changes
+    from database_use.cli import doctor as cli_doctor
     from database_use.cli import install as cli_install
     from database_use.cli import scripts as cli_scripts
 
-    for module in (cli_changes, cli_scripts, cli_install):
+    for module in (cli_changes, cli_scripts, cli_install, cli_doctor):
         module.add_commands(sub, parent)
     return parser
 

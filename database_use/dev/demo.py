@@ -173,7 +173,51 @@ def run() -> int:
             )
             print("  a person approves with: " + hints.command(project, "approve", proposal["id"]))
         print("\nnothing was applied: no person approved (an agent cannot approve; see README)")
+        readonly_role_and_doctor(project, embedded=not os.environ.get("DATABASE_URL"))
     return 0
+
+
+def readonly_role_and_doctor(project, *, embedded: bool) -> None:
+    """A read-only role on the embedded server (roles are cluster-wide: never on yours), a
+    read-only script that tries to write, and the tier doctor gives this setup."""
+    from database_use import doctor, roles
+    from database_use.errors import DatabaseUseError
+    from database_use.scripts import service as scripts
+
+    step("6. a read-only role, then a script that tries to write")
+    if not embedded:
+        print(
+            "skipped on your DATABASE_URL server (a role is cluster-wide); run "
+            + hints.command(project, "roles", "readonly-setup")
+            + " yourself"
+        )
+    else:
+        plan = roles.plan_readonly_role(project)
+        for statement in plan.statements:
+            print(f"  SQL: {statement}")
+        roles.create_readonly_role(project, plan)
+        print(f"created {plan.role!r}, checked, and set {roles.ENV_KEY} in the demo's .env")
+        attempt = (
+            "import os, psycopg\n"
+            "c = psycopg.connect(os.environ['DATABASE_URL'], autocommit=True)\n"
+            "# the session default is one SET away from off; the role's grants are not\n"
+            "c.execute('SET default_transaction' + '_read_only = off')\n"
+            "try:\n"
+            "    c.execute(\"UPDATE users SET username = 'x'\")\n"
+            "    print('wrote')\n"
+            "except psycopg.Error as exc:\n"
+            "    print('refused by PostgreSQL:', str(exc).splitlines()[0])\n"
+        )
+        scripts.draft_script(project, "try_a_write", attempt)
+        try:
+            result = scripts.run_script(project, "temp/try_a_write")
+            print(result["stdout"].strip(), f"(readonly_enforced={result['readonly_enforced']})")
+        except DatabaseUseError as exc:
+            print(f"not run: {exc}")
+        finally:
+            os.environ.pop(roles.ENV_KEY, None)
+    step("7. doctor: the tier this setup gives")
+    print(doctor.render_text(doctor.diagnose(project)))
 
 
 def main() -> int:

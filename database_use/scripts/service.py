@@ -46,6 +46,7 @@ from typing import Any
 from database_use import hints, redact, sandbox
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
+from database_use.roles import check_readonly_role
 from database_use.scripts.describe import describe_source
 from database_use.settings import describe_target, load_dotenv_file, validate_url
 
@@ -521,39 +522,6 @@ def _readonly_url(project: Project) -> str | None:
     load_dotenv_file(project.root)
     value = os.environ.get("DATABASE_READONLY_URL")
     return validate_url(value, "DATABASE_READONLY_URL") if value else None
-
-
-_ROLE_PROBLEMS = {
-    "superuser": "is a superuser",
-    "role_attributes": "has CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS",
-    "server_roles": "is a member of pg_write_server_files, pg_execute_server_program, "
-    "pg_read_server_files or pg_write_all_data",
-    "owns_database": "owns the database",
-    "owns_schema": "owns a schema",
-    "owns_relation": "owns a table, view or sequence",
-    "create_in_database": "may CREATE in the database",
-    "create_in_schema": "may CREATE in a schema",
-    "table_writes": "has INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES or TRIGGER on a table",
-    "sequence_writes": "has USAGE or UPDATE on a sequence (nextval/setval)",
-}
-
-
-def check_readonly_role(url: str) -> str:
-    """The role name of ``url`` when it has no way to write; ScriptError naming what it can do."""
-    from database_use.connection import db
-    from database_use.sources.live import sql
-
-    with db.connect(url=url, readonly=True) as conn:
-        cur = conn.execute(sql("readonly_role"))
-        names = [c.name for c in cur.description or []]
-        row = dict(zip(names, cur.fetchone() or (), strict=False))
-    found = [text for key, text in _ROLE_PROBLEMS.items() if row.get(key)]
-    if found:
-        raise ScriptError(
-            f"DATABASE_READONLY_URL's role {row.get('role_name')!r} can write "
-            f"({'; '.join(found)}); read-only runs refused until it has SELECT only"
-        )
-    return str(row.get("role_name"))
 
 
 def _engine_root() -> Path:

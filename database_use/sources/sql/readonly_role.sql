@@ -1,9 +1,12 @@
--- Can the connected role write anything? One row; every flag is false for a read-only role.
--- Used before every read-only script run that has DATABASE_READONLY_URL (a grant is the guard,
--- not a session default). Object owners and members of an owner count as owners.
+-- Can the connected role write anything? One row; every flag but may_create_roles is false
+-- for a read-only role. Used before every read-only script run that has DATABASE_READONLY_URL
+-- (a grant is the guard, not a session default), and by doctor on DATABASE_URL's role too.
+-- Object owners and members of an owner count as owners.
 SELECT
     current_user AS role_name,
     r.rolsuper AS superuser,
+    -- Not a write by itself; doctor and `roles readonly-setup` ask whether this role may make one.
+    (r.rolsuper OR r.rolcreaterole) AS may_create_roles,
     (r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls) AS role_attributes,
     EXISTS (
         SELECT 1 FROM pg_roles g

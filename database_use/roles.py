@@ -1,0 +1,368 @@
+"""The read-only role: what a database role can do, and making one that cannot write.
+
+Read-only script runs are only *enforced* read-only when ``DATABASE_READONLY_URL`` names a
+role PostgreSQL itself stops from writing (a session default such as
+``default_transaction_read_only`` is one ``SET`` away from off). :func:`inspect_role` asks the
+server what a role can do (``sources/sql/readonly_role.sql``: superuser, role attributes,
+server-file and server-program roles, ownership, CREATE, write grants);
+:func:`check_readonly_role` refuses a read-only run whose role can do any of it.
+
+:func:`plan_readonly_role` + :func:`create_readonly_role` make such a role where
+``DATABASE_URL``'s role may (a superuser or CREATEROLE: dev databases), for the person's own
+``database-use roles readonly-setup`` command, which shows the plan and asks on the terminal.
+Never an MCP tool: an agent does not create roles. The new role gets LOGIN with a generated
+password (``secrets``), sent to the server only as a SCRAM verifier computed by libpq, so the
+password is in no statement and no server log; CONNECT, USAGE and SELECT on the app's schemas,
+and default privileges so tables ``DATABASE_URL``'s role creates later are readable too. It is
+checked by logging in as it; only then is ``DATABASE_READONLY_URL`` written to ``.env``
+(atomically, every other line kept). A role that fails the check is dropped again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from database_use.errors import ChangeRefused, InvalidRequest, ScriptError
+from database_use.settings import mask_url
+
+if TYPE_CHECKING:  # pragma: no cover
+    import psycopg
+
+    from database_use.project import Project
+
+ENV_KEY = "DATABASE_READONLY_URL"
+ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+PASSWORD_BYTES = 24
+
+# readonly_role.sql column -> what it means, for every way a role could write.
+PROBLEMS = {
+    "superuser": "is a superuser",
+    "role_attributes": "has CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS",
+    "server_roles": "is a member of pg_write_server_files, pg_execute_server_program, "
+    "pg_read_server_files or pg_write_all_data",
+    "owns_database": "owns the database",
+    "owns_schema": "owns a schema",
+    "owns_relation": "owns a table, view or sequence",
+    "create_in_database": "may CREATE in the database",
+    "create_in_schema": "may CREATE in a schema",
+    "table_writes": "has INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES or TRIGGER on a table",
+    "sequence_writes": "has USAGE or UPDATE on a sequence (nextval/setval)",
+}
+
+
+@dataclass(frozen=True)
+class RoleReport:
+    """What one role can do, from the server's own catalogs."""
+
+    role: str
+    flags: dict[str, bool]
+
+    @property
+    def problems(self) -> list[str]:
+        """Every way this role could write (empty for a read-only role)."""
+        return [text for key, text in PROBLEMS.items() if self.flags.get(key)]
+
+    @property
+    def may_create_roles(self) -> bool:
+        return bool(self.flags.get("may_create_roles"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "can_write": bool(self.problems),
+            "problems": self.problems,
+            "may_create_roles": self.may_create_roles,
+        }
+
+
+def _one_row(conn: psycopg.Connection, name: str, params: dict | None = None) -> dict[str, Any]:
+    from database_use.sources.live import sql
+
+    cur = conn.execute(sql(name), params)
+    names = [c.name for c in cur.description or []]
+    return dict(zip(names, cur.fetchone() or (), strict=False))
+
+
+def inspect_role(url: str) -> RoleReport:
+    """What the role of ``url`` can do (connects read-only; ConnectionFailed when it cannot)."""
+    from database_use.connection import db
+
+    with db.connect(url=url, readonly=True) as conn:
+        row = _one_row(conn, "readonly_role")
+    role = str(row.pop("role_name", "?"))
+    return RoleReport(role=role, flags={k: bool(v) for k, v in row.items()})
+
+
+def check_readonly_role(url: str) -> str:
+    """The role name of ``url`` when it has no way to write; ScriptError naming what it can do."""
+    report = inspect_role(url)
+    if report.problems:
+        raise ScriptError(
+            f"{ENV_KEY}'s role {report.role!r} can write ({'; '.join(report.problems)}); "
+            "read-only runs refused until it has SELECT only"
+        )
+    return report.role
+
+
+# -- making one --------------------------------------------------------------------------------
+@dataclass
+class ReadonlyPlan:
+    """What :func:`create_readonly_role` will run; ``statements`` is safe to show anyone."""
+
+    role: str
+    database: str
+    admin: RoleReport
+    schemas: list[str]
+    statements: list[str]
+    env_path: Path
+    masked_url: str
+    notes: list[str] = field(default_factory=list)
+    url: str = field(default="", repr=False)  # holds the new password: never shown
+    _composed: list[Any] = field(default_factory=list, repr=False)
+    _undo: list[Any] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "database": self.database,
+            "admin_role": self.admin.role,
+            "admin_may_create_roles": self.admin.may_create_roles,
+            "schemas": self.schemas,
+            "statements": self.statements,
+            "env_file": str(self.env_path),
+            "env_line": f"{ENV_KEY}={self.masked_url}",
+            "notes": self.notes,
+        }
+
+
+def default_role_name(database: str) -> str:
+    base = re.sub(r"[^a-z0-9_]", "_", database.lower()).strip("_") or "app"
+    if not re.match(r"[a-z_]", base):
+        base = "db_" + base
+    return f"{base[:50]}_readonly"
+
+
+def readonly_url(admin_url: str, role: str, password: str) -> str:
+    """``admin_url`` with the role and password replaced (host, port, database, options kept)."""
+    parts = urlsplit(admin_url)
+    hostport = parts.netloc.rsplit("@", 1)[-1]
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("user", "password")]
+    netloc = f"{quote(role, safe='')}:{quote(password, safe='')}@{hostport}"
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
+
+
+def plan_readonly_role(project: Project, role: str | None = None) -> ReadonlyPlan:
+    """The statements that make a read-only role for ``project``'s database (nothing is run)."""
+    from psycopg import sql
+
+    admin_url = project.database_url
+    admin = inspect_role(admin_url)
+    with project.connect(readonly=True) as conn:
+        facts = _one_row(conn, "readonly_setup", {"role": role or ""})
+        name = role or default_role_name(facts["database"])
+        if not ROLE_RE.fullmatch(name):
+            raise InvalidRequest(
+                f"role name {name!r} is not a plain lower-case identifier (a-z, 0-9, _)"
+            )
+        if role is None:
+            facts = _one_row(conn, "readonly_setup", {"role": name})
+        if facts["role_exists"]:
+            raise InvalidRequest(
+                f"a role named {name!r} exists already; choose another name with --role NAME"
+            )
+        password = secrets.token_urlsafe(PASSWORD_BYTES)
+        # libpq computes the SCRAM verifier: the password itself never reaches the server.
+        verifier = conn.pgconn.encrypt_password(
+            password.encode(), name.encode(), b"scram-sha-256"
+        ).decode()
+    ident = sql.Identifier(name)
+    composed = [
+        sql.SQL(
+            "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+            "NOBYPASSRLS NOINHERIT PASSWORD {}"
+        ).format(ident, sql.Literal(verifier)),
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(facts["database"]), ident
+        ),
+    ]
+    shown = [
+        f"CREATE ROLE {_quoted(name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+        "NOBYPASSRLS NOINHERIT PASSWORD '<SCRAM verifier of a generated password>'",
+        f"GRANT CONNECT ON DATABASE {_quoted(facts['database'])} TO {_quoted(name)}",
+    ]
+    undo: list[Any] = []
+    for schema in facts["schemas"]:
+        schema_id = sql.Identifier(schema)
+        for template in (
+            "GRANT USAGE ON SCHEMA {} TO {}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}",
+        ):
+            composed.append(sql.SQL(template).format(schema_id, ident))
+            shown.append(template.format(_quoted(schema), _quoted(name)))
+    notes = [
+        "tables that other roles create later are not covered by the default privileges "
+        f"(they follow {admin.role!r}); grant SELECT on them, or run this again",
+    ]
+    for schema in facts["public_create"]:
+        template = "REVOKE CREATE ON SCHEMA {} FROM PUBLIC"
+        composed.append(sql.SQL(template).format(sql.Identifier(schema)))
+        shown.append(template.format(_quoted(schema)))
+        undo.append(sql.SQL("GRANT CREATE ON SCHEMA {} TO PUBLIC").format(sql.Identifier(schema)))
+        notes.append(
+            f"every role may CREATE in schema {schema!r} (the default before PostgreSQL 15): "
+            "the REVOKE takes that from roles other than its owner too"
+        )
+    if not admin.may_create_roles:
+        notes.append(_no_createrole(admin))
+    if _set_outside_dotenv(project.root / ".env"):
+        notes.append(
+            f"{ENV_KEY} is set in this environment and wins over .env: unset it "
+            "(e.g. in your shell profile) or read-only runs keep using the old value"
+        )
+    url = readonly_url(admin_url, name, password)
+    return ReadonlyPlan(
+        role=name,
+        database=facts["database"],
+        admin=admin,
+        schemas=list(facts["schemas"]),
+        statements=shown,
+        env_path=project.root / ".env",
+        masked_url=mask_url(url),
+        notes=notes,
+        url=url,
+        _composed=composed,
+        _undo=undo,
+    )
+
+
+def _set_outside_dotenv(env_path: Path) -> bool:
+    """Is ``DATABASE_READONLY_URL`` in the environment with a value ``.env`` did not give?"""
+    current = os.environ.get(ENV_KEY)
+    if not current:
+        return False
+    from dotenv import dotenv_values
+
+    try:
+        return dotenv_values(env_path).get(ENV_KEY) != current
+    except OSError:
+        return True
+
+
+def _no_createrole(admin: RoleReport) -> str:
+    return (
+        f"DATABASE_URL's role {admin.role!r} may not create roles (needs CREATEROLE or "
+        "superuser): ask the database's owner to run these statements (see --dry-run)"
+    )
+
+
+def _quoted(identifier: str) -> str:
+    """The identifier as PostgreSQL would need it written (for showing only)."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", identifier):
+        return identifier
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def create_readonly_role(project: Project, plan: ReadonlyPlan) -> dict[str, Any]:
+    """Run ``plan`` (one transaction), log in as the new role and check it, write ``.env``.
+
+    The person's consent is the caller's to get (the CLI asks on the terminal). A role that
+    cannot log in or turns out able to write is dropped again and nothing is written.
+    """
+    import psycopg
+    from psycopg import sql
+
+    from database_use.connection import explain_connect_error
+
+    if not plan.admin.may_create_roles:
+        raise ChangeRefused(_no_createrole(plan.admin))
+    env_path = plan.env_path
+    if env_path.is_symlink():
+        raise InvalidRequest(f"{env_path} is a symbolic link; nothing was created or written")
+    with project.connect(readonly=False) as conn:
+        try:
+            with conn.transaction():
+                for statement in plan._composed:
+                    conn.execute(statement)
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ChangeRefused(
+                f"creating the read-only role failed, nothing was changed: {mask_url(first)}"
+            ) from None
+    try:
+        report = inspect_role(plan.url)
+    except Exception as exc:  # cannot log in (pg_hba.conf?) or the check failed
+        _drop(project, plan, sql)
+        reason = exc if not isinstance(exc, psycopg.Error) else explain_connect_error(exc, plan.url)
+        raise ChangeRefused(
+            f"the new role {plan.role!r} could not log in ({mask_url(str(reason))}); it was "
+            "dropped again and .env was not changed"
+        ) from None
+    if report.problems:
+        _drop(project, plan, sql)
+        raise ChangeRefused(
+            f"the new role {plan.role!r} can still write ({'; '.join(report.problems)}); it was "
+            "dropped again and .env was not changed"
+        )
+    write_env_value(env_path, ENV_KEY, plan.url)
+    return {**plan.to_dict(), "created": True, "checked": report.to_dict()}
+
+
+def _drop(project: Project, plan: ReadonlyPlan, sql: Any) -> None:
+    ident = sql.Identifier(plan.role)
+    with project.connect(readonly=False) as conn, conn.transaction():
+        for statement in plan._undo:
+            conn.execute(statement)
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+        conn.execute(sql.SQL("DROP ROLE {}").format(ident))
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def write_env_value(path: Path, key: str, value: str) -> None:
+    """Set ``key`` in the dotenv file ``path``: first line replaced (later duplicates dropped)
+    or one line appended; every other line kept byte for byte. Atomic (temp file + rename),
+    the file's mode kept (0600 for a new file)."""
+    if "'" in value or "\n" in value:
+        raise InvalidRequest(f"{key}'s value cannot be written to {path.name} safely")
+    line = f"{key}='{value}'\n"
+    try:
+        old = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        old, mode = "", 0o600
+    out: list[str] = []
+    done = False
+    for existing in old.splitlines(keepends=True):
+        match = _ENV_LINE.match(existing)
+        if match and match["key"] == key:
+            if not done:
+                out.append(line)
+                done = True
+            continue
+        out.append(existing)
+    if not done:
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n"
+        out.append(line)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".env.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("".join(out))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
