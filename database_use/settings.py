@@ -28,14 +28,32 @@ def mask_url(text: str) -> str:
     return redact.mask_secrets(text)
 
 
-def load_dotenv_file(project_root: str | Path | None) -> None:
-    """Load ``.env`` under the project root into the environment (existing values win)."""
+#: What the tool takes from a project's ``.env``: database URLs and nothing else (DESIGN's
+#: threat model: ``.env`` is a project file an agent can write, so it must not reach debug
+#: switches, timeouts, ``PYTHONPATH``/``LD_PRELOAD`` for child processes or any policy).
+URL_VARIABLES = ("DATABASE_URL", "DATABASE_READONLY_URL")
+
+
+def load_dotenv_file(project_root: str | Path | None, only: tuple[str, ...] | None = None) -> None:
+    """Load ``.env`` under the project root into the environment (existing values win).
+
+    ``only`` limits what is taken to those names (the tool passes :data:`URL_VARIABLES`); the
+    example app's own ``config.py`` loads the whole file, as apps do.
+    """
     root = Path(project_root or os.getcwd())
     env_file = root / ".env"
-    if env_file.is_file():
+    if not env_file.is_file():
+        return
+    if only is None:
         from dotenv import load_dotenv
 
         load_dotenv(env_file, override=False)
+        return
+    from dotenv import dotenv_values
+
+    for name, value in dotenv_values(env_file).items():
+        if name in only and value is not None and name not in os.environ:
+            os.environ[name] = value
 
 
 def validate_url(url: str | None, variable: str = "DATABASE_URL") -> str:
@@ -126,5 +144,7 @@ def describe_target(url: str) -> str:
 
 def database_url(project_root: str | Path | None = None, variable: str = "DATABASE_URL") -> str:
     """The validated URL from the environment or ``<project_root>/.env``."""
-    load_dotenv_file(project_root)
+    # A variable named on purpose (``url:STAGING_DATABASE_URL``) is a URL too, if it is named so.
+    extra = (variable,) if variable.endswith(("_URL", "_URI")) else ()
+    load_dotenv_file(project_root, only=URL_VARIABLES + extra)
     return validate_url(os.environ.get(variable), variable)

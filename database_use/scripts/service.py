@@ -48,7 +48,7 @@ from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptE
 from database_use.project import Project
 from database_use.roles import check_readonly_role
 from database_use.scripts.describe import describe_source
-from database_use.settings import describe_target, load_dotenv_file, validate_url
+from database_use.settings import URL_VARIABLES, describe_target, load_dotenv_file, validate_url
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_SCRIPT_BYTES = 256 * 1024
@@ -519,7 +519,7 @@ def _collect(
 
 
 def _readonly_url(project: Project) -> str | None:
-    load_dotenv_file(project.root)
+    load_dotenv_file(project.root, only=URL_VARIABLES)
     value = os.environ.get("DATABASE_READONLY_URL")
     return validate_url(value, "DATABASE_READONLY_URL") if value else None
 
