@@ -63,6 +63,7 @@ class ArgumentInfo(BaseModel):
 class CommandInfo(BaseModel):
     name: str
     help: str = ""
+    usage: str = Field("", description="args in the order the script accepts them")
     arguments: list[ArgumentInfo] = Field(default_factory=list)
 
 
@@ -96,7 +97,7 @@ class PromoteResult(ScriptInfo):
 
 
 class RunResult(BaseModel):
-    outcome: Literal["ran", "approval_required", "declined", "cancelled"]
+    outcome: Literal["ran", "approval_required", "declined", "cancelled", "person_only"]
     name: str
     path: str
     mode: Literal["read-only", "write"]
@@ -129,6 +130,9 @@ class RunResult(BaseModel):
     approve_command: str | None = Field(
         default=None, description="The command a person runs in a terminal to approve"
     )
+    person_command: str | None = Field(
+        default=None, description="person_only: what the person runs in their own terminal"
+    )
     approval: dict[str, Any] | None = Field(default=None, description="Who approved, how, when")
 
 
@@ -160,14 +164,18 @@ def _info(entry: dict[str, Any]) -> dict[str, Any]:
 
 # -- resolvers (run before the run_script body; never from tool arguments) ----------------------
 def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None) -> dict[str, Any]:
-    """For write mode: already approved, to be asked, or an error to report."""
-    if not write:
-        return {"mode": "read-only"}
+    """Person-only (needs a terminal), read-only, or for write mode: already approved, to be
+    asked, or an error to report."""
     from database_use import approvals
 
     svc = _svc()
     project = project_from_ctx(ctx)
     try:
+        needs = svc.person_only(project, name, args or [])
+        if needs:  # answered before anything is asked or approved: it could not work here
+            return {"mode": "person_only", **needs}
+        if not write:
+            return {"mode": "read-only"}
         request = svc.request_write(project, name, args or [])
         if request["status"]["state"] == "valid":
             return {"mode": "approved", "id": request["id"]}
@@ -200,9 +208,10 @@ def _ask(ctx: Context, prep: Annotated[dict, Resolve(_prepare)]) -> Elicit[Write
 
 # -- the tools ---------------------------------------------------------------------------------
 def list_scripts(ctx: Context) -> Annotated[CallToolResult, ScriptList]:
-    """List the canonical scripts in utils_db/ and the drafts in temp/, each with its purpose
-    (module docstring), arguments and sub-commands (argparse, read statically; nothing is run)
-    and its SHA-256. Check here for a suitable script before writing a new one. Read-only."""
+    """Use before writing any database script (read-only): the canonical scripts in
+    utils_db/ and the drafts in temp/, with purpose, arguments, each sub-command's usage (in the
+    order it accepts them) and SHA-256, read without running anything; skipped names the files
+    left out and why."""
     with tool_errors("list_scripts"):
         data = _svc().list_scripts(project_from_ctx(ctx))
         return _structured(
@@ -220,9 +229,9 @@ def draft_script(
     content: Annotated[str, Field(description="The whole Python script (must parse)")],
     overwrite: Annotated[bool, Field(description="Replace an existing draft of that name")] = False,
 ) -> Annotated[CallToolResult, DraftResult]:
-    """Write a one-off Python script to temp/<name>.py (nowhere else) instead of pasting code
-    into a terminal. The content must be valid Python; use `from utils_db.database import db`
-    for database access. Does not run it: call run_script next."""
+    """Use instead of pasting code into a terminal: writes a one-off Python script to
+    temp/<name>.py (nowhere else; it must parse; `from utils_db.database import db` for the
+    database). Does not run it: run_script next."""
     with tool_errors("draft_script"):
         entry = _svc().draft_script(project_from_ctx(ctx), name, content, overwrite=overwrite)
         return _structured(
@@ -240,8 +249,9 @@ def promote_script(
     name: Annotated[str, Field(description="The draft's name (temp/<name>.py)")],
     overwrite: Annotated[bool, Field(description="Replace an existing utils_db/<name>.py")] = False,
 ) -> Annotated[CallToolResult, PromoteResult]:
-    """Move a proven draft from temp/<name>.py to utils_db/<name>.py, where canonical scripts
-    live. Refuses to replace an existing canonical script unless overwrite is true."""
+    """Use when a draft has proven itself and will be reused: moves temp/<name>.py to
+    utils_db/<name>.py. Replacing an existing canonical script is for the person (the answer
+    names their command)."""
     with tool_errors("promote_script"):
         entry = _svc().promote_script(project_from_ctx(ctx), name, overwrite=overwrite)
         return _structured(
@@ -274,12 +284,11 @@ async def run_script(
         ),
     ] = False,
 ) -> Annotated[CallToolResult, RunResult]:
-    """Run a canonical script or a draft inside the OS sandbox (project read-only, no .env, no
-    HOME) and return its exit code and (bounded) output. Read-only by default: guaranteed when
-    DATABASE_READONLY_URL is a role that cannot write (readonly_enforced=true), otherwise only a
-    session default (readonly_enforced=false, best effort). write=true runs only after a person
-    approved this exact file and these arguments (the client asks them, or they run the
-    approve-script command)."""
+    """Use to run a canonical script or a draft (no shell, no stdin) in the OS sandbox and get
+    its exit code and bounded output. Read-only by default (readonly_enforced says whether a
+    checked role guarantees it); write=true runs only after a person approved this exact file
+    and these arguments. A script that needs a terminal (a password prompt) answers
+    person_only with the command the person runs."""
     import anyio.to_thread
 
     with tool_errors("run_script"):
@@ -289,6 +298,18 @@ async def run_script(
         mode = prep.get("mode")
         if mode == "error":
             raise ToolError(prep["error"])
+        if mode == "person_only":
+            return _structured(
+                RunResult(
+                    outcome="person_only",
+                    name=name,
+                    path=prep["path"],
+                    mode="write" if write else "read-only",
+                    args=argv,
+                    message=prep["message"],
+                    person_command=prep["command"],
+                )
+            )
         if mode == "declined":
             return _not_run(prep, "declined")
         if mode == "no_dialog":

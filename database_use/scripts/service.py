@@ -46,7 +46,7 @@ from typing import IO, Any
 from database_use import hints, sandbox
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
-from database_use.scripts.describe import describe_source
+from database_use.scripts.describe import describe_source, terminal_input
 from database_use.settings import describe_target, load_dotenv_file, mask_url, validate_url
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -288,12 +288,17 @@ def list_scripts(project: Project) -> dict[str, Any]:
                 skipped.append(f"{ref.relpath}: {exc}")
                 continue
             entry = _entry(ref, data)
-            # A canonical file without a main guard is a library module, not a script.
+            # A canonical file without a main guard is a library module, not a script: say so,
+            # so a promoted script that lacks the guard does not vanish without a word.
             if (
                 kind == KIND_CANONICAL
                 and entry["problem"] is None
                 and not entry.get("has_main_guard")
             ):
+                skipped.append(
+                    f'{ref.relpath}: no `if __name__ == "__main__":` guard, so it is read as a '
+                    "library module, not a script; add the guard to list it"
+                )
                 continue
             entry.pop("has_main_guard", None)
             scripts.append(entry)
@@ -427,6 +432,40 @@ def promote_script(
 
 
 # -- running ---------------------------------------------------------------------------------
+def person_only(
+    project: Project, name: str, args: Sequence[str] | None = ()
+) -> dict[str, Any] | None:
+    """When this run needs the person's own terminal (a password prompt, stdin), what to tell.
+
+    A run through a tool has no terminal and an empty stdin, by design: a password never
+    passes through an agent. So such a run is answered before anything is asked or approved
+    (an approval must not be spent on a run that cannot work) with the command the person
+    types in their own terminal. The arguments shown drop ``--password-stdin``: the person is
+    prompted instead, so no password goes through a pipe, a file or a command line.
+    """
+    ref = resolve_script(project, name)
+    argv = _check_args(args)
+    source = _read_bytes(ref).decode("utf-8", errors="replace")
+    try:
+        reason = terminal_input(source, argv)
+    except (SyntaxError, ValueError):
+        return None  # run_script reports the syntax error itself
+    if reason is None:
+        return None
+    shown = [a for a in argv if a != "--password-stdin"]
+    command = hints.script(project, ref.relpath, *shown)
+    return {
+        "path": ref.relpath,
+        "reason": reason,
+        "command": command,
+        "message": (
+            f"person-only: {ref.relpath} {' '.join(argv)} needs a terminal ({reason}), and a "
+            "tool run has none (no stdin, by design: passwords never pass through the agent). "
+            f"Ask the person to run it in their own terminal: {command}"
+        ),
+    }
+
+
 def readonly_bypass(source: str) -> list[str]:
     """Places where a script visibly tries to leave the read-only session default."""
     findings: list[str] = []
@@ -612,6 +651,9 @@ def run_script(
     """
     ref = resolve_script(project, name)
     argv = _check_args(args)
+    needs = person_only(project, ref.relpath, argv)
+    if needs:  # before any approval is checked or used: it could not work anyway
+        raise ScriptError(needs["message"])
     try:
         timeout = float(timeout)
     except (TypeError, ValueError):
@@ -749,6 +791,9 @@ def request_write(project: Project, name: str, args: Sequence[str] | None = ()) 
     """Record that a write-mode run of ``name`` with ``args`` awaits a person's approval."""
     ref = resolve_script(project, name)
     argv = _check_args(args)
+    needs = person_only(project, ref.relpath, argv)
+    if needs:  # nothing to approve: a tool run of it cannot work
+        raise ScriptError(needs["message"])
     data = _read_bytes(ref)
     digest = content_hash(data)
     hidden = hidden_characters(data.decode("utf-8", errors="replace"))
