@@ -172,10 +172,12 @@ def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            described = defs.get(ref.removeprefix("#/$defs/"), {}).get("description")
+            target = defs.get(ref.removeprefix("#/$defs/"), {})
+            described = " ".join(str(target.get("description", "")).split())
+            fields = ", ".join(target.get("properties", {}))
             out: dict[str, Any] = {"type": "object"}
-            if described:
-                out["description"] = " ".join(described.split())
+            if described or fields:  # the field names stay: they are the record's contract
+                out["description"] = f"{described} Fields: {fields}.".strip()
             return out
         out = {k: flat(v) for k, v in node.items() if k != "$defs"}
         options = out.get("anyOf")
