@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 from database_use import policy
 from database_use.errors import DatabaseUseError
 from database_use.settings import mask_url
-from mcp_server.asking import ask_person, outcome
+from mcp_server.asking import ask_person, outcome, person_answered
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 
 # Writes a file in temp/ (or replaces one when asked): not idempotent, not destructive of data.
@@ -180,7 +180,8 @@ def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None
         if request["status"]["state"] == "valid":
             return {"mode": "approved", "id": request["id"]}
         loaded = svc.load_request(project, request["id"])
-        if svc.was_declined(project, request["id"]):
+        declined = svc.decline_of(project, request["id"])
+        if declined:
             mode = "declined"
         elif not policy.load_policy().elicitation_allowed:
             mode = "no_dialog"
@@ -195,6 +196,7 @@ def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None
             "sha256": request["sha256"],
             "args": request["args"],
             "name": request["name"],
+            "declined": declined,
         }
     except (DatabaseUseError, approvals.ChangeRefused) as exc:
         return {"mode": "error", "error": mask_url(" ".join(str(exc).split()))}
@@ -318,7 +320,10 @@ async def run_script(
         if mode == "ask":
             said = outcome(answer, WriteRunAnswer)
             if said == "declined":
-                await anyio.to_thread.run_sync(lambda: svc.record_decline(project, prep["id"]))
+                seen = person_answered(answer, WriteRunAnswer)
+                prep["declined"] = await anyio.to_thread.run_sync(
+                    lambda: svc.record_decline(project, prep["id"], seen)
+                )
             if said != "approved":
                 return _not_run(prep, said)
             elicited = svc.elicited_write_approval(project, prep["id"])
@@ -344,6 +349,20 @@ async def run_script(
         )
 
 
+def _declined_message(declined: dict[str, Any], command: str) -> str:
+    if declined.get("seen", True):
+        return (
+            "NOT RUN: the person declined this write-mode run (recorded: the same script and "
+            "args are not asked again). Do not retry it unasked."
+        )
+    return (
+        "NOT RUN: the client answered 'decline' — the person declined, or the client declines "
+        "without showing anything (some do). It will not be asked in the dialog again. Ask the "
+        f"person: if they want it, they approve it in their own terminal: {command} — then "
+        "call run_script again with the same name and args."
+    )
+
+
 def _not_run(prep: dict[str, Any], outcome: str) -> CallToolResult:
     command = prep["command"]
     messages = {
@@ -357,9 +376,13 @@ def _not_run(prep: dict[str, Any], outcome: str) -> CallToolResult:
             f"the person to review and approve it in a terminal: {command} — then call run_script "
             "again with the same name and args."
         ),
-        "declined": "NOT RUN: the person declined this write-mode run (recorded: asking again "
-        "with the same script and args is refused). Do not retry it unasked.",
-        "cancelled": "NOT RUN: the person dismissed the approval request. Nothing ran.",
+        "declined": _declined_message(prep.get("declined") or {"seen": True}, command),
+        "cancelled": (
+            "NOT RUN: the approval request was dismissed, or the client could not show it; "
+            "nothing is recorded as a decline. Ask the person whether they saw it: call "
+            "run_script again to ask again, or they approve it in their own terminal: "
+            f"{command}"
+        ),
     }
     return _structured(
         RunResult(

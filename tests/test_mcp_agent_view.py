@@ -412,3 +412,17 @@ async def test_the_write_dialog_shows_the_database_lines_not_the_whole_source(
     assert "read all of it in temp/tidy.py" in message  # ...and the whole is one path away
     assert (proj.root / "temp" / "tidy.py").read_text() == LONG_SCRIPT
     assert len(message) < 2_000, len(message)
+
+
+async def test_a_bare_client_decline_of_a_write_run_names_the_terminal_way(
+    proj, dialogs_allowed
+) -> None:
+    auto = Person("decline")
+    server = build_server(proj.root, proj.database_url)
+    async with Client(server, elicitation_callback=auto) as client:
+        await call_ok(client, "draft_script", {"name": "noop", "content": "print(1)\n"})
+        first = await call_ok(client, "run_script", {"name": "temp/noop", "write": True})
+        again = await call_ok(client, "run_script", {"name": "temp/noop", "write": True})
+    assert first["outcome"] == again["outcome"] == "declined" and len(auto.messages) == 1
+    assert "the person declined, or the client declines without showing" in again["message"]
+    assert again["approve_command"] in again["message"]

@@ -983,10 +983,32 @@ def elicited_write_approval(project: Project, rid: str) -> Any:
     return approvals.elicited(project, "script", rid, request["sha256"], target=request["database"])
 
 
-def record_decline(project: Project, rid: str) -> None:
-    """The person declined request ``rid``: asking again needs other content or arguments."""
+def record_decline(project: Project, rid: str, seen: bool = True) -> dict[str, Any]:
+    """A "no" to request ``rid`` in the client's dialog: the dialog does not ask again (other
+    content or arguments make a new request). ``seen``: the person sent the form; otherwise the
+    client declined by itself, which some do without showing anything."""
+    from datetime import UTC, datetime
+
     load_request(project, rid)
-    (_requests_dir(project) / f"{rid}.declined").write_text("declined by the person\n")
+    record = {
+        "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "by": "the person at the MCP client" if seen else "the MCP client",
+        "channel": "elicitation",
+        "seen": seen,
+    }
+    (_requests_dir(project) / f"{rid}.declined").write_text(json.dumps(record) + "\n")
+    return record
+
+
+def decline_of(project: Project, rid: str) -> dict[str, Any] | None:
+    """The recorded decline of request ``rid`` (None when nobody declined it)."""
+    if not was_declined(project, rid):
+        return None
+    try:
+        data = json.loads((_requests_dir(project) / f"{rid}.declined").read_text())
+    except (OSError, ValueError):
+        data = None
+    return data if isinstance(data, dict) else {"seen": True, "by": "the person", "at": "?"}
 
 
 def was_declined(project: Project, rid: str) -> bool:
