@@ -50,6 +50,10 @@ PROMOTES = hints(read_only=False, destructive=False, idempotent=False)
 RUNS = hints(read_only=False, destructive=True, idempotent=False)
 
 
+# Bytes kept of each of stdout and stderr: both together keep the answer under ~32 KB.
+OUTPUT_BUDGET = 12_000
+
+
 # -- output models ----------------------------------------------------------------------------
 class ArgumentInfo(BaseModel):
     flags: list[str] = Field(description="Option strings, or the positional name")
@@ -329,7 +333,13 @@ async def run_script(
             elicited = svc.elicited_write_approval(project, prep["id"])
         result = await anyio.to_thread.run_sync(
             lambda: svc.run_script(
-                project, name, argv, timeout=timeout, write=write, approval=elicited
+                project,
+                name,
+                argv,
+                timeout=timeout,
+                write=write,
+                approval=elicited,
+                output_limit=OUTPUT_BUDGET,
             )
         )
         approval = result.get("approval")
@@ -337,7 +347,13 @@ async def run_script(
         return _structured(
             RunResult(
                 outcome="ran",
-                message=f"{result['path']} {status} ({result['guard']}; {result['sandbox']})",
+                message=f"{result['path']} {status} ({result['guard']}; {result['sandbox']})"
+                + (
+                    f"; output cut at {OUTPUT_BUDGET // 1000} KB per stream (see stdout_bytes): "
+                    "have the script print less, or a summary"
+                    if result["stdout_truncated"] or result["stderr_truncated"]
+                    else ""
+                ),
                 approval_id=(approval or {}).get("id"),
                 approval=approval,
                 **{

@@ -87,6 +87,11 @@ async def test_every_default_answer_and_resource_fits_the_budget(big) -> None:
         await measure("draft_script", "draft_script", {"name": "hello", "content": 'print("hi")\n'})
         await measure("list_scripts", "list_scripts", {})
         await measure("run_script", "run_script", {"name": "temp/hello"})
+        loud = "import sys\nprint('x' * 100_000)\nprint('y' * 100_000, file=sys.stderr)\n"
+        await measure("draft loud", "draft_script", {"name": "loud", "content": loud})
+        cut = await measure("run_script loud", "run_script", {"name": "temp/loud"})
+        assert cut["stdout_truncated"] and cut["stdout_bytes"] > 100_000
+        assert "output cut at 12 KB" in cut["message"]
         await measure("promote_script", "promote_script", {"name": "hello"})
 
         resources = [
