@@ -64,6 +64,13 @@ BAD_CALLS = [
     ),
     ("log_change", {"summary": ""}, ["'summary' must be"]),
     ("draft_script", {"name": "x"}, ["'content' is required"]),
+    # A value echoed back is masked and cut: a URL pasted into the wrong argument shows no password.
+    (
+        "introspect",
+        {"limit": f"postgresql://app:{PASSWORD}@db/x"},
+        ["'limit' must be a valid integer"],
+    ),
+    ("compare", {"left": "db", "right": ["x" * 500]}, ["'right' must be", "...)"]),
 ]
 
 
@@ -430,3 +437,33 @@ async def test_a_bare_client_decline_of_a_write_run_names_the_terminal_way(
     assert first["outcome"] == again["outcome"] == "declined" and len(auto.messages) == 1
     assert "the person declined, or the client declines without showing" in again["message"]
     assert again["approve_command"] in again["message"]
+
+
+async def test_doc_resources_by_part_and_their_errors_lead_somewhere(proj) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    async with Client(build_server(proj.root, proj.database_url)) as client:
+        with pytest.raises(MCPError, match="call the generate_docs tool") as missing:
+            await client.read_resource("schema://doc/tables/users")
+        assert "\n" not in str(missing.value)
+        await call_ok(client, "generate_docs")
+        listed = {
+            str(r.uri_template) for r in (await client.list_resource_templates()).resource_templates
+        }
+        assert {"schema://doc/tables/{name}", "schema://doc/sections/{section}"} <= listed
+        described = {str(r.uri): r.description for r in (await client.list_resources()).resources}
+        assert "not generated yet" in described["schema://doc/full"]
+    async with Client(build_server(proj.root, proj.database_url)) as client:
+        described = {str(r.uri): r.description for r in (await client.list_resources()).resources}
+        size = (proj.root / ".roo/docs/database_schema.md").stat().st_size
+        assert f"{size:,} bytes when the server started" in described["schema://doc"]
+        users = (await client.read_resource("schema://doc/tables/users")).contents[0].text
+        assert "### public.users" in users and "### public.media" not in users
+        assert "#### Columns" in users
+        enums = (await client.read_resource("schema://doc/sections/Relationships")).contents[0].text
+        assert enums.startswith("## Relationships")
+        whole = (await client.read_resource("schema://doc")).contents[0].text
+        assert whole == (proj.root / ".roo/docs/database_schema.md").read_text()  # small: whole
+        with pytest.raises(MCPError, match="not found .closest: public.users") as wrong:
+            await client.read_resource("schema://doc/tables/user")
+        assert "\n" not in str(wrong.value)
