@@ -7,6 +7,8 @@ answers within 100 ms warm.
 * Start-up: a fresh ``python -m mcp_server`` per run; the clock starts just before the
   process is spawned and stops when the ``initialize`` response line arrives on stdout
   (raw JSON-RPC, so no client library time is counted). The median of ``--runs``.
+* ``tools/list`` size: bytes of the answer (and of its descriptions, input and output schemas),
+  what every agent session pays in context before its first call. A size, not a time.
 * Warm ``introspect``: one stdio session through ``mcp.Client`` (as an agent client talks to
   the server), a warm-up call, then ``--calls`` timed calls of the overview and of one table.
   The same calls in-process (no transport) show what the transport adds.
@@ -165,6 +167,17 @@ async def introspect_latency(project: Path, url: str, calls: int) -> dict[str, l
     return out
 
 
+async def tools_list_size(project: Path, url: str) -> dict[str, int]:
+    """Bytes of the tools/list answer: context every agent session pays before its first call."""
+    from mcp import Client
+
+    from mcp_server.common import tools_list_sizes
+    from mcp_server.server import build_server
+
+    async with Client(build_server(project, database_url=url)) as client:
+        return tools_list_sizes((await client.list_tools()).tools)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="server starts to time (default 10)")
@@ -189,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         time_initialize(project, url)  # first start fills the bytecode caches; not counted
         starts = [time_initialize(project, url) for _ in range(args.runs)]
         latency = anyio.run(introspect_latency, project, url, args.calls)
+        listed = anyio.run(tools_list_size, project, url)
 
     rows = [
         (
@@ -214,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(
+        f"\ntools/list: {listed['tools']} tools, {listed['total']:,} bytes (~{listed['total'] // 4:,} "
+        f"tokens at 4 bytes/token): descriptions {listed['descriptions']:,}, input schemas "
+        f"{listed['input_schemas']:,}, output schemas {listed['output_schemas']:,} bytes"
+    )
     print(
         f"\n{args.runs} starts, {args.calls} calls per kind; Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs"

@@ -37,3 +37,20 @@ def escape_for_display(text: str) -> str:
 def hidden_characters(text: str) -> int:
     """How many characters :func:`escape_for_display` would escape."""
     return sum(1 for c in text if is_hidden(c))
+
+
+def source_lines(source: str) -> list[str]:
+    """``source`` split as Python numbers its lines (on newlines only; a CR before the newline
+    dropped, a lone CR kept and escaped), each line made visible."""
+    return [escape_for_display(line.removesuffix("\r")) for line in source.split("\n")]
+
+
+def hidden_places(source: str) -> list[str]:
+    """Where ``source`` holds hidden characters, per line: ``line 3: U+001B, U+202E`` (a CR
+    before a newline is fine; tabs are fine)."""
+    found = []
+    for n, line in enumerate(source.split("\n"), 1):
+        bad = sorted({f"U+{ord(c):04X}" for c in line.removesuffix("\r") if is_hidden(c)})
+        if bad:
+            found.append(f"line {n}: {', '.join(bad)}")
+    return found

@@ -53,3 +53,22 @@ def command(project: Project, *args: str) -> str:
 def plain(*args: str) -> str:
     """``database-use ARGS`` as written into files (doc and log headers): run from the project root."""
     return " ".join([SCRIPT, *(shlex.quote(a) for a in args)])
+
+
+def script(project: Project, relpath: str, *args: str) -> str:
+    """The shell command a person runs in their own terminal for the project's script
+    ``relpath`` (``utils_db/x.py``) with ``args``: from the project root, with the interpreter
+    that has the tool (relative to the root when it is the project's own venv)."""
+    python = Path(sys.executable)
+    shown = (
+        str(python.relative_to(project.root))
+        if python.is_relative_to(project.root)
+        else str(python)
+    )
+    parts = [shlex.quote(shown), shlex.quote(relpath), *(shlex.quote(a) for a in args)]
+    try:
+        at_root = Path(os.getcwd()).resolve() == project.root
+    except OSError:
+        at_root = False
+    prefix = "" if at_root else f"cd {shlex.quote(str(project.root))} && "
+    return prefix + " ".join(parts)

@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from database_use.changes import changelog
 from database_use.changes.changelog import LOG_HEADER, atomic_write  # noqa: F401 - re-exported
+from database_use.compare import OBJECT_KINDS
 from database_use.errors import DatabaseUseError, DocParseError, InvalidRequest, NotFound
+from database_use.paging import ANSWER_BUDGET, name_matcher, page  # noqa: F401 - re-exported
 from database_use.project import Project
 from database_use.sources import alembic_state
 
@@ -40,7 +42,7 @@ COMPARISONS = (("db", "models"), ("models", "doc"), ("db", "doc"))
 # answer for a 1,000-table database well under ~32 KB (~8k tokens) whatever the table widths;
 # a page ends at ``limit`` tables or at this budget, whichever comes first.
 OVERVIEW_BUDGET = 24_000
-VERBOSE_BUDGET = 96_000
+VERBOSE_BUDGET = OVERVIEW_BUDGET  # verbose pages hold fewer tables, not more bytes
 ENUM_BUDGET = 3_000
 MAX_LIMIT = 5_000
 
@@ -219,6 +221,19 @@ def _enum_types_of(snapshot: Snapshot, table: Table) -> dict[str, list[str]]:
     return used
 
 
+def _table_filter(pattern: str | None, has_column: str | None) -> Any:
+    """Tables whose qualified or bare name matches ``pattern`` and that have a column matching
+    ``has_column`` (same pattern rules)."""
+    by_name, by_column = name_matcher(pattern), name_matcher(has_column)
+
+    def keep(key: str, table: Table) -> bool:
+        if pattern and not (by_name(key) or by_name(table.name)):
+            return False
+        return not has_column or any(by_column(c.name) for c in table.columns)
+
+    return keep
+
+
 def introspect(
     project: Project,
     schema: str | None = None,
@@ -226,13 +241,17 @@ def introspect(
     verbose: bool = False,
     limit: int = 200,
     offset: int = 0,
+    pattern: str | None = None,
+    has_column: str | None = None,
 ) -> dict[str, Any]:
     """The live schema: a bounded overview (a line per table, paged), or one table in full.
 
-    Overview keys: ``schema_hash``, ``server_version``, ``schemas``, ``table_count``, ``offset``,
-    ``returned``, ``truncated``, ``next_offset``, ``tables`` (``[{"name", "summary"}]``),
-    ``enums`` (``[{"name", "labels"}]``), ``note``. Detail keys (``table=``): ``schema_hash``,
-    ``server_version``, ``table`` (the full table), ``referenced_by``, ``enums``.
+    ``pattern`` keeps tables whose name matches (glob or substring), ``has_column`` those with
+    a matching column. Overview keys: ``schema_hash``, ``server_version``, ``schemas``,
+    ``table_count`` (in scope, after the filters), ``offset``, ``returned``, ``truncated``,
+    ``next_offset``, ``tables`` (``[{"name", "summary"}]``), ``enums`` (``[{"name",
+    "labels"}]``), ``note``. Detail keys (``table=``): ``schema_hash``, ``server_version``,
+    ``table`` (the full table), ``referenced_by``, ``enums``.
     """
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
@@ -256,7 +275,7 @@ def introspect(
         raise
     if table:
         return _introspect_table(project, snap, table, schemas)
-    result = _overview(snap, schema, verbose, limit, offset)
+    result = _overview(snap, schema, verbose, limit, offset, _table_filter(pattern, has_column))
     if schemas is None:  # the whole database read: alembic_version is in it when it exists
         # whether the database is at the head of the project's migrations (None: no alembic)
         result["alembic"] = alembic_state.status(project, snap)
@@ -292,9 +311,14 @@ def _introspect_table(
 
 
 def _overview(
-    snap: Snapshot, schema: str | None, verbose: bool, limit: int, offset: int
+    snap: Snapshot,
+    schema: str | None,
+    verbose: bool,
+    limit: int,
+    offset: int,
+    keep: Any = None,
 ) -> dict[str, Any]:
-    names = sorted(snap.tables)
+    names = sorted(key for key, t in snap.tables.items() if keep is None or keep(key, t))
     budget = VERBOSE_BUDGET if verbose else OVERVIEW_BUDGET
     entries: list[dict[str, str]] = []
     used = 0
@@ -320,12 +344,20 @@ def _overview(
     end = offset + len(entries)
     truncated = end < len(names)
     scope = f" in schema {schema}" if schema else ""
+    if len(names) != len(snap.tables):
+        scope += " matching the filters"
     if not names:
         note = f"no tables{scope}"
     elif truncated:
+        cut = (
+            f" (the page stopped at the ~{budget // 1000} KB size budget before limit={limit})"
+            if len(entries) < limit
+            else ""
+        )
         note = (
-            f"tables {offset + 1}-{end} of {len(names)}{scope}; ask for more with offset={end}, "
-            "for one table in full with table=NAME, or narrow with schema=NAME"
+            f"tables {offset + 1}-{end} of {len(names)}{scope}{cut}; ask for more with "
+            f"offset={end}, for one table in full with table=NAME, or narrow with "
+            "pattern=, has_column= or schema="
         )
     else:
         note = (
@@ -379,11 +411,43 @@ def compare_snapshots(
     }
 
 
-def compare(project: Project, left: str, right: str) -> dict[str, Any]:
+def filter_differences(
+    records: list[dict[str, Any]], table: str | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Differences of the tables matching ``table`` (glob or substring; enums have none) and of
+    one object kind (``column``, ``index``...)."""
+    if kind and kind not in OBJECT_KINDS:
+        raise InvalidRequest(f"unknown object kind {kind!r}; use one of: {', '.join(OBJECT_KINDS)}")
+    matches = name_matcher(table)
+    out = []
+    for record in records:
+        if kind and record.get("object") != kind:
+            continue
+        name = record.get("table") or ""
+        if table and not (matches(name) or matches(name.rsplit(".", 1)[-1])):
+            continue
+        out.append(record)
+    return out
+
+
+def compare(
+    project: Project,
+    left: str,
+    right: str,
+    *,
+    table: str | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    budget: int | None = None,
+) -> dict[str, Any]:
     """Difference records between two sources (``db`` | ``models`` | ``doc``).
 
-    With the live database on one side, ``alembic`` says whether it is at the head revision
-    of the project's migrations (None when neither uses alembic).
+    ``table`` / ``kind`` keep the differences of matching tables / of one object kind;
+    ``limit``, ``offset`` and ``budget`` (bytes) page them (``count`` is all that matched,
+    ``total`` all before the filters). With the live database on one side, ``alembic`` says
+    whether it is at the head revision of the project's migrations (None when neither uses
+    alembic).
     """
     _check_pair(left, right)
     snaps = {side: load_source(project, side) for side in (left, right)}
@@ -400,6 +464,16 @@ def compare(project: Project, left: str, right: str) -> dict[str, Any]:
         result["models_load"] = getattr(snaps["models"], "loaded_in", None)
     if "db" in snaps:
         result["alembic"] = alembic_state.status(project, snaps["db"])
+    if table or kind or limit is not None or offset or budget is not None:
+        total = result["count"]
+        matched = filter_differences(result["differences"], table, kind)
+        paged = page(matched, offset, limit, budget, what="differences")
+        result.update(
+            total=total,
+            count=len(matched),
+            differences=paged.pop("page"),
+            **{k: v for k, v in paged.items() if k != "note" or v},
+        )
     return result
 
 
@@ -518,6 +592,108 @@ def validate(project: Project) -> dict[str, Any]:
         "doc_path": _rel(project, path),
         "message": message,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# the doc in parts (the MCP resources): whole, one section, one table, or an index
+# ---------------------------------------------------------------------------------------------
+def doc_text(project: Project) -> str:
+    """The generated schema doc; NotFound naming the command that creates it."""
+    path = project.doc_path
+    if not path.is_file():
+        raise NotFound(
+            f"the schema doc {_rel(project, path)} does not exist yet; run generate-docs to "
+            "create it from the live database"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def _doc_sections(text: str) -> list[tuple[str, str]]:
+    """``[(title, text)]`` of the doc's ``## `` sections; the part before them is "Header"."""
+    sections: list[tuple[str, list[str]]] = [("Header", [])]
+    for line in text.split("\n"):
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        sections[-1][1].append(line)
+    return [(title, "\n".join(lines).strip("\n") + "\n") for title, lines in sections]
+
+
+def _doc_tables(text: str) -> dict[str, str]:
+    """Each table's (or view's) block of the doc, by the name its ``### `` heading shows."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    anchor: str | None = None
+    for line in text.split("\n"):
+        if line.startswith("<a id="):
+            anchor = line
+            continue
+        if line.startswith("### "):
+            current = blocks.setdefault(line[4:].strip(), [])
+            if anchor:
+                current.append(anchor)
+            current.append(line)
+        elif line.startswith("## "):
+            current = None
+        elif current is not None:
+            current.append(line)
+        anchor = None
+    return {name: "\n".join(lines).strip("\n") + "\n" for name, lines in blocks.items()}
+
+
+def _cut(text: str, budget: int, rest: str) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= budget:
+        return text
+    # Room for the closing note, so the whole answer stays within the budget.
+    kept = data[: budget - 500].decode("utf-8", errors="ignore").rsplit("\n", 1)[0]
+    return f"{kept}\n\n… cut at the ~{budget // 1000} KB size budget ({len(data):,} bytes in all); {rest}\n"
+
+
+def doc_part(
+    project: Project,
+    table: str | None = None,
+    section: str | None = None,
+    budget: int | None = ANSWER_BUDGET,
+) -> str:
+    """The schema doc, or one table's part of it, or one ``## `` section; each within ``budget``
+    bytes (None: no limit). The whole doc over budget answers as an index: the header, the
+    sections with their sizes and how to read each part."""
+    text = doc_text(project)
+    whole = f"the whole doc is {_rel(project, project.doc_path)}"
+    if table:
+        blocks = _doc_tables(text)
+        bare = table.removeprefix("public.")
+        found = blocks.get(table) or blocks.get(bare) or blocks.get(f"public.{bare}")
+        if found is None:
+            raise _not_found("table in the doc", table, blocks)
+        return _cut(found, budget, whole) if budget else found
+    sections = _doc_sections(text)
+    if section:
+        by_title = {title.lower(): body for title, body in sections}
+        found = by_title.get(section.lower())
+        if found is None:
+            raise _not_found("doc section", section, [title for title, _ in sections])
+        rest = f"read one table with schema://doc/tables/{{name}}; {whole}"
+        return _cut(found, budget, rest) if budget else found
+    size = len(text.encode("utf-8"))
+    if budget is None or size <= budget:
+        return text
+    lines = [
+        sections[0][1].rstrip("\n"),
+        "",
+        f"This doc is {size:,} bytes, over the ~{budget // 1000} KB an answer may take, so "
+        "here is its index. Read a part:",
+        "",
+    ]
+    for title, body in sections[1:]:
+        lines.append(
+            f"- schema://doc/sections/{title.replace(' ', '%20')} ({len(body.encode('utf-8')):,} bytes)"
+        )
+    lines += [
+        "- schema://doc/tables/{name}: one table (names: introspect, with pattern= to search)",
+        f"- schema://doc/full: all of it ({size:,} bytes); {whole}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,3 +51,9 @@ def outcome(answer: Any, model: type) -> Outcome:
     if isinstance(answer, CancelledElicitation):
         return "cancelled"
     return "approval_required"  # the client cannot ask the person: name the human channel
+
+
+def person_answered(answer: Any, model: type) -> bool:
+    """True when the person filled in and sent the form (an accept, ticked or not). A bare
+    "decline" may come from a client that declines without showing anything."""
+    return isinstance(answer, AcceptedElicitation) and isinstance(answer.data, model)

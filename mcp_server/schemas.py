@@ -11,7 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from database_use.compare import OBJECT_KINDS
+
 Side = Literal["db", "models", "doc"]
+ObjectKind = Literal[OBJECT_KINDS]  # type: ignore[valid-type]
 
 
 class _Open(BaseModel):
@@ -42,10 +45,16 @@ class Difference(_Open):
 
 
 class CompareResult(_Open):
-    left: str = Field(description="left source: db | models | doc")
-    right: str = Field(description="right source: db | models | doc")
-    count: int | None = Field(None, description="number of differences")
+    left: str
+    right: str
+    count: int | None = Field(None, description="differences matching the filters (all pages)")
+    total: int | None = Field(None, description="differences before the filters")
     differences: list[Difference] = Field(description="empty when the two sources agree")
+    offset: int | None = None
+    returned: int | None = None
+    truncated: bool | None = None
+    next_offset: int | None = None
+    note: str | None = Field(None, description="what was cut and how to get the rest")
 
 
 class GenerateDocsResult(_Open):
@@ -76,6 +85,7 @@ class ValidateResult(_Open):
     )
     doc_path: str | None = Field(None, description="the doc checked, relative to the project root")
     message: str | None = Field(None, description="one line: the verdict and what to do")
+    note: str | None = Field(None, description="set when the differences were cut")
 
 
 class ComparisonSummary(_Open):

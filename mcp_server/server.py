@@ -16,21 +16,33 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from pydantic import Field
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedToolError,
+)
+from pydantic import Field, ValidationError
 
 from database_use import hints
 from database_use.errors import DatabaseUseError, NotFound
 from database_use.project import Project, open_project
 from database_use.settings import mask_url
 from mcp_server import tools_changes, tools_doctor, tools_schema, tools_scripts
-from mcp_server.common import ServerState
+from mcp_server.common import (
+    ServerState,
+    argument_error,
+    compact_schema,
+    shallow_schema,
+    unknown_arguments,
+)
 
 log = logging.getLogger("database_use.mcp")
 T = TypeVar("T")
 
 SERVER_NAME = "database-use"
+LOG_BUDGET = 30_000  # bytes of the change log one read answers (the newest entries)
 
 INSTRUCTIONS = """\
 database-use: safe work on this project's PostgreSQL database (SQLAlchemy app).
@@ -106,6 +118,39 @@ Check this project's schema for drift and tell me what to fix where.
    Quote each difference's fix line. Do not change anything without saying so first."""
 
 
+class Server(MCPServer):
+    """The SDK's server, with argument errors answered in one line that names the next step.
+
+    The SDK reports a bad argument as pydantic's multi-line dump with a docs URL, and silently
+    ignores an argument the tool does not take (a misspelt ``tabel=`` would answer as if no
+    table was asked for). Both come back here as one line naming what the tool takes.
+    """
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context | None = None
+    ) -> Any:
+        tool = self._tool_manager.get_tool(name)
+        if tool is None:
+            known = ", ".join(sorted(t.name for t in self._tool_manager.list_tools()))
+            raise ToolError(f"unknown tool {name[:80]!r}; this server's tools are: {known}")
+        accepted = list((tool.parameters or {}).get("properties", {}))
+        unknown = [key for key in arguments if key not in accepted]
+        if unknown:
+            raise ToolError(
+                f"Error executing tool {name}: {unknown_arguments(name, unknown, accepted)}"
+            )
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                message = argument_error(name, cause.errors(include_url=False), accepted)
+                raise ToolError(f"Error executing tool {name}: {message}") from cause
+            raise ToolError(" ".join(str(exc).split())) from cause
+
+
 def build_server(
     project_root: str | Path | None = None, database_url: str | None = None
 ) -> MCPServer:
@@ -122,7 +167,7 @@ def build_server(
         # Per connection: the engine state the tools reach through the request context.
         yield ServerState(project=project)
 
-    server: MCPServer = MCPServer(
+    server: MCPServer = Server(
         SERVER_NAME,
         title="database-use (PostgreSQL schema tools)",
         instructions=instructions_for(project),
@@ -131,9 +176,21 @@ def build_server(
     )
     for module in (tools_schema, tools_changes, tools_scripts, tools_doctor):
         module.register(server)
+    lean_tools(server)
     _register_resources(server, project)
     _register_prompts(server)
     return server
+
+
+def lean_tools(server: MCPServer) -> None:
+    """tools/list costs the agent's context on every session: one paragraph per description
+    (no docstring line breaks or indentation) and compact schemas (see compact_schema)."""
+    for tool in server._tool_manager.list_tools():
+        tool.description = " ".join((tool.description or "").split())
+        tool.parameters = compact_schema(tool.parameters)
+        output = tool.fn_metadata.output_schema
+        if output is not None:
+            tool.fn_metadata.output_schema = shallow_schema(compact_schema(output))
 
 
 def _version() -> str:
@@ -176,16 +233,18 @@ def _compact(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def read_doc(project: Project) -> str:
-    """The generated schema doc; a clear error telling how to create it when missing."""
-    path = project.doc_path
-    if not path.is_file():
+def read_doc(project: Project, **part: str | None) -> str:
+    """The generated schema doc (or a part of it, see ``service.doc_part``), within the budget;
+    a clear error telling how to create it when missing."""
+    from database_use import service
+
+    if not project.doc_path.is_file():
         raise ResourceNotFoundError(
-            f"the schema doc {path.relative_to(project.root)} does not exist yet: call the generate_docs tool "
-            f"(or run `{hints.command(project, 'generate-docs')}`) to create it "
-            "from the live database"
+            f"the schema doc {project.doc_path.relative_to(project.root)} does not exist yet: "
+            f"call the generate_docs tool (or run `{hints.command(project, 'generate-docs')}`) "
+            "to create it from the live database"
         )
-    return path.read_text(encoding="utf-8")
+    return service.doc_part(project, **part)
 
 
 def read_changes_log(project: Project) -> str:
@@ -196,22 +255,74 @@ def read_changes_log(project: Project) -> str:
             "# Database changes\n\nNo changes logged yet "
             f"({path} does not exist); log_change and apply_change add entries.\n"
         )
-    return path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    data = text.encode("utf-8")
+    if len(data) <= LOG_BUDGET:
+        return text
+    # The newest entries matter most: keep the end, say where the rest is.
+    tail = data[-LOG_BUDGET:].decode("utf-8", errors="ignore")
+    tail = tail[tail.find("\n## ") + 1 :] if "\n## " in tail else tail
+    return (
+        f"# Database changes (newest entries; {len(data):,} bytes in all: the whole log is "
+        f"{path.relative_to(project.root)})\n\n{tail}"
+    )
+
+
+def _size_of(path: Path) -> str:
+    try:
+        return f"{path.stat().st_size:,} bytes when the server started"
+    except OSError:
+        return "not generated yet"
 
 
 def _register_resources(server: MCPServer, project: Project) -> None:
     # Static resources cannot receive the request context, so they close over the same
     # Project object the lifespan hands to the tools.
 
+    doc_size = _size_of(project.doc_path)
+
     @server.resource(
         "schema://doc",
         name="schema-doc",
         title="Schema doc (.roo/docs/database_schema.md)",
-        description="The generated Markdown schema doc (lowest authority: live DB > models > doc).",
+        description=f"The generated Markdown schema doc (lowest authority: live DB > models > "
+        f"doc); {doc_size}. Over ~32 KB it answers with an index of its parts.",
         mime_type="text/markdown",
     )
     def schema_doc() -> str:
         return _guarded("schema://doc", lambda: read_doc(project))
+
+    @server.resource(
+        "schema://doc/full",
+        name="schema-doc-full",
+        title="Schema doc, all of it",
+        description=f"The whole schema doc, however large ({doc_size}); prefer a table or a section.",
+        mime_type="text/markdown",
+    )
+    def schema_doc_full() -> str:
+        return _guarded("schema://doc/full", lambda: read_doc(project, budget=None))
+
+    @server.resource(
+        "schema://doc/tables/{name}",
+        name="schema-doc-table",
+        title="One table's part of the schema doc",
+        description="The doc's section of one table or view: users or audit.events.",
+        mime_type="text/markdown",
+    )
+    def schema_doc_table(name: str) -> str:
+        return _guarded(f"schema://doc/tables/{name}", lambda: read_doc(project, table=name))
+
+    @server.resource(
+        "schema://doc/sections/{section}",
+        name="schema-doc-section",
+        title="One section of the schema doc",
+        description="Contents, Tables, Views, Enums or Relationships (cut at ~32 KB, saying so).",
+        mime_type="text/markdown",
+    )
+    def schema_doc_section(section: str) -> str:
+        return _guarded(
+            f"schema://doc/sections/{section}", lambda: read_doc(project, section=section)
+        )
 
     @server.resource(
         "schema://tables",
@@ -260,7 +371,7 @@ def _register_resources(server: MCPServer, project: Project) -> None:
         "changes://log",
         name="changes-log",
         title="Change log (.roo/docs/pgdb_changes.md)",
-        description="The dated log of schema changes, newest last.",
+        description="The dated log of schema changes, newest last (the newest ~32 KB when longer).",
         mime_type="text/markdown",
     )
     def changes_log() -> str:

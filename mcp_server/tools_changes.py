@@ -1,4 +1,4 @@
-"""The guarded-change tools: propose_column_change, apply_change, list_changes.
+"""The guarded-change tools: propose_column_change, apply_change, list_changes, withdraw_change.
 
 Thin faces over :mod:`database_use.changes`. The approval never comes from a tool argument:
 
@@ -9,11 +9,14 @@ Thin faces over :mod:`database_use.changes`. The approval never comes from a too
   person (resolver form, so it works in both protocol eras) showing table, column, the exact
   SQL (escaped), the risk findings and a fresh dry-run; only an explicit accept with
   ``approve = true`` applies, in that same call, and nothing reusable is written;
-- a decline closes the proposal: calling apply_change again does not ask again, it answers
-  ``declined``;
-- a client without elicitation gets ``outcome = "approval_required"`` naming the exact
-  command the person must run; decline/cancel give ``declined``/``cancelled``. In none of
-  these cases is anything applied.
+- a "no" is recorded on the proposal (who, when, channel) and never asked again: an unticked
+  form is the person's answer and closes the proposal (``declined``); a bare "decline" may
+  come from a client that declines without showing anything, so the answer says so and the
+  proposal stays open for the person's terminal (the approve command);
+- a cancel is reported as "dismissed or not shown", not as a decline; a client without
+  elicitation gets ``outcome = "approval_required"`` naming the exact command the person must
+  run. In none of these cases is anything applied.
+- ``withdraw_change`` lets the agent take back its own proposal (never an applied one).
 
 The capability is checked BEFORE an ``Elicit`` is returned: asking a client that did not
 declare it would fail the whole call with -32021 instead of giving the clear answer above.
@@ -36,13 +39,19 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from database_use import policy
+from database_use.changes import STATUSES
 from database_use.errors import DatabaseUseError
 from database_use.settings import mask_url
-from mcp_server.asking import ask_person, outcome
+from mcp_server.asking import ask_person, outcome, person_answered
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 
+# Bytes of rows per page: with the envelope, a default answer stays under ~32 KB.
+PAGE_BUDGET = 24_000
+Status = Literal[STATUSES]  # type: ignore[valid-type]
 PROPOSES = hints(read_only=False, destructive=False, idempotent=False)
 APPLIES = hints(read_only=False, destructive=True, idempotent=False)
+# Closes a proposal file (no data touched); withdrawing twice leaves the same state.
+WITHDRAWS = hints(read_only=False, destructive=False, idempotent=True)
 
 Action = Literal[
     "add",
@@ -81,10 +90,15 @@ class ApprovalState(BaseModel):
 
 class Proposal(BaseModel):
     id: str
+    ok: bool = Field(
+        description="false: nothing to approve (its dry-run failed or it is closed); see next_step"
+    )
     status: str = Field(
-        description="proposed | approved | applied | failed | rejected | stale | expired"
+        description="proposed | approved | applied | failed | rejected | declined | withdrawn "
+        "| stale | expired"
     )
     status_reason: str | None = None
+    declined: Decline | None = None
     created_at: str | None = None
     table: str
     column: str
@@ -104,6 +118,15 @@ class Proposal(BaseModel):
     next_step: str
 
 
+class Decline(BaseModel):
+    at: str
+    by: str
+    channel: str
+    seen: bool = Field(
+        description="false: the client said no itself; the person may have seen nothing"
+    )
+
+
 class ApplyResult(BaseModel):
     id: str
     outcome: Literal["applied", "approval_required", "declined", "cancelled"]
@@ -117,6 +140,7 @@ class ApplyResult(BaseModel):
         default=False, description="Applied by an earlier call; nothing ran again"
     )
     message: str
+    declined: Decline | None = Field(default=None, description="The recorded decline, if any")
     status: str | None = None
     approve_command: str | None = Field(
         default=None, description="The command a person runs in a terminal to approve"
@@ -155,11 +179,17 @@ class ChangeRow(BaseModel):
     dry_run_ok: bool | None = None
     approved_by: str | None = None
     reason: str | None = None
+    declined_by: str | None = None
 
 
 class ChangeList(BaseModel):
     changes: list[ChangeRow]
-    count: int
+    count: int = Field(description="changes matching the filter (all pages)")
+    offset: int | None = None
+    returned: int | None = None
+    truncated: bool | None = None
+    next_offset: int | None = None
+    note: str | None = Field(None, description="what was cut and how to get the rest")
     finished: list[str] = Field(
         default_factory=list, description="Applies a crash left half done, finished now"
     )
@@ -196,9 +226,7 @@ def _prepare(change_id: str, ctx: Context) -> dict[str, Any]:
             return {"mode": "approved"}
         if proposal["status"] == "approved" and proposal["approval"]["state"] == "valid":
             return {"mode": "approved"}
-        if proposal["status"] == "rejected" and str(proposal.get("status_reason")).startswith(
-            "declined"
-        ):
+        if proposal.get("declined"):  # said no once: never asked again, whatever the status
             return {"mode": "declined", "prepared": proposal}
         prepared = changes.prepare_approval(project, change_id)
         if not policy.load_policy().elicitation_allowed:
@@ -242,9 +270,10 @@ def propose_column_change(
     ] = None,
     comment: Annotated[str | None, Field(description="add/set_comment: the column comment")] = None,
 ) -> Annotated[CallToolResult, Proposal]:
-    """Plan a column change (add, alter_type, rename, drop, set/drop NOT NULL, set/drop default,
-    set_comment) against the live database: returns the exact SQL, risk findings and a dry-run
-    (rolled back). Changes nothing. A person must approve it before apply_change runs it."""
+    """Use for any column change (add, alter_type, rename, drop, set/drop NOT NULL, set/drop
+    default, set_comment): plans it against the live database and returns the exact SQL, risk
+    findings and a rolled-back dry-run. Changes nothing; ok=false means there is nothing to
+    approve (see next_step). Next: apply_change."""
     with tool_errors("propose_column_change"):
         data = _changes().propose_column_change(
             project_from_ctx(ctx),
@@ -266,9 +295,10 @@ async def apply_change(
     prep: Annotated[dict, Resolve(_prepare)],
     answer: Annotated[ElicitationResult[ApprovalAnswer], Resolve(_ask)],
 ) -> Annotated[CallToolResult, ApplyResult]:
-    """Apply a proposed column change to the live database — only after a person approved this
-    exact SQL (the client asks them, or they ran the approve command). Then verifies it,
-    regenerates the schema doc, logs the change and returns the model lines to update."""
+    """Use after propose_column_change: applies the change only once a person approved this
+    exact SQL (the client asks them, or they run the approve command it names), then verifies
+    it, regenerates the doc, logs it and returns the model lines to update. A decline is
+    recorded and never asked again."""
     import anyio.to_thread
 
     with tool_errors("apply_change"):
@@ -286,9 +316,19 @@ async def apply_change(
         if mode == "ask":
             said = outcome(answer, ApprovalAnswer)
             if said == "declined":
-                await anyio.to_thread.run_sync(
-                    lambda: changes.record_decline(project, change_id, "in the client's dialog")
-                )
+                seen = person_answered(answer, ApprovalAnswer)
+                prepared = {
+                    **prepared,
+                    "declined": await anyio.to_thread.run_sync(
+                        lambda: changes.record_decline(
+                            project,
+                            change_id,
+                            by="the person at the MCP client" if seen else "the MCP client",
+                            channel="elicitation",
+                            seen=seen,
+                        )
+                    ),
+                }
             if said != "approved":
                 return _not_applied(project, change_id, prepared, said)
             elicited = changes.elicited_approval(project, prepared)
@@ -335,10 +375,28 @@ async def apply_change(
         )
 
 
+def _declined_message(declined: dict[str, Any], command: str) -> str:
+    when = f"{declined['by']} via {declined['channel']} at {declined['at']}"
+    if declined.get("seen"):
+        return (
+            f"NOT APPLIED: declined by {when}; the change is closed and will not be asked "
+            "again. Do not retry it; propose again only if the person asks for it."
+        )
+    return (
+        f"NOT APPLIED: the client answered 'decline' ({when}) — the person declined, or the "
+        "client declines without showing anything (some do). It will not be asked in the "
+        "dialog again. Ask the person: if they want it, they review and approve it in their "
+        f"own terminal: {command} — then call apply_change again; if not, withdraw it with "
+        "withdraw_change."
+    )
+
+
 def _not_applied(
     project: Any, change_id: str, prepared: dict[str, Any], outcome: str
 ) -> CallToolResult:
     command = _changes().approve_command(project, change_id)
+    declined = prepared.get("declined")
+    closed = bool(declined and declined.get("seen"))
     messages = {
         "approval_required": (
             "NOT APPLIED: this client cannot ask the person for approval. Ask the person to "
@@ -349,9 +407,13 @@ def _not_applied(
             f"Ask the person to review and approve it in a terminal: {command} — then call "
             "apply_change again."
         ),
-        "declined": "NOT APPLIED: the person declined this change; it is closed. Do not retry "
-        "it; propose again only if the person asks for it.",
-        "cancelled": "NOT APPLIED: the person dismissed the approval request. Nothing changed.",
+        "declined": _declined_message(declined, command) if declined else "NOT APPLIED",
+        "cancelled": (
+            "NOT APPLIED: the approval request was dismissed, or the client could not show it; "
+            "nothing is recorded as a decline. Ask the person whether they saw it: call "
+            "apply_change again to ask again, or they approve it in their own terminal: "
+            f"{command}"
+        ),
     }
     return _structured(
         ApplyResult(
@@ -359,8 +421,9 @@ def _not_applied(
             outcome="approval_required" if outcome == "dialog_off" else outcome,  # type: ignore[arg-type]
             applied=False,
             message=messages[outcome],  # type: ignore[arg-type]
-            status="rejected" if outcome == "declined" else "proposed",
-            approve_command=None if outcome == "declined" else command,
+            declined=Decline.model_validate(declined) if declined else None,
+            status="declined" if closed else prepared.get("status", "proposed"),
+            approve_command=None if closed else command,
             table=prepared.get("table"),
             column=prepared.get("column"),
             sql=prepared.get("sql"),
@@ -373,25 +436,43 @@ def _not_applied(
 def list_changes(
     ctx: Context,
     status: Annotated[
-        Literal["proposed", "approved", "applied", "failed", "rejected", "stale", "expired"] | None,
+        Status | None,
         Field(description="Only changes with this status"),
     ] = None,
+    limit: Annotated[int, Field(ge=1, le=500, description="Changes per page, newest first")] = 50,
+    offset: Annotated[int, Field(ge=0, description="Skip this many (see next_offset)")] = 0,
 ) -> Annotated[CallToolResult, ChangeList]:
-    """List proposed column changes with their status (proposed, approved, applied, failed,
-    rejected, stale, expired), risk level and who approved them. Read-only."""
+    """Use to find a proposal again or see what happened to it (read-only): status, risk,
+    who approved or declined it, newest first. Filter by status; page with limit/offset."""
     with tool_errors("list_changes"):
-        data = _changes().list_changes(project_from_ctx(ctx), status)
+        data = _changes().list_changes(
+            project_from_ctx(ctx), status, limit=limit, offset=offset, budget=PAGE_BUDGET
+        )
         return _structured(ChangeList.model_validate(data))
+
+
+def withdraw_change(
+    ctx: Context,
+    change_id: Annotated[str, Field(description="The id of your own proposal")],
+    reason: Annotated[str | None, Field(max_length=200, description="Why (kept in it)")] = None,
+) -> Annotated[CallToolResult, Proposal]:
+    """Use when a proposal of yours should not be applied (wrong column, superseded,
+    the person changed their mind): it is closed as withdrawn and any approval of it revoked.
+    An applied change cannot be withdrawn; propose the reverse change instead."""
+    with tool_errors("withdraw_change"):
+        data = _changes().withdraw_change(project_from_ctx(ctx), change_id, reason)
+        return _structured(Proposal.model_validate(data))
 
 
 TOOLS = (
     (propose_column_change, "Propose a column change", PROPOSES),
     (apply_change, "Apply an approved column change", APPLIES),
     (list_changes, "List proposed column changes", READ_ONLY),
+    (withdraw_change, "Withdraw your own proposal", WITHDRAWS),
 )
 
 
 def register(server: MCPServer) -> None:
-    """Add propose_column_change, apply_change and list_changes to ``server``."""
+    """Add propose_column_change, apply_change, list_changes and withdraw_change to ``server``."""
     for fn, title, tool_hints in TOOLS:
         server.add_tool(fn, name=fn.__name__, title=title, annotations=tool_hints)

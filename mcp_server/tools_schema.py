@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from database_use.errors import DatabaseUseError
+from database_use.paging import page
 from database_use.settings import mask_url
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from mcp_server.schemas import (
@@ -29,6 +30,7 @@ from mcp_server.schemas import (
     GenerateDocsResult,
     IntrospectResult,
     LogChangeResult,
+    ObjectKind,
     ReportResult,
     Side,
     ValidateResult,
@@ -41,6 +43,8 @@ APPENDS_LOG = hints(read_only=False, destructive=False, idempotent=False)
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
+# Bytes of records per page: with the envelope, a default answer stays under ~32 KB.
+PAGE_BUDGET = 24_000
 
 
 def structured(model: BaseModel) -> CallToolResult:
@@ -109,16 +113,21 @@ def introspect(
         ),
     ] = DEFAULT_LIMIT,
     offset: Annotated[
-        int,
-        Field(
-            ge=0,
-            description="Skip this many tables (the answer tells the next offset when there are more)",
-        ),
+        int, Field(ge=0, description="Skip this many tables (the answer gives next_offset)")
     ] = 0,
+    pattern: Annotated[
+        str | None,
+        Field(max_length=200, description="Only tables whose name matches: user* or a substring"),
+    ] = None,
+    has_column: Annotated[
+        str | None,
+        Field(max_length=200, description="Only tables with a column matching this (*_id, email)"),
+    ] = None,
 ) -> Annotated[CallToolResult, IntrospectResult]:
-    """Look at the live database (read-only): a compact overview, one entry per table with its
-    columns and key facts, or one table in full detail (columns, keys, indexes, constraints,
-    comments, what references it). Large schemas are paged: see limit/offset."""
+    """Use first, to see what the live database holds (read-only): one line per table with its
+    columns and keys, or table= for one table in full (columns, keys, indexes, constraints,
+    comments, what references it). Find tables with pattern=, has_column= or schema=; large
+    schemas are paged (limit/offset, and a size budget the answer names)."""
     with schema_tool_errors("introspect"):
         data = _service().introspect(
             project_from_ctx(ctx),
@@ -127,6 +136,8 @@ def introspect(
             verbose=verbose,
             limit=limit,
             offset=offset,
+            pattern=pattern,
+            has_column=has_column,
         )
         return structured(IntrospectResult.model_validate(data))
 
@@ -139,41 +150,68 @@ def compare(
     right: Annotated[
         Side, Field(description="Second source: db, models or doc (different from left)")
     ],
+    table: Annotated[
+        str | None, Field(max_length=200, description="Only these tables: users, audit.*, *log*")
+    ] = None,
+    kind: Annotated[ObjectKind | None, Field(description="Only this object kind")] = None,
+    limit: Annotated[int, Field(ge=1, le=1000, description="Differences per page")] = 100,
+    offset: Annotated[int, Field(ge=0, description="Skip this many (see next_offset)")] = 0,
 ) -> Annotated[CallToolResult, CompareResult]:
-    """Compare two schema sources (read-only). Each difference names the object, what each side
-    holds, the authoritative side (live db > models > doc) and a one-line fix on the other side."""
+    """Use to find drift: after a change, before editing models, or when something fails
+    (read-only). db vs models and models vs doc are the usual pairs. Each difference names
+    the object, what each side holds, the side that wins (live db > models > doc) and a
+    one-line fix; filter by table or kind, page with limit/offset."""
     with schema_tool_errors("compare"):
         if left == right:
             raise ToolError(
                 f"compare needs two different sources, got left={left!r} and right={right!r}; "
                 "use e.g. left='db', right='models' or left='models', right='doc'"
             )
-        data = _service().compare(project_from_ctx(ctx), left, right)
+        data = _service().compare(
+            project_from_ctx(ctx),
+            left,
+            right,
+            table=table,
+            kind=kind,
+            limit=limit,
+            offset=offset,
+            budget=PAGE_BUDGET,
+        )
         return structured(CompareResult.model_validate(data))
 
 
 def generate_docs(ctx: Context) -> Annotated[CallToolResult, GenerateDocsResult]:
-    """Regenerate .roo/docs/database_schema.md from the live database. Deterministic: the file is
-    rewritten only when the schema changed (changed=false otherwise)."""
+    """Use after the live schema changed outside apply_change (which does it for you) or when
+    validate says the doc is stale or missing: regenerates .roo/docs/database_schema.md from the
+    live database. Deterministic; changed=false when it was already current."""
     with schema_tool_errors("generate_docs"):
         data = _service().generate_docs(project_from_ctx(ctx))
         return structured(GenerateDocsResult.model_validate(data))
 
 
 def validate(ctx: Context) -> Annotated[CallToolResult, ValidateResult]:
-    """Check (read-only) that the schema doc is current with the live database; ok=false lists the
-    differences (fix: call generate_docs) and warns about schema changes nobody logged."""
+    """Use before you call a schema task done (read-only): is the schema doc exactly what
+    generate_docs would write now? ok=false lists the differences (fix: generate_docs) and warns
+    about schema changes nobody logged."""
     with schema_tool_errors("validate"):
         data = _service().validate(project_from_ctx(ctx))
         if isinstance(data.get("message"), str):
             data["message"] = mcp_wording(data["message"])
         data["warnings"] = [mcp_wording(w) for w in data.get("warnings", [])]
+        total = len(data["differences"])
+        paged = page(data["differences"], budget=PAGE_BUDGET, what="differences")
+        if paged["truncated"]:  # the verdict stays whole; the records go on in compare
+            data["differences"] = paged["page"]
+            data["note"] = (
+                f"differences 1-{paged['returned']} of {total} shown (size budget); "
+                f"compare(left='db', right='doc', offset={paged['returned']}) lists the rest"
+            )
         return structured(ValidateResult.model_validate(data))
 
 
 def report(ctx: Context) -> Annotated[CallToolResult, ReportResult]:
-    """Run all three comparisons (db↔models, models↔doc, db↔doc) and write a JSON and a Markdown
-    report under .roo/reports/; returns their paths and a summary of the counts."""
+    """Use when the person wants a written drift report: runs db vs models, models vs doc and db
+    vs doc, writes JSON and Markdown under .roo/reports/ and returns their paths and the counts."""
     with schema_tool_errors("report"):
         data = _service().report(project_from_ctx(ctx))
         return structured(ReportResult.model_validate(data))
@@ -204,9 +242,9 @@ def log_change(
         ),
     ] = False,
 ) -> Annotated[CallToolResult, LogChangeResult]:
-    """Append a dated entry to .roo/docs/pgdb_changes.md (created with a header when missing; the
-    append is atomic and never rewrites old entries) with the live schema hash, so validate can
-    spot later changes nobody logged. Step 4 of the change workflow; apply_change logs by itself."""
+    """Use after a schema change made outside apply_change (which logs by itself): appends a
+    dated entry with the live schema hash to .roo/docs/pgdb_changes.md (append-only), so validate
+    can tell logged changes from unlogged ones."""
     with schema_tool_errors("log_change"):
         data: dict[str, Any] = _service().log_change(
             project_from_ctx(ctx),

@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 from database_use import policy
 from database_use.errors import DatabaseUseError
 from database_use.settings import mask_url
-from mcp_server.asking import ask_person, outcome
+from mcp_server.asking import ask_person, outcome, person_answered
 from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 
 # Writes a file in temp/ (or replaces one when asked): not idempotent, not destructive of data.
@@ -48,6 +48,10 @@ PROMOTES = hints(read_only=False, destructive=False, idempotent=False)
 # read-only default and the person's approval guard that, but hosts use this hint to decide
 # whether to confirm a call, and an honest "may destroy data" is the safe answer.
 RUNS = hints(read_only=False, destructive=True, idempotent=False)
+
+
+# Bytes kept of each of stdout and stderr: both together keep the answer under ~32 KB.
+OUTPUT_BUDGET = 12_000
 
 
 # -- output models ----------------------------------------------------------------------------
@@ -63,6 +67,7 @@ class ArgumentInfo(BaseModel):
 class CommandInfo(BaseModel):
     name: str
     help: str = ""
+    usage: str = Field("", description="args in the order the script accepts them")
     arguments: list[ArgumentInfo] = Field(default_factory=list)
 
 
@@ -96,7 +101,7 @@ class PromoteResult(ScriptInfo):
 
 
 class RunResult(BaseModel):
-    outcome: Literal["ran", "approval_required", "declined", "cancelled"]
+    outcome: Literal["ran", "approval_required", "declined", "cancelled", "person_only"]
     name: str
     path: str
     mode: Literal["read-only", "write"]
@@ -129,6 +134,9 @@ class RunResult(BaseModel):
     approve_command: str | None = Field(
         default=None, description="The command a person runs in a terminal to approve"
     )
+    person_command: str | None = Field(
+        default=None, description="person_only: what the person runs in their own terminal"
+    )
     approval: dict[str, Any] | None = Field(default=None, description="Who approved, how, when")
 
 
@@ -160,19 +168,24 @@ def _info(entry: dict[str, Any]) -> dict[str, Any]:
 
 # -- resolvers (run before the run_script body; never from tool arguments) ----------------------
 def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None) -> dict[str, Any]:
-    """For write mode: already approved, to be asked, or an error to report."""
-    if not write:
-        return {"mode": "read-only"}
+    """Person-only (needs a terminal), read-only, or for write mode: already approved, to be
+    asked, or an error to report."""
     from database_use import approvals
 
     svc = _svc()
     project = project_from_ctx(ctx)
     try:
+        needs = svc.person_only(project, name, args or [])
+        if needs:  # answered before anything is asked or approved: it could not work here
+            return {"mode": "person_only", **needs}
+        if not write:
+            return {"mode": "read-only"}
         request = svc.request_write(project, name, args or [])
         if request["status"]["state"] == "valid":
             return {"mode": "approved", "id": request["id"]}
         loaded = svc.load_request(project, request["id"])
-        if svc.was_declined(project, request["id"]):
+        declined = svc.decline_of(project, request["id"])
+        if declined:
             mode = "declined"
         elif not policy.load_policy().elicitation_allowed:
             mode = "no_dialog"
@@ -187,6 +200,7 @@ def _prepare(name: str, write: bool, ctx: Context, args: list[str] | None = None
             "sha256": request["sha256"],
             "args": request["args"],
             "name": request["name"],
+            "declined": declined,
         }
     except (DatabaseUseError, approvals.ChangeRefused) as exc:
         return {"mode": "error", "error": mask_url(" ".join(str(exc).split()))}
@@ -200,9 +214,10 @@ def _ask(ctx: Context, prep: Annotated[dict, Resolve(_prepare)]) -> Elicit[Write
 
 # -- the tools ---------------------------------------------------------------------------------
 def list_scripts(ctx: Context) -> Annotated[CallToolResult, ScriptList]:
-    """List the canonical scripts in utils_db/ and the drafts in temp/, each with its purpose
-    (module docstring), arguments and sub-commands (argparse, read statically; nothing is run)
-    and its SHA-256. Check here for a suitable script before writing a new one. Read-only."""
+    """Use before writing any database script (read-only): the canonical scripts in
+    utils_db/ and the drafts in temp/, with purpose, arguments, each sub-command's usage (in the
+    order it accepts them) and SHA-256, read without running anything; skipped names the files
+    left out and why."""
     with tool_errors("list_scripts"):
         data = _svc().list_scripts(project_from_ctx(ctx))
         return _structured(
@@ -220,9 +235,9 @@ def draft_script(
     content: Annotated[str, Field(description="The whole Python script (must parse)")],
     overwrite: Annotated[bool, Field(description="Replace an existing draft of that name")] = False,
 ) -> Annotated[CallToolResult, DraftResult]:
-    """Write a one-off Python script to temp/<name>.py (nowhere else) instead of pasting code
-    into a terminal. The content must be valid Python; use `from utils_db.database import db`
-    for database access. Does not run it: call run_script next."""
+    """Use instead of pasting code into a terminal: writes a one-off Python script to
+    temp/<name>.py (nowhere else; it must parse; `from utils_db.database import db` for the
+    database). Does not run it: run_script next."""
     with tool_errors("draft_script"):
         entry = _svc().draft_script(project_from_ctx(ctx), name, content, overwrite=overwrite)
         return _structured(
@@ -240,8 +255,9 @@ def promote_script(
     name: Annotated[str, Field(description="The draft's name (temp/<name>.py)")],
     overwrite: Annotated[bool, Field(description="Replace an existing utils_db/<name>.py")] = False,
 ) -> Annotated[CallToolResult, PromoteResult]:
-    """Move a proven draft from temp/<name>.py to utils_db/<name>.py, where canonical scripts
-    live. Refuses to replace an existing canonical script unless overwrite is true."""
+    """Use when a draft has proven itself and will be reused: moves temp/<name>.py to
+    utils_db/<name>.py. Replacing an existing canonical script is for the person (the answer
+    names their command)."""
     with tool_errors("promote_script"):
         entry = _svc().promote_script(project_from_ctx(ctx), name, overwrite=overwrite)
         return _structured(
@@ -274,12 +290,11 @@ async def run_script(
         ),
     ] = False,
 ) -> Annotated[CallToolResult, RunResult]:
-    """Run a canonical script or a draft inside the OS sandbox (project read-only, no .env, no
-    HOME) and return its exit code and (bounded) output. Read-only by default: guaranteed when
-    DATABASE_READONLY_URL is a role that cannot write (readonly_enforced=true), otherwise only a
-    session default (readonly_enforced=false, best effort). write=true runs only after a person
-    approved this exact file and these arguments (the client asks them, or they run the
-    approve-script command)."""
+    """Use to run a canonical script or a draft (no shell, no stdin) in the OS sandbox and get
+    its exit code and bounded output. Read-only by default (readonly_enforced says whether a
+    checked role guarantees it); write=true runs only after a person approved this exact file
+    and these arguments. A script that needs a terminal (a password prompt) answers
+    person_only with the command the person runs."""
     import anyio.to_thread
 
     with tool_errors("run_script"):
@@ -289,6 +304,18 @@ async def run_script(
         mode = prep.get("mode")
         if mode == "error":
             raise ToolError(prep["error"])
+        if mode == "person_only":
+            return _structured(
+                RunResult(
+                    outcome="person_only",
+                    name=name,
+                    path=prep["path"],
+                    mode="write" if write else "read-only",
+                    args=argv,
+                    message=prep["message"],
+                    person_command=prep["command"],
+                )
+            )
         if mode == "declined":
             return _not_run(prep, "declined")
         if mode == "no_dialog":
@@ -297,13 +324,22 @@ async def run_script(
         if mode == "ask":
             said = outcome(answer, WriteRunAnswer)
             if said == "declined":
-                await anyio.to_thread.run_sync(lambda: svc.record_decline(project, prep["id"]))
+                seen = person_answered(answer, WriteRunAnswer)
+                prep["declined"] = await anyio.to_thread.run_sync(
+                    lambda: svc.record_decline(project, prep["id"], seen)
+                )
             if said != "approved":
                 return _not_run(prep, said)
             elicited = svc.elicited_write_approval(project, prep["id"])
         result = await anyio.to_thread.run_sync(
             lambda: svc.run_script(
-                project, name, argv, timeout=timeout, write=write, approval=elicited
+                project,
+                name,
+                argv,
+                timeout=timeout,
+                write=write,
+                approval=elicited,
+                output_limit=OUTPUT_BUDGET,
             )
         )
         approval = result.get("approval")
@@ -311,7 +347,13 @@ async def run_script(
         return _structured(
             RunResult(
                 outcome="ran",
-                message=f"{result['path']} {status} ({result['guard']}; {result['sandbox']})",
+                message=f"{result['path']} {status} ({result['guard']}; {result['sandbox']})"
+                + (
+                    f"; output cut at {OUTPUT_BUDGET // 1000} KB per stream (see stdout_bytes): "
+                    "have the script print less, or a summary"
+                    if result["stdout_truncated"] or result["stderr_truncated"]
+                    else ""
+                ),
                 approval_id=(approval or {}).get("id"),
                 approval=approval,
                 **{
@@ -321,6 +363,20 @@ async def run_script(
                 },
             )
         )
+
+
+def _declined_message(declined: dict[str, Any], command: str) -> str:
+    if declined.get("seen", True):
+        return (
+            "NOT RUN: the person declined this write-mode run (recorded: the same script and "
+            "args are not asked again). Do not retry it unasked."
+        )
+    return (
+        "NOT RUN: the client answered 'decline' — the person declined, or the client declines "
+        "without showing anything (some do). It will not be asked in the dialog again. Ask the "
+        f"person: if they want it, they approve it in their own terminal: {command} — then "
+        "call run_script again with the same name and args."
+    )
 
 
 def _not_run(prep: dict[str, Any], outcome: str) -> CallToolResult:
@@ -336,9 +392,13 @@ def _not_run(prep: dict[str, Any], outcome: str) -> CallToolResult:
             f"the person to review and approve it in a terminal: {command} — then call run_script "
             "again with the same name and args."
         ),
-        "declined": "NOT RUN: the person declined this write-mode run (recorded: asking again "
-        "with the same script and args is refused). Do not retry it unasked.",
-        "cancelled": "NOT RUN: the person dismissed the approval request. Nothing ran.",
+        "declined": _declined_message(prep.get("declined") or {"seen": True}, command),
+        "cancelled": (
+            "NOT RUN: the approval request was dismissed, or the client could not show it; "
+            "nothing is recorded as a decline. Ask the person whether they saw it: call "
+            "run_script again to ask again, or they approve it in their own terminal: "
+            f"{command}"
+        ),
     }
     return _structured(
         RunResult(

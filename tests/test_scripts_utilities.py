@@ -150,7 +150,10 @@ def test_set_password_without_terminal_or_stdin_flag_is_refused(project, seeded)
     before = pw_hash_of(seeded, "alice@example.com")
     result = run(project, seeded, "user_password_utils.py", "set", "1")
     assert result.returncode == 2
-    assert "--password-stdin" in result.stderr and "Traceback" not in result.stderr
+    # Person-only, said so; never a nudge to pipe a password in.
+    assert "person-only" in result.stderr and "own terminal" in result.stderr
+    assert "pipe" not in result.stderr and "--password-stdin" not in result.stderr
+    assert "Traceback" not in result.stderr
     assert pw_hash_of(seeded, "alice@example.com") == before
 
 

@@ -27,6 +27,19 @@ ACTIONS: tuple[str, ...] = (
     "set_comment",
 )
 
+# A proposal's statuses; "declined" = the person said no, "withdrawn" = the agent took it back.
+STATUSES: tuple[str, ...] = (
+    "proposed",
+    "approved",
+    "applied",
+    "failed",
+    "rejected",
+    "declined",
+    "withdrawn",
+    "stale",
+    "expired",
+)
+
 __all__ = [
     "apply_change",
     "approval_text",
@@ -34,6 +47,7 @@ __all__ = [
     "dry_run",
     "elicited_approval",
     "get_change",
+    "last_decline",
     "list_changes",
     "load_change",
     "models_todo",
@@ -42,6 +56,7 @@ __all__ = [
     "record_approval",
     "record_decline",
     "reject_change",
+    "withdraw_change",
 ]
 
 

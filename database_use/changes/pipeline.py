@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from database_use import approvals, hints, redact
-from database_use.changes import journal
+from database_use.changes import STATUSES, journal
 from database_use.changes.plan import (
     Plan,
     normalize_request,
@@ -40,13 +40,13 @@ from database_use.changes.risk import LEVELS, assess, lock_of
 from database_use.changes.sqlgen import qualified
 from database_use.display import escape_for_display
 from database_use.errors import ChangeRefused, DatabaseUseError, InvalidRequest, NotFound
+from database_use.paging import page
 from database_use.project import Project
 from database_use.schema.snapshot import Snapshot
 from database_use.settings import describe_target, mask_url
 
 log = logging.getLogger("database_use.changes")
 
-STATUSES = ("proposed", "approved", "applied", "failed", "rejected", "stale", "expired")
 OPEN_STATUSES = ("proposed", "approved")
 # Every apply is bounded: a blocked lock or a long rewrite fails instead of stalling the app.
 LOCK_TIMEOUT_ENV = "DATABASE_USE_LOCK_TIMEOUT_MS"
@@ -240,30 +240,57 @@ def propose_column_change(
     )
     snapshot, version, has_rows, _identity = _live_context(project, request["table"])
     plan = plan_change(snapshot, request, version, has_rows)
-    findings = assess(plan.risk_context)
+    findings = _assess(project, plan)
     created = datetime.now(UTC).replace(microsecond=0)
     change_id = f"chg-{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    checked = dry_run(project, plan.statements, plan.expected)
+    # A change whose dry-run fails is recorded (the agent and the person can read why) but
+    # closed: there is nothing worth approving, and apply says so rather than "not approved".
+    status, reason = ("proposed", None) if checked["ok"] else ("failed", _dry_run_failed(checked))
     proposal: dict[str, Any] = {
         "id": change_id,
         "created_at": created.isoformat(),
-        "status": "proposed",
-        "status_reason": None,
+        "status": status,
+        "status_reason": reason,
         "request": request,
         "schema_hash": snapshot.schema_hash(),
         **_build(plan, findings, version),
-        "dry_run": dry_run(project, plan.statements, plan.expected),
-        "history": [{"at": created.isoformat(), "status": "proposed", "reason": None}],
+        "dry_run": checked,
+        "history": [{"at": created.isoformat(), "status": status, "reason": reason}],
     }
     _save(project, proposal)
     return _public(project, proposal)
 
 
+def _assess(project: Project, plan: Plan) -> list[Any]:
+    """The risk findings, with the project's own code searched first where advice depends on
+    it (a rename: who uses the old name)."""
+    if plan.request["action"] == "rename":
+        from database_use.changes.code_uses import find_uses
+
+        uses, searched = find_uses(project.root, plan.column_name)
+        plan.risk_context.extra.update(code_uses=uses, files_searched=searched)
+    return assess(plan.risk_context)
+
+
+def _dry_run_failed(checked: dict[str, Any]) -> str:
+    sqlstate = f" [SQLSTATE {checked['sqlstate']}]" if checked.get("sqlstate") else ""
+    return f"its dry-run failed: {checked.get('error')}{sqlstate}"
+
+
 def _public(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
     """The proposal as answered to a face: with the approval state and the next step."""
-    data = {k: v for k, v in proposal.items() if k not in ("expected", "history")}
+    data = {k: v for k, v in proposal.items() if k not in ("expected", "history", "declines")}
+    data["declined"] = last_decline(proposal)
     data["path"] = str(_path(project, proposal["id"]).relative_to(project.root))
     data["approval"] = _approval_state(project, proposal)
     data["status"] = _effective_status(proposal, data["approval"])
+    # ok: the proposal can go on to approval (its dry-run succeeded and it is not closed).
+    data["ok"] = bool((proposal.get("dry_run") or {}).get("ok")) and data["status"] in (
+        *OPEN_STATUSES,
+        "expired",
+        "applied",
+    )
     data["next_step"] = _next_step(project, data)
     return data
 
@@ -290,9 +317,12 @@ def _effective_status(proposal: dict[str, Any], approval: dict[str, Any]) -> str
 
 def _next_step(project: Project, data: dict[str, Any]) -> str:
     status, change_id = data["status"], data["id"]
+    if not data.get("dry_run", {}).get("ok") and status in ("proposed", "failed"):
+        return (
+            f"nothing to approve: {_dry_run_failed(data.get('dry_run') or {})}; fix the cause "
+            "(e.g. the rows that break it, or change the request) and propose again"
+        )
     if status == "proposed":
-        if not data.get("dry_run", {}).get("ok"):
-            return "the dry-run failed: fix the cause (or change the request) and propose again"
         return (
             f"a person must approve it: call apply_change('{change_id}') from a client that "
             f"can ask the person, or ask the person to run: {approve_command(project, change_id)}"
@@ -303,6 +333,11 @@ def _next_step(project: Project, data: dict[str, Any]) -> str:
         return f"the approval expired or was used: the person approves again ({approve_command(project, change_id)})"
     if status == "applied":
         return "applied: update the models (see models_todo), then run compare db models"
+    if status == "declined":
+        return (
+            "closed: the person declined it; do not retry it. Propose again only if the "
+            "person asks for it"
+        )
     return "closed: propose again if the change is still wanted"
 
 
@@ -312,8 +347,18 @@ def get_change(project: Project, change_id: str) -> dict[str, Any]:
     return _public(project, load_change(project, change_id))
 
 
-def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
-    """All proposals, newest first, with their effective status."""
+def list_changes(
+    project: Project,
+    status: str | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    budget: int | None = None,
+) -> dict[str, Any]:
+    """The proposals, newest first, with their effective status (``count``: all that match).
+
+    ``limit``/``offset``/``budget`` (bytes) page them; the answer then says what it cut and
+    gives ``next_offset``."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
     pending = finish_pending(project)
@@ -326,6 +371,7 @@ def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
             rows.append({"id": path.stem, "status": "unreadable", "reason": exc.message})
             continue
         approval = _approval_state(project, proposal)
+        declined = last_decline(proposal)
         row = {
             "id": proposal["id"],
             "created_at": proposal.get("created_at"),
@@ -337,11 +383,17 @@ def list_changes(project: Project, status: str | None = None) -> dict[str, Any]:
             "dry_run_ok": (proposal.get("dry_run") or {}).get("ok"),
             "approved_by": (approval.get("approval") or {}).get("approved_by"),
             "reason": proposal.get("status_reason"),
+            "declined_by": f"{declined['by']} via {declined['channel']} at {declined['at']}"
+            if declined
+            else None,
         }
         if status is None or row["status"] == status:
             rows.append(row)
     rows.sort(key=lambda r: r.get("created_at") or "", reverse=True)
-    return {"changes": rows, "count": len(rows), **pending.as_dict()}
+    if limit is None and not offset and budget is None:
+        return {"changes": rows, "count": len(rows), **pending.as_dict()}
+    paged = page(rows, offset, limit, budget, what="changes")
+    return {"changes": paged.pop("page"), "count": len(rows), **paged, **pending.as_dict()}
 
 
 def reject_change(project: Project, change_id: str, reason: str | None = None) -> dict[str, Any]:
@@ -382,6 +434,11 @@ def _replan(
 
 def _check_open(proposal: dict[str, Any]) -> None:
     status = proposal.get("status")
+    if not (proposal.get("dry_run") or {}).get("ok") and status in ("proposed", "failed"):
+        raise ChangeRefused(
+            f"change {proposal['id']} cannot be approved or applied: "
+            f"{_dry_run_failed(proposal.get('dry_run') or {})}; fix the cause and propose again"
+        )
     if status not in OPEN_STATUSES:
         why = proposal.get("status_reason")
         raise ChangeRefused(
@@ -415,7 +472,7 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
             "planned; propose again"
         )
     plan = _replan(project, proposal, snapshot, version, has_rows)
-    built = _build(plan, assess(plan.risk_context), version)
+    built = _build(plan, _assess(project, plan), version)
     checked = dry_run(project, plan.statements, plan.expected)
     proposal.update({k: built[k] for k in ("risk", "risk_level", "table_stats")})
     proposal["dry_run"] = checked
@@ -533,13 +590,52 @@ def elicited_approval(project: Project, prepared: dict[str, Any]) -> approvals.A
     )
 
 
-def record_decline(project: Project, change_id: str, how: str) -> None:
-    """The person said no (e.g. in the client's dialog): close the proposal, so asking again
-    needs a new proposal rather than a retry."""
+def record_decline(
+    project: Project, change_id: str, *, by: str, channel: str, seen: bool
+) -> dict[str, Any]:
+    """A "no" from the client's dialog, recorded on the proposal (who, when, which channel).
+
+    ``seen``: the person answered the form (unticked "approve"): the change is closed
+    (``declined``). Otherwise the client answered "decline" itself, which some clients do
+    without showing anything: the dialog is not asked again, but the proposal stays open so
+    the person can still review and approve it in their terminal. Returns the record.
+    """
     proposal = load_change(project, change_id)
-    if proposal.get("status") in OPEN_STATUSES:
+    record = {"at": _now(), "by": by, "channel": channel, "seen": seen}
+    proposal.setdefault("declines", []).append(record)
+    if seen and proposal.get("status") in OPEN_STATUSES:
         approvals.revoke(project, "change", change_id)
-        _set_status(project, proposal, "rejected", f"declined by the person {how}")
+        _set_status(
+            project, proposal, "declined", f"declined by {by} via {channel} at {record['at']}"
+        )
+    else:
+        _save(project, proposal)
+    return record
+
+
+def last_decline(proposal: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest recorded decline of ``proposal`` (None when nobody declined it)."""
+    declines = proposal.get("declines") or []
+    return declines[-1] if declines else None
+
+
+def withdraw_change(project: Project, change_id: str, reason: str | None = None) -> dict[str, Any]:
+    """The agent takes back its own proposal: closed as ``withdrawn``, any approval revoked.
+
+    An applied change cannot be withdrawn (it is in the database: propose the reverse change).
+    """
+    proposal = load_change(project, change_id)
+    if proposal.get("status") == "applied":
+        raise ChangeRefused(
+            f"change {change_id} is already applied, so it cannot be withdrawn; to undo it, "
+            "propose the reverse change (propose_column_change)"
+        )
+    approvals.revoke(project, "change", change_id)
+    why = " ".join((reason or "").split())[:200]
+    _set_status(
+        project, proposal, "withdrawn", "withdrawn by the agent" + (f": {why}" if why else "")
+    )
+    return _public(project, proposal)
 
 
 def apply_change(

@@ -251,18 +251,39 @@ def alter_type_shrink(ctx: RiskContext) -> Finding | None:
 
 
 def rename_column_breaks_code(ctx: RiskContext) -> Finding | None:
+    """The rename breaks running code; whether renaming only the model attribute is a safe
+    alternative depends on the project's own code, searched first (``extra["code_uses"]``:
+    the ``file:line`` places that use the old name, with ``extra["files_searched"]``)."""
     if ctx.action != "rename":
         return None
-    return Finding(
-        "rename_column_breaks_code",
-        "warning",
-        f"running code and queries that use {ctx.column_name!r} fail the moment the rename "
-        "commits (deploys are not atomic with it)",
-        ACCESS_EXCLUSIVE,
-        f"rename only the model attribute and keep the column: "
-        f'{ctx.new_name} = mapped_column("{ctx.column_name}", ...); or add the new column, '
-        "write both, backfill, switch reads, then drop the old one",
+    old, new = ctx.column_name, ctx.new_name
+    uses: list[str] | None = ctx.extra.get("code_uses")
+    message = (
+        f"running code and queries that use {old!r} fail the moment the rename commits "
+        "(deploys are not atomic with it)"
     )
+    staged = "add the new column, write both, backfill, switch reads, then drop the old one"
+    if uses is None:  # not searched: say what to check instead of calling it safe
+        alternative = (
+            f"before renaming only the model attribute ({new} = "
+            f'mapped_column("{old}", ...)), find the code that uses .{old}; or {staged}'
+        )
+    elif not uses:
+        alternative = (
+            f"rename only the model attribute and keep the column: {new} = "
+            f'mapped_column("{old}", ...) — no Python code in the project uses {old!r} '
+            f"({ctx.extra.get('files_searched', 0)} files searched, venvs excluded); or {staged}"
+        )
+    else:
+        shown = ", ".join(uses[:8]) + (f" and {len(uses) - 8} more" if len(uses) > 8 else "")
+        message += f"; the project's code uses {old!r} at {shown}"
+        alternative = (
+            f"NOT safe to rename only the model attribute: the code above uses {old!r} and "
+            f"would break. Keep the attribute name and point it at the new column ({old} = "
+            f'mapped_column("{new}", ...)) in the same deploy, or update those places first; '
+            f"or {staged}"
+        )
+    return Finding("rename_column_breaks_code", "warning", message, ACCESS_EXCLUSIVE, alternative)
 
 
 def drop_column_data_loss(ctx: RiskContext) -> Finding | None:

@@ -14,7 +14,13 @@ from typing import Any
 
 from database_use import hints
 from database_use.cli import terminal
-from database_use.cli.common import EXIT_ERROR, EXIT_OK, print_warnings, project_from_args
+from database_use.cli.common import (
+    EXIT_DIFF,
+    EXIT_ERROR,
+    EXIT_OK,
+    print_warnings,
+    project_from_args,
+)
 from database_use.errors import ChangeRefused
 
 
@@ -119,7 +125,8 @@ def _propose(args: argparse.Namespace) -> tuple[int, Any, str]:
         default=args.default,
         comment=args.comment,
     )
-    return EXIT_OK, data, format_proposal(data)
+    # A failed dry-run is recorded but is a failure: nothing to approve (exit 1).
+    return (EXIT_OK if data["ok"] else EXIT_DIFF), data, format_proposal(data)
 
 
 def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:

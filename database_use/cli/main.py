@@ -128,6 +128,8 @@ def _introspect(args: argparse.Namespace) -> tuple[int, Any, str]:
         verbose=args.verbose,
         limit=args.limit,
         offset=args.offset,
+        pattern=args.pattern,
+        has_column=args.has_column,
     )
     return EXIT_OK, data, table_text(data) if args.table else overview_text(data)
 
@@ -258,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="start the overview at this table (see next_offset)",
     )
+    p.add_argument("--pattern", help="only tables whose name matches (user* or a substring)")
+    p.add_argument("--has-column", help="only tables with a column matching this (*_id, email)")
     p.set_defaults(handler=_introspect)
 
     for name, left, right, what in (

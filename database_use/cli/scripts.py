@@ -16,6 +16,7 @@ from typing import Any
 from database_use import hints
 from database_use.cli import terminal
 from database_use.cli.common import EXIT_DIFF, EXIT_ERROR, EXIT_OK, project_from_args
+from database_use.display import escape_for_display, source_lines
 from database_use.errors import InvalidRequest
 
 
@@ -111,7 +112,7 @@ def _show(args: argparse.Namespace) -> tuple[int, Any, str]:
     svc = _service()
     data = svc.describe_script(project_from_args(args), args.name)
     # Escaped for the terminal: an escape sequence in a script must not hide its other lines.
-    source = "\n".join(svc.source_lines(data["source"].rstrip("\n")))
+    source = "\n".join(source_lines(data["source"].rstrip("\n")))
     return EXIT_OK, data, "\n".join([*format_entry(data), "", source])
 
 
@@ -195,7 +196,7 @@ def approve_on_terminal(project: Any, request_id: str, tty: Any) -> dict[str, An
 # -- text -------------------------------------------------------------------------------------
 def format_entry(entry: dict[str, Any]) -> list[str]:
     label = "draft" if entry["kind"] == "draft" else "script"
-    purpose = _service().printable(entry.get("purpose") or "(no docstring)")
+    purpose = escape_for_display(entry.get("purpose") or "(no docstring)")
     lines = [f"{entry['path']}  [{label}]  {purpose}"]
     if entry.get("problem"):
         lines.append(f"    problem: {entry['problem']}")

@@ -1,0 +1,15 @@
+"""The diff of two snapshots (``diff``) and the model lines its fixes quote (``model_lines``)."""
+
+# The ``object`` of a difference record (the contract in DESIGN.md), for filters and schemas.
+OBJECT_KINDS: tuple[str, ...] = (
+    "table",
+    "column",
+    "primary_key",
+    "foreign_key",
+    "index",
+    "unique_constraint",
+    "check_constraint",
+    "exclusion_constraint",
+    "enum",
+    "view",
+)

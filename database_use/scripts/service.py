@@ -37,18 +37,23 @@ import signal
 import subprocess
 import sys
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from database_use import hints, redact, sandbox
+from database_use.display import escape_for_display, hidden_characters, hidden_places
 from database_use.errors import ChangeRefused, InvalidRequest, NotFound, ScriptError
 from database_use.project import Project
 from database_use.roles import check_readonly_role
-from database_use.scripts.describe import describe_source
-from database_use.settings import URL_VARIABLES, describe_target, load_dotenv_file, validate_url
+from database_use.scripts.describe import describe_source, terminal_input
+from database_use.settings import (
+    URL_VARIABLES,
+    describe_target,
+    load_dotenv_file,
+    validate_url,
+)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_SCRIPT_BYTES = 256 * 1024
@@ -288,12 +293,17 @@ def list_scripts(project: Project) -> dict[str, Any]:
                 skipped.append(f"{ref.relpath}: {exc}")
                 continue
             entry = _entry(ref, data)
-            # A canonical file without a main guard is a library module, not a script.
+            # A canonical file without a main guard is a library module, not a script: say so,
+            # so a promoted script that lacks the guard does not vanish without a word.
             if (
                 kind == KIND_CANONICAL
                 and entry["problem"] is None
                 and not entry.get("has_main_guard")
             ):
+                skipped.append(
+                    f'{ref.relpath}: no `if __name__ == "__main__":` guard, so it is read as a '
+                    "library module, not a script; add the guard to list it"
+                )
                 continue
             entry.pop("has_main_guard", None)
             scripts.append(entry)
@@ -427,6 +437,40 @@ def promote_script(
 
 
 # -- running ---------------------------------------------------------------------------------
+def person_only(
+    project: Project, name: str, args: Sequence[str] | None = ()
+) -> dict[str, Any] | None:
+    """When this run needs the person's own terminal (a password prompt, stdin), what to tell.
+
+    A run through a tool has no terminal and an empty stdin, by design: a password never
+    passes through an agent. So such a run is answered before anything is asked or approved
+    (an approval must not be spent on a run that cannot work) with the command the person
+    types in their own terminal. The arguments shown drop ``--password-stdin``: the person is
+    prompted instead, so no password goes through a pipe, a file or a command line.
+    """
+    ref = resolve_script(project, name)
+    argv = _check_args(args)
+    source = _read_bytes(ref).decode("utf-8", errors="replace")
+    try:
+        reason = terminal_input(source, argv)
+    except (SyntaxError, ValueError):
+        return None  # run_script reports the syntax error itself
+    if reason is None:
+        return None
+    shown = [a for a in argv if a != "--password-stdin"]
+    command = hints.script(project, ref.relpath, *shown)
+    return {
+        "path": ref.relpath,
+        "reason": reason,
+        "command": command,
+        "message": (
+            f"person-only: {ref.relpath} {' '.join(argv)} needs a terminal ({reason}), and a "
+            "tool run has none (no stdin, by design: passwords never pass through the agent). "
+            f"Ask the person to run it in their own terminal: {command}"
+        ),
+    }
+
+
 def readonly_bypass(source: str) -> list[str]:
     """Places where a script visibly tries to leave the read-only session default."""
     findings: list[str] = []
@@ -633,6 +677,9 @@ def run_script(
     """
     ref = resolve_script(project, name)
     argv = _check_args(args)
+    needs = person_only(project, ref.relpath, argv)
+    if needs:  # before any approval is checked or used: it could not work anyway
+        raise ScriptError(needs["message"])
     try:
         timeout = float(timeout)
     except (TypeError, ValueError):
@@ -731,7 +778,6 @@ def run_script(
 # the path, the arguments and the hash, so a changed script or other arguments need a new
 # approval; the request record only tells the approve command what to show.
 REQUEST_ID_RE = re.compile(r"^script-[a-z][a-z0-9_]{0,63}-[0-9a-f]{16}$")
-_SHOW_LINES = 400
 
 
 def _requests_dir(project: Project) -> Path:
@@ -761,10 +807,13 @@ def request_write(project: Project, name: str, args: Sequence[str] | None = ()) 
     """Record that a write-mode run of ``name`` with ``args`` awaits a person's approval."""
     ref = resolve_script(project, name)
     argv = _check_args(args)
+    needs = person_only(project, ref.relpath, argv)
+    if needs:  # nothing to approve: a tool run of it cannot work
+        raise ScriptError(needs["message"])
     data = _read_bytes(ref)
     digest = content_hash(data)
-    hidden = hidden_characters(data.decode("utf-8", errors="replace"))
-    hidden += [f"argument {i}" for i, a in enumerate(argv, 1) if hidden_characters(a)]
+    hidden = hidden_places(data.decode("utf-8", errors="replace"))
+    hidden += [f"argument {i}" for i, a in enumerate(argv, 1) if hidden_places(a)]
     if hidden:
         raise ChangeRefused(
             f"{ref.relpath} holds control or invisible characters ({'; '.join(hidden[:3])}): a "
@@ -838,63 +887,45 @@ def load_request(project: Project, rid: str) -> dict[str, Any]:
     }
 
 
-def _hidden_char(ch: str) -> bool:
-    return ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
-
-
-def printable(text: str) -> str:
-    """``text`` with control, bidi and invisible characters shown as escapes (\\x1b, \\u202e).
-
-    For anything a person reads on a terminal or in a dialog: an escape sequence could
-    otherwise hide or rewrite the lines around it.
-    """
-    if not any(_hidden_char(ch) for ch in text):
-        return text
-    out = []
-    for ch in text:
-        if not _hidden_char(ch):
-            out.append(ch)
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
-    return "".join(out)
-
-
-def source_lines(source: str) -> list[str]:
-    """The source split on newlines only (as Python numbers lines), each line made printable."""
-    return [printable(line.removesuffix("\r")) for line in source.split("\n")]
-
-
-def hidden_characters(source: str) -> list[str]:
-    """Where ``source`` holds control or invisible characters (a CR before a newline is fine)."""
-    found = []
-    for n, line in enumerate(source.split("\n"), 1):
-        line = line.removesuffix("\r")
-        bad = sorted({f"U+{ord(ch):04X}" for ch in line if _hidden_char(ch)})
-        if bad:
-            found.append(f"line {n}: {', '.join(bad)}")
-    return found
+# Lines a person must read before a write run: SQL, sessions, connections, commits. Matched
+# loosely on purpose (``dict.update`` shows too): showing a line too many is cheap.
+_DB_LINE = re.compile(
+    r"\b(insert|update|delete|drop|alter|create|truncate|grant|revoke|merge|copy|select|"
+    r"execute|executemany|commit|flush|rollback|session|connect|engine|cursor)\b|\btext\(",
+    re.I,
+)
+_WHOLE_UP_TO = 40  # a script this short is shown whole
+_DB_LINES_SHOWN = 80
 
 
 def approval_text(request: dict[str, Any]) -> str:
     """What a person reads before approving a write-mode run (deterministic: no clock inside).
 
-    Control, escape, bidi and zero-width characters are escaped, and counted in a warning."""
-    from database_use.display import escape_for_display, hidden_characters
-
+    The mode, the command, the size and hash, then the source: whole when short, otherwise the
+    lines that touch the database (SQL, sessions, commits) with their numbers, and where to
+    read the whole file (the approval covers all of it). Control, escape, bidi and zero-width
+    characters are escaped, and counted in a warning."""
     lines = request["source"].split("\n")  # as Python numbers lines: a lone CR stays visible
     if lines and lines[-1] == "":
         lines.pop()
-    shown = "\n".join(f"{n:4d}  {line}" for n, line in enumerate(lines[:_SHOW_LINES], 1))
-    more = (
-        f"\n      ... {len(lines) - _SHOW_LINES} more lines: read {request['path']}"
-        if len(lines) > _SHOW_LINES
-        else ""
-    )
-    command = " ".join(
-        ["python", request["path"], *[subprocess.list2cmdline([a]) for a in request["args"]]]
-    )
+    numbered = [(n, line) for n, line in enumerate(lines, 1)]
+    path = request["path"]
+    if len(lines) <= _WHOLE_UP_TO:
+        body = f"--- {path} ---\n" + "\n".join(f"{n:4d}  {line}" for n, line in numbered)
+    else:
+        touching = [(n, line) for n, line in numbered if _DB_LINE.search(line)]
+        shown = "\n".join(f"{n:4d}  {line}" for n, line in touching[:_DB_LINES_SHOWN])
+        more = (
+            f"\n      ... {len(touching) - _DB_LINES_SHOWN} more such lines"
+            if len(touching) > _DB_LINES_SHOWN
+            else ""
+        )
+        body = (
+            f"--- lines of {path} that touch the database ({len(touching)} of {len(lines)}) ---\n"
+            f"{shown or '      (none found by name: read the file)'}{more}\n"
+            f"The approval covers the whole file: read all of it in {path} before approving."
+        )
+    command = " ".join(["python", path, *[subprocess.list2cmdline([a]) for a in request["args"]]])
     hidden = hidden_characters(request["source"]) + sum(
         hidden_characters(a) for a in request["args"]
     )
@@ -904,13 +935,14 @@ def approval_text(request: dict[str, Any]) -> str:
         if hidden
         else ""
     )
+    size = len(request["source"].encode("utf-8"))
     return escape_for_display(
-        f"Run {request['path']} in WRITE mode against {request['target']} "
+        f"Run {path} in WRITE mode against {request['target']} "
         f"(identity {request.get('database')})?\n"
         f"It may change data: the read-only guard is off for this one run.\n{warning}"
         f"Command: {command}\n"
-        f"SHA-256: {request['sha256']}\n"
-        f"--- {request['path']} ---\n{shown}{more}\n--- end ---"
+        f"Size: {len(lines)} lines, {size:,} bytes; SHA-256: {request['sha256']}\n"
+        f"{body}\n--- end ---"
     )
 
 
@@ -968,10 +1000,32 @@ def elicited_write_approval(project: Project, rid: str) -> Any:
     return approvals.elicited(project, "script", rid, request["sha256"], target=request["database"])
 
 
-def record_decline(project: Project, rid: str) -> None:
-    """The person declined request ``rid``: asking again needs other content or arguments."""
+def record_decline(project: Project, rid: str, seen: bool = True) -> dict[str, Any]:
+    """A "no" to request ``rid`` in the client's dialog: the dialog does not ask again (other
+    content or arguments make a new request). ``seen``: the person sent the form; otherwise the
+    client declined by itself, which some do without showing anything."""
+    from datetime import UTC, datetime
+
     load_request(project, rid)
-    (_requests_dir(project) / f"{rid}.declined").write_text("declined by the person\n")
+    record = {
+        "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "by": "the person at the MCP client" if seen else "the MCP client",
+        "channel": "elicitation",
+        "seen": seen,
+    }
+    (_requests_dir(project) / f"{rid}.declined").write_text(json.dumps(record) + "\n")
+    return record
+
+
+def decline_of(project: Project, rid: str) -> dict[str, Any] | None:
+    """The recorded decline of request ``rid`` (None when nobody declined it)."""
+    if not was_declined(project, rid):
+        return None
+    try:
+        data = json.loads((_requests_dir(project) / f"{rid}.declined").read_text())
+    except (OSError, ValueError):
+        data = None
+    return data if isinstance(data, dict) else {"seen": True, "by": "the person", "at": "?"}
 
 
 def was_declined(project: Project, rid: str) -> bool:

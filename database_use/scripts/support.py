@@ -79,12 +79,16 @@ def read_password(
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise InvalidRequest("no password on stdin")
+            raise InvalidRequest(
+                "no password on stdin; this is person-only: the person runs the command in "
+                "their own terminal without --password-stdin and types it at the prompt"
+            )
         password = line.rstrip("\r\n")
     else:
         if not sys.stdin.isatty():
             raise InvalidRequest(
-                "no terminal to prompt for the password; pipe it in with --password-stdin"
+                "no terminal to prompt for the password; this is person-only: the person runs "
+                "the same command in their own terminal and types it at the prompt"
             )
         password = getpass.getpass(prompt)
         if confirm and getpass.getpass("Repeat: ") != password:
