@@ -1,10 +1,12 @@
 """Set, verify and rehash user passwords (argon2id, stored in users.pw_hashed).
 
-The password is read from a prompt or from stdin (``--password-stdin``), never from the
-command line, and no hash is ever printed. Every write has ``--dry-run``.
+The password is typed at a prompt by the person, in their own terminal: setting or checking
+a password is person-only (an agent relays the command, it never handles the password). It is
+never taken from the command line, and no hash is ever printed. Every write has ``--dry-run``.
+``--password-stdin`` exists for the person's own test harnesses, not for agents.
 
     python utils_db/user_password_utils.py set alice@example.com
-    printf '%s\\n' "$PW" | python utils_db/user_password_utils.py verify 3 --password-stdin
+    python utils_db/user_password_utils.py verify 3
     python utils_db/user_password_utils.py needs-rehash
 """
 
