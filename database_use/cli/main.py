@@ -197,6 +197,21 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (importlib.metadata
+    costs every other command start-up time)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kw: Any):
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kw.get("help")
+        )
+        self.help = "show program's version number and exit"
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        sys.stdout.write(f"database-use {_version()}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parent = common_parent()
     parser = argparse.ArgumentParser(
@@ -209,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 clean, 1 differences or validation failure, 2 usage or "
         "connection error",
     )
-    parser.add_argument("--version", action="version", version=f"database-use {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="<command>")
 
     p = sub.add_parser(
