@@ -13,6 +13,7 @@ line on stderr, password masked). Each command calls one function of ``database_
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -31,6 +32,18 @@ from database_use.cli.common import (
 )
 
 PROG = "database-use"
+# Commands that only read and compare: they run with the cyclic garbage collector paused.
+_READ_COMMANDS = frozenset(
+    {
+        "introspect",
+        "compare-db-models",
+        "compare-models-doc",
+        "compare-db-doc",
+        "generate-docs",
+        "report",
+        "validate",
+    }
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +366,11 @@ def _main(argv: list[str]) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    if args.command in _READ_COMMANDS:
+        # A read builds a snapshot of fresh, long-lived objects and the process then ends:
+        # the collector's full passes over them (and over every imported module) find
+        # nothing to free and cost ~15% of an introspect at 1,000 tables.
+        gc.disable()
     try:
         return run_handler(handler, args)
     except BrokenPipeError:
