@@ -254,3 +254,67 @@ def test_models_output_cannot_forge_the_answer(project: Path) -> None:
     """,
     )
     assert sorted(load_models(project, use_cache=False).tables) == ["public.media", "public.users"]
+
+
+def test_origin_lines_are_where_the_class_statement_starts(project: Path) -> None:
+    """Lines come from the compiled code (no parse per class): decorated classes start at their
+    first decorator, nested and factory-made classes are found by qualified name, each class of
+    a file with many is found — what ``inspect.findsource`` answers."""
+    many = "".join(
+        f"\n\nclass Many{i}(db.Model):  # line: Many{i}\n"
+        f'    __tablename__ = "many_{i}"\n'
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        for i in range(30)
+    )
+    body = (
+        textwrap.dedent(
+            """
+            from __future__ import annotations
+
+            from sqlalchemy.orm import Mapped, mapped_column
+
+            from utils_db.database import db
+
+
+            def keep(cls):
+                return cls
+
+
+            @keep  # line: Decorated
+            @keep
+            class Decorated(db.Model):
+                __tablename__ = "decorated"
+                id: Mapped[int] = mapped_column(primary_key=True)
+
+
+            class Outer:
+                class Inner(db.Model):  # line: Inner
+                    __tablename__ = "inner_table"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+            def make():
+                class Made(db.Model):  # line: Made
+                    __tablename__ = "made"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+
+                return Made
+
+
+            Made = make()
+            """
+        )
+        + many
+    )
+    (project / "models" / "models_lines.py").write_text(body, encoding="utf-8")
+    expected = {
+        line.split("# line: ")[1]: number
+        for number, line in enumerate(body.splitlines(), start=1)
+        if "# line: " in line
+    }
+    snap = load_models(project, use_cache=False)
+    origins = snap.model_origins  # type: ignore[attr-defined]
+    tables = {"Decorated": "decorated", "Inner": "inner_table", "Made": "made"}
+    tables.update({f"Many{i}": f"many_{i}" for i in range(30)})
+    for cls, table in tables.items():
+        assert origins[f"public.{table}"] == ("models/models_lines.py", cls, expected[cls]), cls

@@ -13,7 +13,6 @@ import argparse
 from typing import Any
 
 from database_use import hints
-from database_use.cli import terminal
 from database_use.cli.common import (
     EXIT_DIFF,
     EXIT_ERROR,
@@ -131,6 +130,7 @@ def _propose(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
     from database_use.changes import prepare_approval, record_approval
+    from database_use.cli import terminal
 
     project = project_from_args(args)
     # The terminal first: a process without one must not get as far as the question.
@@ -175,6 +175,7 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 def _approver(args: argparse.Namespace) -> tuple[int, Any, str]:
     from database_use import approvals, policy
+    from database_use.cli import terminal
 
     with terminal.controlling_terminal() as tty:
         if approvals.approver_exists():

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from database_use import adopt, installer
+from database_use import installer
 
 STATUS_TEXT = {
     "installed": "installed the database-use skill",
@@ -103,6 +103,8 @@ def _project_root(args: argparse.Namespace) -> Path:
 
 
 def _init(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import adopt
+
     result = adopt.init_project(
         _project_root(args),
         skill=args.skill,

@@ -14,7 +14,6 @@ import sys
 from typing import Any
 
 from database_use import hints
-from database_use.cli import terminal
 from database_use.cli.common import EXIT_DIFF, EXIT_ERROR, EXIT_OK, project_from_args
 from database_use.display import escape_for_display, source_lines
 from database_use.errors import InvalidRequest
@@ -161,6 +160,8 @@ def _promote(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.cli import terminal
+
     project = project_from_args(args)
     # The terminal first: a process without one must not get as far as the question.
     with terminal.controlling_terminal() as tty:
@@ -182,6 +183,8 @@ def _approve(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 def approve_on_terminal(project: Any, request_id: str, tty: Any) -> dict[str, Any] | None:
     """Show a script request on the person's terminal and take their passphrase; None = no."""
+    from database_use.cli import terminal
+
     svc = _service()
     request = svc.load_request(project, request_id)
     terminal.show(tty, svc.approval_text(request) + "\n")

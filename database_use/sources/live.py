@@ -11,6 +11,9 @@ module imports neither SQLAlchemy nor pydantic and builds objects with plain loo
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,6 +85,25 @@ def load_live(
 
     Raises NotFound naming the existing schemas when a requested schema does not exist.
     """
+    with _collector_paused():
+        return _load_live(conn, schemas)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic collector off while the catalog rows become a snapshot (tens of thousands
+    of tuples and dataclasses, none of them garbage: full passes over them free nothing),
+    then back as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_live(conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None) -> Snapshot:
     wanted = sorted(set(schemas)) if schemas else None
     params: dict[str, Any] = {"schemas": wanted}
     # force_rollback: a fresh transaction (or a savepoint inside the caller's) that leaves

@@ -14,7 +14,9 @@ PostgreSQL dialect, names follow the naming convention as ``create_all`` would r
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.machinery
 import json
 import os
 import re
@@ -91,14 +93,12 @@ def _child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in secret and not k.startswith("PG")}
 
 
-def _run_child(root: Path) -> dict[str, Any]:
-    """Load the models in a fresh interpreter, inside the sandbox: no URL, no network, the
-    project read-only (see :mod:`database_use.sandbox`)."""
-    state = sandbox.require(root, "loading the models")
+def child_argv(root: Path) -> list[str]:
+    """The models child's command line (before the sandbox wraps it)."""
     # The tool's own import root goes last: the project's modules (its own utils_db/, models/)
     # and its own installed packages always win over anything beside the tool.
     tool_parent = str(Path(__file__).resolve().parents[2])
-    bootstrap = [
+    return [
         sys.executable,
         "-c",
         "import sys; sys.path.append(sys.argv[2]); "
@@ -106,6 +106,13 @@ def _run_child(root: Path) -> dict[str, Any]:
         str(root),
         tool_parent,
     ]
+
+
+def _run_child(root: Path) -> dict[str, Any]:
+    """Load the models in a fresh interpreter, inside the sandbox: no URL, no network, the
+    project read-only (see :mod:`database_use.sandbox`)."""
+    state = sandbox.require(root, "loading the models")
+    bootstrap = child_argv(root)
     env = _child_env()
     if state.enabled:
         bootstrap = sandbox.command(bootstrap, sandbox.Spec(root, network=False))
@@ -150,6 +157,8 @@ def load_in_this_process(root: Path) -> dict[str, Any]:
     package.__path__ = [str(models_dir)]
     package.__file__ = str(models_dir / "__init__.py")
     sys.modules[_PACKAGE] = package
+    _KEPT_CODE.clear()
+    sys.meta_path.insert(0, _ModelsFinder)
     loaded: list[types.ModuleType] = []
     for path in files:
         try:
@@ -188,6 +197,7 @@ def _origins(
 
     found: dict[str, tuple[str, str | None, int | None]] = {}
     registries: list[Any] = []
+    lines = _SourceLines()
     for module in modules:
         for value in vars(module).values():
             is_class = isinstance(value, type)
@@ -197,22 +207,24 @@ def _origins(
             table = getattr(value, "__table__", None) if is_class else value
             if not isinstance(table, SATable):
                 continue
+            key = f"{table.schema or 'public'}.{table.name}"
+            if key in found:
+                continue  # the first declaration found names the table
             home = sys.modules.get(value.__module__, module) if is_class else module
             file = Path(getattr(home, "__file__", None) or module.__file__ or "")
-            key = f"{table.schema or 'public'}.{table.name}"
             cls = value.__name__ if is_class else None
-            found.setdefault(key, (_shown(file, root), cls, _line_of(value, table, file)))
+            found[key] = (_shown(file, root), cls, lines.line_of(value, table, file))
     for registry in registries:
         for mapper in sorted(getattr(registry, "mappers", ()), key=lambda m: m.class_.__qualname__):
             mapped = mapper.class_
             table = getattr(mapped, "__table__", None)
             if not isinstance(table, SATable):
                 continue
-            file = Path(getattr(sys.modules.get(mapped.__module__), "__file__", None) or "")
             key = f"{table.schema or 'public'}.{table.name}"
-            found.setdefault(
-                key, (_shown(file, root), mapped.__name__, _line_of(mapped, table, file))
-            )
+            if key in found:
+                continue
+            file = Path(getattr(sys.modules.get(mapped.__module__), "__file__", None) or "")
+            found[key] = (_shown(file, root), mapped.__name__, lines.line_of(mapped, table, file))
     return found
 
 
@@ -224,17 +236,130 @@ def _shown(file: Path, root: Path) -> str:
         return file.as_posix()
 
 
-def _line_of(value: Any, table: Any, file: Path) -> int | None:
-    import inspect
+class _ClassLines(ast.NodeVisitor):
+    """The line of every class statement of a module by ``__qualname__``, in one walk.
 
-    try:
-        if isinstance(value, type):
-            return inspect.findsource(value)[1] + 1
-        text = file.read_text(encoding="utf-8")
-    except (OSError, TypeError, ValueError):
-        return None
-    m = re.search(r"Table\(\s*[\"']" + re.escape(table.name) + r"[\"']", text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+    The same answer as ``inspect.findsource`` gives for a class before Python 3.13 (its
+    ``_ClassFinder``: the first match in the same walk order, the first decorator's line when
+    decorated), which parses and walks the whole file again for every class it is asked
+    about — quadratic in the number of classes per file.
+    """
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.lines: dict[str, int] = {}
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.stack += [node.name, "<locals>"]
+        self.generic_visit(node)
+        del self.stack[-2:]
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.stack.append(node.name)
+        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        self.lines.setdefault(".".join(self.stack), first)
+        self.generic_visit(node)
+        self.stack.pop()
+
+
+# The compiled code of each models file, kept while it is imported (path -> module code).
+_KEPT_CODE: dict[str, types.CodeType] = {}
+
+
+class _KeptCodeLoader(importlib.machinery.SourceFileLoader):
+    """The standard loader of a ``models/*.py`` file, keeping the code it executes."""
+
+    def get_code(self, fullname: str) -> types.CodeType | None:
+        code = super().get_code(fullname)
+        if code is not None:
+            _KEPT_CODE[self.path] = code
+        return code
+
+
+class _ModelsFinder:
+    """Finds ``models.*`` exactly as the path finder does; only the loader keeps the code."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> Any:
+        if not fullname.startswith(_PACKAGE + "."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _KeptCodeLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+def _class_body_lines(code: types.CodeType, found: dict[str, int]) -> dict[str, int]:
+    """``co_qualname`` → first line of every class body nested in ``code``, first one first.
+
+    A class body's code starts at its first decorator, else at ``class`` (the compiler's
+    rule, the same as ``_ClassFinder``'s); it is the only nested code without new locals.
+    """
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if not const.co_flags & _CO_NEWLOCALS:
+                found.setdefault(const.co_qualname, const.co_firstlineno)
+            _class_body_lines(const, found)
+    return found
+
+
+_CO_NEWLOCALS = 0x0002  # inspect.CO_NEWLOCALS
+
+
+class _SourceLines:
+    """Lines of declarations, each source file read and parsed at most once per load."""
+
+    def __init__(self) -> None:
+        self._classes: dict[str, dict[str, int]] = {}
+        self._kept: dict[str, dict[str, int]] = {}
+        self._texts: dict[Path, str] = {}
+
+    def _class_line(self, cls: type) -> int:
+        """1-based line of ``cls``'s statement; raises as ``inspect.findsource`` does."""
+        import inspect
+        import linecache
+
+        if sys.version_info >= (3, 13):  # classes carry __firstlineno__: no parse
+            return inspect.findsource(cls)[1] + 1
+        file = inspect.getsourcefile(cls)
+        if file:
+            linecache.checkcache(file)
+        else:
+            file = inspect.getfile(cls)
+            if not (file.startswith("<") and file.endswith(">")):
+                raise OSError("source code not available")
+        module = inspect.getmodule(cls, file)
+        text = linecache.getlines(file, module.__dict__) if module else linecache.getlines(file)
+        if not text:
+            raise OSError("could not get source code")
+        # A models file's own compiled code answers without parsing it again.
+        if file not in self._kept and file in _KEPT_CODE:
+            self._kept[file] = _class_body_lines(_KEPT_CODE[file], {})
+        line = self._kept.get(file, {}).get(cls.__qualname__)
+        if line is not None:
+            return line
+        if file not in self._classes:
+            finder = _ClassLines()
+            finder.visit(ast.parse("".join(text)))
+            self._classes[file] = finder.lines
+        line = self._classes[file].get(cls.__qualname__)
+        if line is None:
+            raise OSError("could not find class definition")
+        return line
+
+    def line_of(self, value: Any, table: Any, file: Path) -> int | None:
+        try:
+            if isinstance(value, type):
+                return self._class_line(value)
+            if file not in self._texts:
+                self._texts[file] = file.read_text(encoding="utf-8")
+            text = self._texts[file]
+        except (OSError, TypeError, ValueError):
+            return None
+        m = re.search(r"Table\(\s*[\"']" + re.escape(table.name) + r"[\"']", text)
+        return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 def _is_project_file(file: Path, root: Path) -> bool:

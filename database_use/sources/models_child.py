@@ -8,6 +8,7 @@ exits without tearing down what the models built.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -15,6 +16,10 @@ from pathlib import Path
 
 
 def main(root: str) -> int:
+    # The load builds millions of long-lived objects (classes, mappers, tables) and frees
+    # almost none: every collection the collector starts on the way walks them all for
+    # nothing (about a third of the load's time at 1,000 tables). The process ends below.
+    gc.disable()
     answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # the models' own prints land on stderr
     sys.stdout = sys.stderr
