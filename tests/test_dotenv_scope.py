@@ -22,9 +22,10 @@ HOSTILE = {
 
 
 @pytest.fixture
-def env_file(tmp_path, monkeypatch):
+def env_file(tmp_path):
+    saved = dict(os.environ)  # loading .env sets variables: put the environment back after
     for name in (*HOSTILE, "DATABASE_URL", "DATABASE_READONLY_URL", "STAGING_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+        os.environ.pop(name, None)
     lines = [f"{k}={v}" for k, v in HOSTILE.items()]
     lines += [
         "DATABASE_URL=postgresql://app:pw@localhost:5433/app",
@@ -33,7 +34,9 @@ def env_file(tmp_path, monkeypatch):
         "STAGING_NOTE=not-a-url",
     ]
     (tmp_path / ".env").write_text("\n".join(lines) + "\n")
-    return tmp_path
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_the_tool_takes_only_urls_from_dotenv(env_file):
