@@ -1,8 +1,10 @@
 """The diff of two snapshots (``diff``) and the model lines its fixes quote (``model_lines``)."""
 
-# The ``object`` of a difference record (the contract in DESIGN.md), for filters and schemas.
+# The ``object`` of a difference record (the contract in DESIGN.md), for filters and schemas,
+# in the order records are sorted.
 OBJECT_KINDS: tuple[str, ...] = (
     "table",
+    "view",
     "column",
     "primary_key",
     "foreign_key",
@@ -11,5 +13,4 @@ OBJECT_KINDS: tuple[str, ...] = (
     "check_constraint",
     "exclusion_constraint",
     "enum",
-    "view",
 )

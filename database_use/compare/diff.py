@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from database_use.compare import OBJECT_KINDS
 from database_use.compare.model_lines import (
     attribute_name,
     check_line,
@@ -40,23 +41,7 @@ from database_use.schema.snapshot import (
 )
 
 _RANK = {"db": 0, "models": 1, "doc": 2, "json": 3}
-_OBJECT_ORDER = {
-    name: i
-    for i, name in enumerate(
-        (
-            "table",
-            "view",
-            "column",
-            "primary_key",
-            "foreign_key",
-            "index",
-            "unique_constraint",
-            "check_constraint",
-            "exclusion_constraint",
-            "enum",
-        )
-    )
-}
+_OBJECT_ORDER = {name: i for i, name in enumerate(OBJECT_KINDS)}
 REGENERATE = "run generate-docs (database-use generate-docs)"
 
 
