@@ -37,8 +37,9 @@ class DoctorResult(BaseModel):
 
 
 def doctor(ctx: Context) -> DoctorResult:
-    """Which safety tier this setup gives (T1: a careful agent; T2: an agent confined to the
-    project cannot approve, apply or write through these tools) and every check with its fix:
+    """Use at the start of a session, or when a guard refuses something, to learn which safety
+    tier this setup gives (T1: a careful agent; T2: an agent confined to the project cannot
+    approve, apply or write through these tools) and every check with its fix:
     sandbox, the person's config and approver passphrase, client dialogs, the read-only role,
     DATABASE_URL's role, the HTTP token, where the tool runs from. Read-only. Tell the person
     each gap and its fix; the fixes are theirs to run, not yours."""
