@@ -323,3 +323,15 @@ def test_validate_warns_when_the_live_schema_moved_past_the_ledger(strict):
 def test_no_ledger_no_ledger_check(proj):
     checked = service.validate(proj)
     assert "ledger" not in checked
+
+
+def test_running_the_person_command_again_finishes_without_applying_twice(strict):
+    proposal = propose(strict)
+    owner_applies(strict, proposal["id"])
+    project = strict.project
+    project.doc_path.unlink()  # as if the process died after COMMIT, before the doc
+    again = owner.prepare(project, proposal["id"])  # nothing asked: the ledger has the row
+    assert again["already_applied"] is True and again["ledger_row"]["proposal_id"] == proposal["id"]
+    assert "nickname" in project.doc_path.read_text()
+    assert len(ledger_rows(strict.admin_url)) == 1
+    assert project.changes_log_path.read_text().count(f"`{proposal['id']}`") == 1
