@@ -20,6 +20,7 @@ from psycopg import sql
 
 from database_use import service
 from database_use.changes import get_change, ledger, owner, propose_column_change
+from database_use.errors import ChangeRefused
 from database_use.project import Project
 from database_use.roles import readonly_url
 from database_use.sources.live import from_database
@@ -335,3 +336,19 @@ def test_running_the_person_command_again_finishes_without_applying_twice(strict
     assert "nickname" in project.doc_path.read_text()
     assert len(ledger_rows(strict.admin_url)) == 1
     assert project.changes_log_path.read_text().count(f"`{proposal['id']}`") == 1
+
+
+def test_an_owner_that_may_not_create_the_ledger_applies_nothing(strict):
+    with psycopg.connect(strict.admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(
+                sql.Identifier(conn.info.dbname)
+            )
+        )
+    proposal = propose(strict)
+    with pytest.raises(ChangeRefused, match="may not create the ledger schema") as caught:
+        owner_applies(strict, proposal["id"])
+    assert "GRANT CREATE ON DATABASE" in caught.value.message
+    assert "nickname" not in user_columns(strict.admin_url)
+    assert ledger_rows(strict.admin_url) is None
+    assert get_change(strict.project, proposal["id"])["status"] == "proposed"

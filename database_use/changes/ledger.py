@@ -69,7 +69,20 @@ def record(
     conn: psycopg.Connection, proposal: dict[str, Any], summary: str, before: str, after: str
 ) -> Row:
     """Create the ledger if needed (as the connected owner) and add this change's row."""
-    conn.execute(_sql("ledger_create"))
+    import psycopg
+
+    exists, role, database = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL, current_user, current_database()", (TABLE,)
+    ).fetchone()
+    if not exists:
+        try:
+            conn.execute(_sql("ledger_create"))
+        except psycopg.errors.InsufficientPrivilege:
+            raise ChangeRefused(
+                f"role {role!r} may not create the ledger schema {SCHEMA}; nothing was applied. "
+                f"Let it own the database, or once, as a superuser: GRANT CREATE ON DATABASE "
+                f"{database} TO {role}"
+            ) from None
     owner = conn.execute(_sql("ledger_owner")).fetchone()
     if not owner or not owner[2]:
         raise ChangeRefused(
