@@ -251,10 +251,13 @@ WRITES = {
     "drop_table": "DROP TABLE database_use_ledger.applied_changes",
     "drop_schema": "DROP SCHEMA database_use_ledger CASCADE",
     "create_in_it": "CREATE TABLE database_use_ledger.fake (x int)",
+    # and the app's schema itself, which is why the person applies (psql with the agent's URL)
+    "alter_users": "ALTER TABLE users ADD COLUMN pwned int",
+    "create_table": "CREATE TABLE public.pwned (x int)",
 }
 
 
-def test_the_agent_role_cannot_write_alter_or_drop_the_ledger(strict):
+def test_the_agent_role_cannot_write_alter_or_drop_the_ledger_or_the_schema(strict):
     proposal = propose(strict)
     owner_applies(strict, proposal["id"])
     refused = {}

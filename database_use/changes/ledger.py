@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from database_use import hints
 from database_use.changes import changelog
 from database_use.errors import ChangeRefused
 
@@ -224,7 +225,8 @@ def check(project: Project, live_hash: str) -> dict[str, Any] | None:
         message = (
             f"the change log disagrees with the ledger ({TABLE}): {problems[0]}"
             + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
-            + "; restore it from version control, then run: database-use log render"
+            + "; restore it from version control, then run: "
+            + hints.command(project, "log", "render")
         )
     else:
         message = f"the change log agrees with the ledger ({len(rows)} applied changes)"
