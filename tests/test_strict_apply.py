@@ -19,7 +19,13 @@ import pytest
 from psycopg import sql
 
 from database_use import service
-from database_use.changes import get_change, ledger, owner, propose_column_change
+from database_use.changes import (
+    get_change,
+    ledger,
+    owner,
+    prepare_approval,
+    propose_column_change,
+)
 from database_use.errors import ChangeRefused
 from database_use.project import Project
 from database_use.roles import readonly_url
@@ -355,3 +361,11 @@ def test_an_owner_that_may_not_create_the_ledger_applies_nothing(strict):
     assert "nickname" not in user_columns(strict.admin_url)
     assert ledger_rows(strict.admin_url) is None
     assert get_change(strict.project, proposal["id"])["status"] == "proposed"
+
+
+def test_a_signed_approval_is_refused_in_strict_mode_with_the_person_command(strict):
+    proposal = propose(strict)
+    with pytest.raises(ChangeRefused, match="strict mode") as caught:
+        prepare_approval(strict.project, proposal["id"])
+    assert f"apply {proposal['id']} --as-owner" in caught.value.message
+    assert "nickname" not in user_columns(strict.admin_url)
