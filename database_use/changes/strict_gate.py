@@ -18,9 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from database_use.project import Project
 
 DRY_RUN_SKIPPED = (
-    "not run: DATABASE_URL's role cannot change the schema (strict mode), not even in a "
-    "rolled-back transaction; the person's apply runs the SQL as the owner in one transaction "
-    "that rolls back on any failure"
+    "not run in strict mode (DATABASE_URL's role cannot run DDL, not even rolled back); the "
+    "person's apply as the owner is one transaction that rolls back on any failure"
 )
 
 
