@@ -342,6 +342,7 @@ def test_running_the_person_command_again_finishes_without_applying_twice(strict
     project.doc_path.unlink()  # as if the process died after COMMIT, before the doc
     again = owner.prepare(project, proposal["id"])  # nothing asked: the ledger has the row
     assert again["already_applied"] is True and again["ledger_row"]["proposal_id"] == proposal["id"]
+    assert "nothing ran again" in again["approval_note"]
     assert "nickname" in project.doc_path.read_text()
     assert len(ledger_rows(strict.admin_url)) == 1
     assert project.changes_log_path.read_text().count(f"`{proposal['id']}`") == 1

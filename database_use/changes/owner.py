@@ -175,5 +175,10 @@ def _finish(
         project, proposal, pipeline.Pending(), warnings, docs=docs, logged=logged, already=already
     )
     result["ledger_row"] = row.to_dict()
-    result["approval_note"] = APPROVAL_NOTE
+    result["approval_note"] = (
+        f"already in the ledger (row {row.id}): nothing ran again; the status, doc and log "
+        "are finished"
+        if already
+        else APPROVAL_NOTE
+    )
     return result
