@@ -15,6 +15,7 @@ elicitation come only from the person's own user-level config, so no key here ca
     password-hash-column = "pw_hashed"
     sensitive-columns = ["pw_hashed"]
     preferred-utilities = ["utils_db/user_password_utils.py"]
+    owner-role = "app_owner"   # strict mode: the role a person applies changes as (no password)
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class ProjectConfig:
         "utils_db/user_management_utils.py",
         "utils_db/media_utils.py",
     )
+    # Strict mode: the database role that owns the schema (a name only, never a password).
+    owner_role: str | None = None
     # Whether the values came from a [tool.database-use] table (False: all defaults).
     from_file: bool = field(default=False, compare=False)
 
@@ -82,7 +85,7 @@ def load_config(root: Path) -> ProjectConfig:
         return ProjectConfig()
     if not isinstance(table, dict):
         raise ConfigError(f"[{TABLE}] in {path.name} must be a table")
-    known = {*_PATHS, "default-port", "password-hash-column", *_LISTS}
+    known = {*_PATHS, "default-port", "password-hash-column", "owner-role", *_LISTS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
@@ -107,6 +110,8 @@ def load_config(root: Path) -> ProjectConfig:
         values["password_hash_column"] = _string(
             table["password-hash-column"], "password-hash-column"
         )
+    if "owner-role" in table:
+        values["owner_role"] = _string(table["owner-role"], "owner-role")
     for key in _LISTS:
         if key in table:
             items = table[key]

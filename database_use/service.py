@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from database_use.changes import changelog
+from database_use.changes import changelog, ledger
 from database_use.changes.changelog import LOG_HEADER, atomic_write  # noqa: F401 - re-exported
 from database_use.compare import OBJECT_KINDS
 from database_use.errors import DatabaseUseError, DocParseError, InvalidRequest, NotFound
@@ -523,7 +523,9 @@ def validate(project: Project) -> dict[str, Any]:
     Keys: ``ok``, ``differences`` (db vs doc records), ``schema_hash`` (live), ``doc_hash``
     (the schema hash in the doc's header, else of its parsed content; null when missing),
     ``warnings``, ``doc_path``, ``message`` (one line), ``log_chain`` (the change log's hash
-    chain: an edited, removed or moved past entry makes ``ok`` false and is named).
+    chain: an edited, removed or moved past entry makes ``ok`` false and is named), and only
+    when the database has strict mode's ledger, ``ledger`` (:func:`ledger.check`: a log that
+    disagrees with it makes ``ok`` false; a live schema that differs from its last row warns).
     """
     from database_use.changes.pipeline import finish_pending
 
@@ -581,9 +583,18 @@ def validate(project: Project) -> dict[str, Any]:
             ok, message = False, chain["message"]
         else:
             warnings.append(chain["message"])
+    held = ledger.check(project, live_hash)  # strict mode's record; None: there is none
+    if held is not None:
+        warnings.extend(held["warnings"])
+        if not held["ok"]:
+            if ok:
+                ok, message = False, held["message"]
+            else:
+                warnings.append(held["message"])
     return {
         "ok": ok,
         **pending.as_dict(),
+        **({"ledger": held} if held is not None else {}),
         "log_chain": chain,
         "differences": differences,
         "schema_hash": live_hash,

@@ -86,6 +86,11 @@ class ValidateResult(_Open):
     doc_path: str | None = Field(None, description="the doc checked, relative to the project root")
     message: str | None = Field(None, description="one line: the verdict and what to do")
     note: str | None = Field(None, description="set when the differences were cut")
+    ledger: dict[str, Any] | None = Field(
+        None,
+        description="strict mode only: does the change log agree with the database's ledger "
+        "of applied changes (problems: entries missing, altered or not in the ledger)",
+    )
 
 
 class ComparisonSummary(_Open):

@@ -17,6 +17,9 @@ Thin faces over :mod:`database_use.changes`. The approval never comes from a too
   elicitation gets ``outcome = "approval_required"`` naming the exact command the person must
   run. In none of these cases is anything applied.
 - ``withdraw_change`` lets the agent take back its own proposal (never an applied one).
+- strict mode (``DATABASE_URL``'s role cannot change the schema): no dialog is shown and
+  nothing runs; the answer is ``approval_required`` with the person's ``apply --as-owner``
+  command (see :mod:`database_use.changes.strict_gate`).
 
 The capability is checked BEFORE an ``Elicit`` is returned: asking a client that did not
 declare it would fail the whole call with -32021 instead of giving the clear answer above.
@@ -39,7 +42,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from database_use import policy
-from database_use.changes import STATUSES
+from database_use.changes import STATUSES, strict_gate
 from database_use.errors import DatabaseUseError
 from database_use.settings import mask_url
 from mcp_server.asking import ask_person, outcome, person_answered
@@ -80,6 +83,9 @@ class DryRun(BaseModel):
     error: str | None = None
     sqlstate: str | None = None
     rolled_back: bool = True
+    skipped: str | None = Field(
+        default=None, description="Why it was not run (strict mode: the agent's role cannot)"
+    )
 
 
 class ApprovalState(BaseModel):
@@ -143,7 +149,9 @@ class ApplyResult(BaseModel):
     declined: Decline | None = Field(default=None, description="The recorded decline, if any")
     status: str | None = None
     approve_command: str | None = Field(
-        default=None, description="The command a person runs in a terminal to approve"
+        default=None,
+        description="The command a person runs in a terminal to approve (strict mode: to "
+        "apply it as the owner role)",
     )
     table: str | None = None
     column: str | None = None
@@ -224,6 +232,8 @@ def _prepare(change_id: str, ctx: Context) -> dict[str, Any]:
         proposal = changes.get_change(project, change_id)
         if proposal["status"] == "applied":  # apply finishes what is left and says so
             return {"mode": "approved"}
+        if strict_gate.strict_role(project) is not None:  # no dialog: only the person applies
+            return {"mode": "strict"}
         if proposal["status"] == "approved" and proposal["approval"]["state"] == "valid":
             return {"mode": "approved"}
         if proposal.get("declined"):  # said no once: never asked again, whatever the status
@@ -335,6 +345,8 @@ async def apply_change(
         result = await anyio.to_thread.run_sync(
             lambda: changes.apply_change(project, change_id, elicited=elicited)
         )
+        if result.get("outcome") == "approval_required":
+            return _person_applies(result)
         applied = result["applied"]
         earlier = (
             "already applied earlier (nothing ran again)"
@@ -373,6 +385,27 @@ async def apply_change(
                 finished=result.get("finished", []),
             )
         )
+
+
+def _person_applies(result: dict[str, Any]) -> CallToolResult:
+    """Strict mode: nothing ran; the person applies it in their terminal as the owner."""
+    return _structured(
+        ApplyResult(
+            id=result["id"],
+            outcome="approval_required",
+            applied=False,
+            status=result["status"],
+            message=f"NOT APPLIED: {result['reason']}. Ask the person to run, in their own "
+            f"terminal: {result['command']} — the owner role's password they type there is "
+            "the approval (never ask them for it). Then call list_changes to see it applied.",
+            approve_command=result["command"],
+            table=result.get("table"),
+            column=result.get("column"),
+            sql=result.get("sql"),
+            risk=[RiskFinding.model_validate(f) for f in result.get("risk") or []],
+            dry_run=DryRun.model_validate(result["dry_run"]) if result.get("dry_run") else None,
+        )
+    )
 
 
 def _declined_message(declined: dict[str, Any], command: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from database_use import approvals, hints, redact
-from database_use.changes import STATUSES, journal
+from database_use.changes import STATUSES, journal, strict_gate
 from database_use.changes.plan import (
     Plan,
     normalize_request,
@@ -38,6 +38,7 @@ from database_use.changes.plan import (
 )
 from database_use.changes.risk import LEVELS, assess, lock_of
 from database_use.changes.sqlgen import qualified
+from database_use.changes.strict_gate import dry_run_passed
 from database_use.display import escape_for_display
 from database_use.errors import ChangeRefused, DatabaseUseError, InvalidRequest, NotFound
 from database_use.paging import page
@@ -115,9 +116,7 @@ def _save(project: Project, proposal: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _set_status(
-    project: Project, proposal: dict[str, Any], status: str, reason: str | None
-) -> None:
+def set_status(project: Project, proposal: dict[str, Any], status: str, reason: str | None) -> None:
     proposal["status"] = status
     proposal["status_reason"] = reason
     proposal.setdefault("history", []).append({"at": _now(), "status": status, "reason": reason})
@@ -243,10 +242,17 @@ def propose_column_change(
     findings = _assess(project, plan)
     created = datetime.now(UTC).replace(microsecond=0)
     change_id = f"chg-{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-    checked = dry_run(project, plan.statements, plan.expected)
+    strict = strict_gate.strict_role(project) is not None
+    checked = (
+        strict_gate.skipped_dry_run()
+        if strict
+        else dry_run(project, plan.statements, plan.expected)
+    )
     # A change whose dry-run fails is recorded (the agent and the person can read why) but
     # closed: there is nothing worth approving, and apply says so rather than "not approved".
-    status, reason = ("proposed", None) if checked["ok"] else ("failed", _dry_run_failed(checked))
+    status, reason = (
+        ("proposed", None) if dry_run_passed(checked) else ("failed", _dry_run_failed(checked))
+    )
     proposal: dict[str, Any] = {
         "id": change_id,
         "created_at": created.isoformat(),
@@ -286,7 +292,7 @@ def _public(project: Project, proposal: dict[str, Any]) -> dict[str, Any]:
     data["approval"] = _approval_state(project, proposal)
     data["status"] = _effective_status(proposal, data["approval"])
     # ok: the proposal can go on to approval (its dry-run succeeded and it is not closed).
-    data["ok"] = bool((proposal.get("dry_run") or {}).get("ok")) and data["status"] in (
+    data["ok"] = dry_run_passed(proposal.get("dry_run")) and data["status"] in (
         *OPEN_STATUSES,
         "expired",
         "applied",
@@ -317,10 +323,15 @@ def _effective_status(proposal: dict[str, Any], approval: dict[str, Any]) -> str
 
 def _next_step(project: Project, data: dict[str, Any]) -> str:
     status, change_id = data["status"], data["id"]
-    if not data.get("dry_run", {}).get("ok") and status in ("proposed", "failed"):
+    if not dry_run_passed(data.get("dry_run")) and status in ("proposed", "failed"):
         return (
             f"nothing to approve: {_dry_run_failed(data.get('dry_run') or {})}; fix the cause "
             "(e.g. the rows that break it, or change the request) and propose again"
+        )
+    if status == "proposed" and (data.get("dry_run") or {}).get("skipped"):
+        return (
+            "strict mode: only the person applies it, as the owner role with its password; "
+            f"ask them to run in their own terminal: {strict_gate.owner_command(project, change_id)}"
         )
     if status == "proposed":
         return (
@@ -405,7 +416,7 @@ def reject_change(project: Project, change_id: str, reason: str | None = None) -
             f"change {change_id} is already applied; propose a reverse change instead"
         )
     approvals.revoke(project, "change", change_id)
-    _set_status(project, proposal, "rejected", reason or "rejected by a person")
+    set_status(project, proposal, "rejected", reason or "rejected by a person")
     return _public(project, proposal)
 
 
@@ -432,9 +443,9 @@ def _replan(
     return plan
 
 
-def _check_open(proposal: dict[str, Any]) -> None:
+def check_open(proposal: dict[str, Any]) -> None:
     status = proposal.get("status")
-    if not (proposal.get("dry_run") or {}).get("ok") and status in ("proposed", "failed"):
+    if not dry_run_passed(proposal.get("dry_run")) and status in ("proposed", "failed"):
         raise ChangeRefused(
             f"change {proposal['id']} cannot be approved or applied: "
             f"{_dry_run_failed(proposal.get('dry_run') or {})}; fix the cause and propose again"
@@ -448,20 +459,33 @@ def _check_open(proposal: dict[str, Any]) -> None:
         )
 
 
-def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
+def prepare_approval(
+    project: Project, change_id: str, *, for_owner: bool = False
+) -> dict[str, Any]:
     """Everything a person must see before approving, freshly checked against the live DB.
 
     Re-plans the request (the file's SQL must be what the request generates), refuses a
     stale plan, re-assesses the risk and re-runs the dry-run; a failing dry-run is refused
     (there is nothing worth approving). The result's ``text`` is deterministic.
+
+    In strict mode a signed approval cannot apply anything (the agent's role may not change
+    the schema), so it is refused with the person's command, unless ``for_owner`` (that
+    command itself): then the dry-run is skipped, the owner's apply being its own rollback.
     """
+    strict = strict_gate.strict_role(project) is not None
+    if strict and not for_owner:
+        raise ChangeRefused(
+            f"strict mode: DATABASE_URL's role cannot change the schema, so an approval "
+            f"cannot apply change {change_id}; the person applies it as the owner instead: "
+            f"{strict_gate.owner_command(project, change_id)}"
+        )
     finish_pending(project)  # a committed apply left half done is finished, never "stale"
     proposal = load_change(project, change_id)
-    _check_open(proposal)
+    check_open(proposal)
     snapshot, version, has_rows, identity = _live_context(project, proposal["request"]["table"])
     live_hash = snapshot.schema_hash()
     if live_hash != proposal.get("schema_hash"):
-        _set_status(
+        set_status(
             project,
             proposal,
             "stale",
@@ -473,11 +497,15 @@ def prepare_approval(project: Project, change_id: str) -> dict[str, Any]:
         )
     plan = _replan(project, proposal, snapshot, version, has_rows)
     built = _build(plan, _assess(project, plan), version)
-    checked = dry_run(project, plan.statements, plan.expected)
+    checked = (
+        strict_gate.skipped_dry_run()
+        if strict
+        else dry_run(project, plan.statements, plan.expected)
+    )
     proposal.update({k: built[k] for k in ("risk", "risk_level", "table_stats")})
     proposal["dry_run"] = checked
     _save(project, proposal)
-    if not checked["ok"]:
+    if not dry_run_passed(checked):
         raise ChangeRefused(
             f"change {change_id} fails its dry-run, so it cannot be approved: {checked['error']}"
         )
@@ -532,9 +560,12 @@ def approval_text(data: dict[str, Any]) -> str:
         lines.append(f"  - [{finding['level']}] {finding['code']}: {finding['message']}")
         lines.append(f"    safer: {finding['safe_alternative']}")
     dry = data["dry_run"]
-    lines.append(
-        "Dry-run (rolled back): " + ("succeeded" if dry["ok"] else f"FAILED: {dry['error']}")
-    )
+    if dry.get("skipped"):
+        lines.append(f"Dry-run: {dry['skipped']}")
+    else:
+        lines.append(
+            "Dry-run (rolled back): " + ("succeeded" if dry["ok"] else f"FAILED: {dry['error']}")
+        )
     return escape_for_display("\n".join(lines))
 
 
@@ -547,7 +578,7 @@ def record_approval(
     typed; only the terminal face has one.
     """
     proposal = load_change(project, prepared["id"])
-    _check_open(proposal)
+    check_open(proposal)
     if approvals.content_hash(sql_text(proposal["sql"])) != prepared["sql_sha256"]:
         raise ChangeRefused(
             f"change {prepared['id']} changed while the person was reading it; approve again"
@@ -562,16 +593,18 @@ def record_approval(
         target=prepared["database"],
         approved_by=approved_by,
     )
-    _set_status(project, proposal, "approved", f"approved by {approval.approved_by} via terminal")
+    set_status(project, proposal, "approved", f"approved by {approval.approved_by} via terminal")
     return {**_public(project, proposal), "approved": approval.to_dict()}
 
 
 # -- apply -------------------------------------------------------------------------------------
-class _Stale(Exception):
-    pass
+class Stale(Exception):
+    """The live schema is not the one the change was planned against."""
 
 
-class _Failed(Exception):
+class Failed(Exception):
+    """The SQL or its verification failed (``info``: the error, SQLSTATE); rolled back."""
+
     def __init__(self, info: dict[str, Any]) -> None:
         super().__init__(info.get("error"))
         self.info = info
@@ -605,7 +638,7 @@ def record_decline(
     proposal.setdefault("declines", []).append(record)
     if seen and proposal.get("status") in OPEN_STATUSES:
         approvals.revoke(project, "change", change_id)
-        _set_status(
+        set_status(
             project, proposal, "declined", f"declined by {by} via {channel} at {record['at']}"
         )
     else:
@@ -632,10 +665,108 @@ def withdraw_change(project: Project, change_id: str, reason: str | None = None)
         )
     approvals.revoke(project, "change", change_id)
     why = " ".join((reason or "").split())[:200]
-    _set_status(
+    set_status(
         project, proposal, "withdrawn", "withdrawn by the agent" + (f": {why}" if why else "")
     )
     return _public(project, proposal)
+
+
+def apply_timeouts() -> tuple[int, int]:
+    """(lock_timeout, statement_timeout) in ms for an apply, from the environment or defaults."""
+    return (
+        _env_ms(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_MS),
+        _env_ms(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS),
+    )
+
+
+class ApplySteps:
+    """What differs between the agent's apply and the person's (:mod:`.owner`) around the one
+    shared transaction of :func:`apply_in_transaction`; each hook may raise to roll it back."""
+
+    def authorize(self, identity: str) -> None:
+        """The connection reached database ``identity``: may this apply go on?"""
+
+    def begin(self, conn: Any, identity: str, xid: str, before_hash: str) -> None:
+        """Checked and about to run the SQL (transaction ``xid``)."""
+
+    def complete(self, conn: Any, after_hash: str) -> None:
+        """The SQL ran and verified; last step before COMMIT."""
+
+
+def apply_in_transaction(
+    conn: Any,
+    project: Project,
+    proposal: dict[str, Any],
+    steps: ApplySteps,
+    lock_ms: int,
+    statement_ms: int,
+) -> str:
+    """Inside the caller's open transaction on ``conn``: bound it by the timeouts, take the
+    apply lock, check the database, the live schema against the planned hash and the SQL
+    against a fresh plan, run the SQL, verify it. Returns the schema hash after; raises
+    :class:`Stale`, :class:`Failed`, ChangeRefused or a psycopg error (the caller rolls back)."""
+    _set_local_timeouts(conn, lock_ms, statement_ms)
+    got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (APPLY_LOCK_KEY,)).fetchone()
+    if not got or not got[0]:
+        raise ChangeRefused(
+            "another apply is running on this database; try again when it has finished"
+        )
+    # Inside the transaction: the database this connection really reached.
+    identity = approvals.database_identity(conn)
+    steps.authorize(identity)
+    before = _load_live(conn)
+    before_hash = before.schema_hash()
+    planned_hash = proposal.get("schema_hash")
+    if before_hash != planned_hash:
+        raise Stale(f"schema changed since planning ({planned_hash} → {before_hash})")
+    _replan(project, proposal, before, conn.info.server_version, None)
+    xid = conn.execute("SELECT txid_current()::text").fetchone()[0]
+    steps.begin(conn, identity, xid, before_hash)
+    for statement in proposal["sql"]:
+        conn.execute(statement)
+    after = _load_live(conn)
+    problems = verify_expected(after, proposal["expected"])
+    if problems:
+        raise Failed(
+            {
+                "error": "verification failed after running the SQL: " + "; ".join(problems),
+                "sqlstate": None,
+            }
+        )
+    after_hash = after.schema_hash()
+    steps.complete(conn, after_hash)
+    return after_hash
+
+
+@dataclass
+class _AgentSteps(ApplySteps):
+    """The agent's apply: a person's approval, burnt before the SQL runs; the journal."""
+
+    project: Project
+    proposal: dict[str, Any]
+    approved: Any  # identity -> the checked Approval
+    approval: approvals.Approval | None = None
+    held: journal.Journal | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+    committing: bool = False
+
+    def authorize(self, identity: str) -> None:
+        self.approval = self.approved(identity)
+
+    def begin(self, conn: Any, identity: str, xid: str, before_hash: str) -> None:
+        assert self.approval is not None
+        approvals.consume(self.project, self.approval)  # burnt before running: used once, always
+        self.record = _journal_record(
+            self.project, self.proposal, self.approval, identity, xid, before_hash
+        )
+        self.held = _journal_write(self.project, None, self.record)
+
+    def complete(self, conn: Any, after_hash: str) -> None:
+        self.record["applied"]["schema_hash_after"] = after_hash
+        self.record["log"]["extra"]["schema_hash_after"] = after_hash
+        self.record["applied"]["at"] = _now()
+        _journal_write(self.project, self.held, self.record)  # complete before COMMIT
+        self.committing = True
 
 
 def apply_change(
@@ -645,6 +776,10 @@ def apply_change(
 
     The approval is the signed terminal record, or ``elicited`` (from
     :func:`elicited_approval`, built in this same call by the MCP face).
+
+    In strict mode (``DATABASE_URL``'s role cannot change the schema) nothing runs: the
+    answer is ``outcome = "approval_required"`` with the person's command (see
+    :mod:`database_use.changes.strict_gate`).
 
     On any failure before COMMIT the database is rolled back, the doc and the log are
     untouched, and the proposal records why; the error is raised as ChangeRefused. After
@@ -658,14 +793,12 @@ def apply_change(
     pending = finish_pending(project)
     proposal = load_change(project, change_id)
     if proposal.get("status") == "applied":
-        return _result(project, proposal, pending, [], already=True)
-    _check_open(proposal)
-    statements = proposal.get("sql") or []
-    sha = approvals.content_hash(sql_text(statements))
-    if sha != proposal.get("sql_sha256"):
-        raise ChangeRefused(
-            f"the SQL of change {change_id} was edited after it was planned; propose again"
-        )
+        return applied_result(project, proposal, pending, [], already=True)
+    check_open(proposal)
+    role = strict_gate.strict_role(project)
+    if role is not None:
+        return strict_gate.approval_required(project, proposal, role)
+    sha = check_sql_hash(proposal)
     planned_hash = proposal.get("schema_hash")
 
     def approved(target: str | None) -> approvals.Approval:
@@ -687,60 +820,23 @@ def apply_change(
             f"change {change_id} is not approved: {exc.message}",
             hint=f"a person must approve this exact SQL: {approve_command(project, change_id)}",
         ) from None
-    lock_ms = _env_ms(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_MS)
-    statement_ms = _env_ms(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS)
-    held: journal.Journal | None = None
-    record: dict[str, Any] = {}
-    committing = False
+    lock_ms, statement_ms = apply_timeouts()
+    steps = _AgentSteps(project, proposal, approved)
     try:
         with (
             project.connect(readonly=False, statement_timeout_ms=statement_ms) as conn,
             conn.transaction(),
         ):
-            _set_local_timeouts(conn, lock_ms, statement_ms)
-            got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (APPLY_LOCK_KEY,)).fetchone()
-            if not got or not got[0]:
-                raise ChangeRefused(
-                    "another apply is running on this database; try again when it has finished"
-                )
-            # Inside the transaction: the database this connection really reached.
-            identity = approvals.database_identity(conn)
-            approval = approved(identity)
-            before = _load_live(conn)
-            before_hash = before.schema_hash()
-            if before_hash != planned_hash:
-                raise _Stale(f"schema changed since planning ({planned_hash} → {before_hash})")
-            _replan(project, proposal, before, conn.info.server_version, None)
-            approvals.consume(project, approval)  # burnt before running: used once, always
-            xid = conn.execute("SELECT txid_current()::text").fetchone()[0]
-            record = _journal_record(project, proposal, approval, identity, xid, before_hash)
-            held = _journal_write(project, None, record)
-            for statement in statements:
-                conn.execute(statement)
-            after = _load_live(conn)
-            problems = verify_expected(after, proposal["expected"])
-            if problems:
-                raise _Failed(
-                    {
-                        "error": "verification failed after running the SQL: "
-                        + "; ".join(problems),
-                        "sqlstate": None,
-                    }
-                )
-            after_hash = after.schema_hash()
-            record["applied"]["schema_hash_after"] = after_hash
-            record["log"]["extra"]["schema_hash_after"] = after_hash
-            record["applied"]["at"] = _now()
-            _journal_write(project, held, record)  # complete before COMMIT: the entry to log
-            committing = True
-    except _Stale as exc:
-        _set_status(project, proposal, "stale", str(exc))
+            apply_in_transaction(conn, project, proposal, steps, lock_ms, statement_ms)
+    except Stale as exc:
+        set_status(project, proposal, "stale", str(exc))
         raise ChangeRefused(
             f"change {change_id} is stale: {exc}; nothing was applied, propose again"
         ) from None
-    except (_Failed, psycopg.Error) as exc:
-        info = exc.info if isinstance(exc, _Failed) else _pg_error(exc)
-        if committing and held is not None:  # COMMIT itself failed: did it commit?
+    except (Failed, psycopg.Error) as exc:
+        info = exc.info if isinstance(exc, Failed) else _pg_error(exc)
+        held, record = steps.held, steps.record
+        if steps.committing and held is not None:  # COMMIT itself failed: did it commit?
             verdict, how = journal.outcome(project, record)
             if verdict == "committed":
                 return _after_commit(project, proposal, held, record, pending)
@@ -753,16 +849,26 @@ def apply_change(
                 ) from None
         if held is not None:
             held.remove()
-        return _failed(project, proposal, info)
+        return failed(project, proposal, info)
     except BaseException:
-        if held is not None:
-            if committing:  # interrupted at COMMIT: the next command finds out which way
-                held.release()
+        if steps.held is not None:
+            if steps.committing:  # interrupted at COMMIT: the next command finds out which way
+                steps.held.release()
             else:
-                held.remove()  # rolled back: nothing to finish
+                steps.held.remove()  # rolled back: nothing to finish
         raise
-    assert held is not None
-    return _after_commit(project, proposal, held, record, pending)
+    assert steps.held is not None
+    return _after_commit(project, proposal, steps.held, steps.record, pending)
+
+
+def check_sql_hash(proposal: dict[str, Any]) -> str:
+    """The SHA-256 of the proposal's SQL, refused unless it is the one recorded at planning."""
+    sha = approvals.content_hash(sql_text(proposal.get("sql") or []))
+    if sha != proposal.get("sql_sha256"):
+        raise ChangeRefused(
+            f"the SQL of change {proposal['id']} was edited after it was planned; propose again"
+        )
+    return sha
 
 
 def _journal_write(
@@ -775,7 +881,7 @@ def _journal_write(
         held.write({**record, "version": journal.VERSION})
         return held
     except OSError as exc:
-        raise _Failed(
+        raise Failed(
             {
                 "error": f"the apply journal could not be written ({exc.strerror or exc}); "
                 "nothing was committed",
@@ -810,7 +916,7 @@ def _journal_record(
             "schema_hash_after": None,
         },
         "log": {
-            "summary": _summary(proposal),
+            "summary": log_summary(proposal),
             "details": f"Risk: {proposal.get('risk_level')}. Dry-run: "
             f"{'ok' if (proposal.get('dry_run') or {}).get('ok') else 'failed'}.",
             "tables": [proposal["table"]],
@@ -826,9 +932,9 @@ def _journal_record(
     }
 
 
-def _failed(project: Project, proposal: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+def failed(project: Project, proposal: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     proposal["apply_error"] = info
-    _set_status(project, proposal, "failed", info.get("error"))
+    set_status(project, proposal, "failed", info.get("error"))
     raise ChangeRefused(
         f"change {proposal['id']} failed and was rolled back; the database, doc and log are "
         f"unchanged: {info.get('error')}"
@@ -836,7 +942,7 @@ def _failed(project: Project, proposal: dict[str, Any], info: dict[str, Any]) ->
     )
 
 
-def _summary(proposal: dict[str, Any]) -> str:
+def log_summary(proposal: dict[str, Any]) -> str:
     req = proposal["request"]
     where = f"{proposal['table']}.{proposal['column']}"
     action = req["action"]
@@ -852,14 +958,15 @@ def _summary(proposal: dict[str, Any]) -> str:
 
 
 # -- after COMMIT: best-effort steps, finished later from the journal when they fail -----------
-def _finish_steps(
-    project: Project, proposal: dict[str, Any], record: dict[str, Any]
+def finish_steps(
+    project: Project, proposal: dict[str, Any], record: dict[str, Any], again: str | None = None
 ) -> tuple[list[str], dict[str, Any] | None, dict[str, Any] | None]:
     """Record the status, regenerate the doc, log the entry (once): each step on its own, a
-    failure becomes a warning naming the command that finishes it. Never raises."""
+    failure becomes a warning naming the command that finishes it (``again``; default: this
+    apply). Never raises."""
     from database_use import service
 
-    again = hints.command(project, "apply", proposal["id"])
+    again = again or hints.command(project, "apply", proposal["id"])
     warnings: list[str] = []
     docs = logged = None
 
@@ -878,7 +985,7 @@ def _finish_steps(
         if proposal.get("status") != "applied":
             proposal["applied"] = record["applied"]
             applied = record["applied"]
-            _set_status(
+            set_status(
                 project,
                 proposal,
                 "applied",
@@ -911,13 +1018,13 @@ def _after_commit(
     record: dict[str, Any],
     pending: Pending,
 ) -> dict[str, Any]:
-    warnings, docs, logged = _finish_steps(project, proposal, record)
+    warnings, docs, logged = finish_steps(project, proposal, record)
     if warnings:
         held.release()  # kept: the next command that touches changes finishes it
     else:
         held.remove()
     try:
-        return _result(project, proposal, pending, warnings, docs=docs, logged=logged)
+        return applied_result(project, proposal, pending, warnings, docs=docs, logged=logged)
     except Exception as exc:  # the change is committed: a bare answer, never an error
         log.warning("apply answer of %s incomplete: %s", proposal["id"], exc)
         keys = ("id", "table", "column", "action", "sql", "sql_text", "risk", "dry_run")
@@ -938,7 +1045,7 @@ def _after_commit(
         }
 
 
-def _result(
+def applied_result(
     project: Project,
     proposal: dict[str, Any],
     pending: Pending,
@@ -1031,7 +1138,7 @@ def _finish_one(project: Project, change_id: str, done: Pending) -> None:
             f"{hints.command(project, 'apply', change_id)}"
         )
         return
-    warnings, _docs, _logged = _finish_steps(project, proposal, record)
+    warnings, _docs, _logged = finish_steps(project, proposal, record)
     if warnings:
         held.release()
         done.warnings.extend(warnings)

@@ -20,7 +20,7 @@ from database_use.cli.common import (
     print_warnings,
     project_from_args,
 )
-from database_use.errors import ChangeRefused
+from database_use.errors import ChangeRefused, InvalidRequest
 
 
 def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -98,9 +98,33 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         "apply",
         parents=[parent],
         help="apply an approved change (checks approval, SQL hash and schema first)",
+        description="Apply an approved change. In strict mode (DATABASE_URL's role cannot change "
+        "the schema) the person applies it with --as-owner: the change is shown, the owner "
+        "role's password is asked on the terminal (never stored) and is the approval.",
     )
     ap.add_argument("change_id")
+    ap.add_argument(
+        "--as-owner",
+        action="store_true",
+        help="(for a person) apply as the owner role, typing its password on your terminal",
+    )
+    ap.add_argument(
+        "--owner-role",
+        metavar="ROLE",
+        help="with --as-owner: the owner role (default: owner-role in [tool.database-use])",
+    )
     ap.set_defaults(handler=_apply)
+
+    lg = subparsers.add_parser(
+        "log",
+        parents=[parent],
+        help="log render: append the change log entries the ledger has and the log lacks",
+        description="Strict mode keeps a ledger of applied changes in the database "
+        "(database_use_ledger.applied_changes). log render appends to pgdb_changes.md every "
+        "entry it lacks and reports entries that disagree with the ledger (never rewritten).",
+    )
+    lg.add_argument("action", choices=("render",))
+    lg.set_defaults(handler=_log_render)
 
     ls = subparsers.add_parser(
         "list-changes", parents=[parent], help="proposed/approved/applied changes and their status"
@@ -206,10 +230,61 @@ def _reject(args: argparse.Namespace) -> tuple[int, Any, str]:
 def _apply(args: argparse.Namespace) -> tuple[int, Any, str]:
     from database_use.changes import apply_change
 
+    if args.as_owner:
+        return _apply_as_owner(args)
+    if args.owner_role:
+        raise InvalidRequest("--owner-role goes with --as-owner")
     data = apply_change(project_from_args(args), args.change_id)
+    if data.get("outcome") == "approval_required":  # strict mode: nothing ran
+        text = f"NOT APPLIED: {data['reason']}.\nThe person runs, in their own terminal: {data['command']}"
+        return EXIT_DIFF, data, text
     # Applied is applied: a step after COMMIT that failed is a warning (stderr), exit 0.
     print_warnings(data)
     return EXIT_OK, data, format_applied(data)
+
+
+def _apply_as_owner(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.changes import owner
+    from database_use.cli import terminal
+
+    project = project_from_args(args)
+    role = owner.owner_role(project, args.owner_role)
+    # The terminal first: a process without one must not get as far as the question.
+    with terminal.controlling_terminal() as tty:
+        prepared = owner.prepare(project, args.change_id)
+        if "already_applied" in prepared:  # in the ledger already: finished, nothing asked
+            data = prepared
+        else:
+            terminal.show(
+                tty,
+                prepared["text"] + f"\nApplies as the database role {role} "
+                "(one transaction, lock and statement timeouts, verified before COMMIT).",
+            )
+            password = terminal.read_secret(
+                tty, f"Password of role {role} to apply (Enter alone cancels): "
+            )
+            if not password:
+                return (
+                    EXIT_ERROR,
+                    {"id": args.change_id, "applied": False},
+                    f"not applied; change {args.change_id} is unchanged",
+                )
+            data = owner.apply_as_owner(project, prepared, role, password)
+            del password
+    print_warnings(data)
+    return EXIT_OK, data, format_applied(data) + f"\n{data['approval_note']}"
+
+
+def _log_render(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use.changes import ledger
+
+    data = ledger.render_log(project_from_args(args))
+    lines = [
+        f"{data['path']}: appended {len(data['appended'])} entries from the ledger "
+        f"({data['rows']} rows)"
+    ]
+    lines += [f"  disagrees: {problem}" for problem in data["problems"]]
+    return (EXIT_OK if data["ok"] else EXIT_DIFF), data, "\n".join(lines)
 
 
 def _list(args: argparse.Namespace) -> tuple[int, Any, str]:

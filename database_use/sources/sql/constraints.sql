@@ -1,3 +1,4 @@
+-- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Primary key, unique, foreign key, check and exclusion constraints of the selected schemas, one round
 -- trip. Column lists keep the constraint's order; a foreign key's clones on partitions
 -- (conparentid <> 0) are left out, the parent's row describes them. NULLS NOT DISTINCT (PG15+)
@@ -39,6 +40,6 @@ LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')
   AND con.conparentid = 0
   AND NOT c.relispartition
-  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
 ORDER BY con.conrelid, con.conname

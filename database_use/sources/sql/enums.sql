@@ -1,3 +1,4 @@
+-- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Enum types of the selected schemas with their labels in declared order, one round trip.
 -- Types that belong to an extension are left out.
 SELECT
@@ -12,7 +13,7 @@ SELECT
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e'
-  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_depend e

@@ -1,3 +1,4 @@
+-- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Indexes of the selected schemas that do not back a primary key, unique or exclusion
 -- constraint (those are reported as constraints), one round trip. Key and INCLUDE columns
 -- come from pg_get_indexdef per position (names or expression text); indoption carries
@@ -29,7 +30,7 @@ JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE NOT c.relispartition
-  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_constraint con

@@ -1,3 +1,4 @@
+-- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Tables, partitioned tables, views, materialized views and foreign tables of the selected
 -- schemas, in one round trip. Partitions are left out (the partitioned parent carries the
 -- structure), and so are objects that belong to an extension.
@@ -25,7 +26,7 @@ LEFT JOIN pg_catalog.pg_description d
     ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
-  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_depend e

@@ -1,3 +1,4 @@
+-- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- First round trip: pin the session for the catalog reads that follow and list the schemas.
 -- search_path = pg_catalog, public makes format_type/pg_get_expr qualify user types and
 -- sequences exactly when they live outside public (the snapshot convention).
@@ -18,6 +19,6 @@ SELECT
     ARRAY(
         SELECT n.nspname::text
         FROM pg_catalog.pg_namespace n
-        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
         ORDER BY n.nspname
     ) AS schemas
