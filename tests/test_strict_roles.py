@@ -8,7 +8,9 @@ harness superuser is the admin the person types in. Each test drops the roles it
 from __future__ import annotations
 
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg
@@ -23,6 +25,7 @@ from database_use.project import Project
 from mcp_server.server import build_server
 from tests import person
 from tests.mcp_helpers import call
+from tests.owned_db import owned_database
 
 ADMIN_PROMPT = "Admin role that may create roles [postgres]: "
 PASSWORD_PROMPT = "(empty: PGPASSWORD or ~/.pgpass): "
@@ -51,24 +54,9 @@ def app(project, pg_server, make_database, monkeypatch):
         monkeypatch.setenv(key, "x")
         monkeypatch.delenv(key)
     tag = uuid.uuid4().hex[:8]
-    owner, agent, ro = f"own_{tag}", f"agent_{tag}", f"ro_{tag}"
-    password = f"owner-pw-{uuid.uuid4().hex}"
-    url = make_database("empty")
-    dbname = conninfo_to_dict(url)["dbname"]
-    pg_server.execute(
-        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-            sql.Identifier(owner), sql.Literal(password)
-        )
-    )
-    pg_server.execute(
-        sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-            sql.Identifier(dbname), sql.Identifier(owner)
-        )
-    )
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
-    params = conninfo_to_dict(url)
-    owner_url = f"postgresql://{owner}:{password}@{params['host']}:{params['port']}/{dbname}"
+    agent, ro = f"agent_{tag}", f"ro_{tag}"
+    made = owned_database(pg_server, make_database)
+    owner, password, owner_url, dbname = made.owner, made.password, made.owner_url, made.dbname
     with psycopg.connect(owner_url, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, "
@@ -383,3 +371,23 @@ async def test_strict_required_the_server_refuses_the_owner_role_and_serves_the_
         "public.users",
         "public.notes",
     }
+
+
+def test_the_server_says_the_refusal_at_start(app):
+    policy.ensure_private_dir()
+    policy.config_path().write_text("[strict]\nrequired = true\n")
+    server = [str(Path(sys.executable).parent / "database-use-mcp")]
+    proc = subprocess.run(
+        [*server, "--project-root", str(app["root"])],
+        cwd=app["root"],
+        env=person.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    refusals = [line for line in proc.stderr.splitlines() if "refuses" in line]
+    assert len(refusals) == 1 and "ERROR" in refusals[0], proc.stderr
+    assert app["owner"] in refusals[0] and "roles setup" in refusals[0]
+    assert [line for line in proc.stderr.splitlines() if " tier T" in line], proc.stderr
+    assert app["password"] not in proc.stderr
