@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # RoleReport flags (sources/sql/readonly_role.sql) that let a role change the schema itself:
 # a superuser or CREATEROLE role can make itself a member of the owner; owners ALTER and DROP;
 # CREATE adds objects; server files and programs reach past every privilege; TRIGGER adds a
-# trigger to a table, REFERENCES a foreign key pointing at it.
+# trigger to a table, REFERENCES a foreign key pointing at it; a SECURITY DEFINER function runs
+# with its owner's rights.
 SCHEMA_CHANGE_FLAGS = (
     "superuser",
     "role_attributes",
@@ -40,10 +41,13 @@ SCHEMA_CHANGE_FLAGS = (
     "create_in_database",
     "create_in_schema",
     "table_ddl_grants",
+    "definer_functions",
 )
 # Texts for the flags the read-only check words differently (roles.PROBLEMS has the rest).
 _TEXTS = {
-    "table_ddl_grants": "has TRIGGER or REFERENCES on a table (CREATE TRIGGER, a foreign key)"
+    "table_ddl_grants": "has TRIGGER or REFERENCES on a table (CREATE TRIGGER, a foreign key)",
+    "definer_functions": "may EXECUTE a SECURITY DEFINER function of another role (it runs with "
+    "that role's rights: REVOKE EXECUTE ON FUNCTION … FROM PUBLIC)",
 }
 
 

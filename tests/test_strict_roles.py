@@ -391,3 +391,25 @@ def test_the_server_says_the_refusal_at_start(app):
     assert app["owner"] in refusals[0] and "roles setup" in refusals[0]
     assert [line for line in proc.stderr.splitlines() if " tier T" in line], proc.stderr
     assert app["password"] not in proc.stderr
+
+
+def test_a_security_definer_function_the_agent_may_call_is_a_schema_change(app, pg_server):
+    code, screen = setup_on_tty(app, pg_server)
+    assert code == 0, screen
+    agent_url = agent_url_of(app)
+    with psycopg.connect(app["owner_url"], autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION public.drop_notes() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+            "AS 'BEGIN DROP TABLE public.notes; END'"
+        )
+    # It really is a way around the grants (run inside a transaction that is rolled back).
+    with psycopg.connect(agent_url) as conn:
+        conn.execute("SELECT public.drop_notes()")
+        assert conn.execute("SELECT to_regclass('public.notes')").fetchone() == (None,)
+        conn.rollback()
+    found = strict.abilities(agent_url, ("pw_hashed",))
+    assert any("SECURITY DEFINER" in c for c in found.changers), found.changers
+    assert doctor.diagnose(Project(root=app["root"]))["tier"] != "T3"
+    with psycopg.connect(app["owner_url"], autocommit=True) as conn:
+        conn.execute("REVOKE EXECUTE ON FUNCTION public.drop_notes() FROM PUBLIC")
+    assert strict.abilities(agent_url, ("pw_hashed",)).changers == []
