@@ -647,7 +647,12 @@ def _database(
     if not ro_url:
         can = f" (DATABASE_URL's role {admin.role!r} {'; '.join(admin.problems)})" if admin else ""
         fix = setup
-        if admin is not None and not admin.may_create_roles:
+        if found is not None and not found.changers:  # strict: the agent's role makes no roles
+            fix = (
+                f"in your own shell, with an admin URL that never goes into .env: DATABASE_URL=… "
+                f"{setup} (the environment wins over .env)"
+            )
+        elif admin is not None and not admin.may_create_roles:
             fix = f"ask the database's owner to run the SQL that `{setup} --dry-run` shows"
         checks.append(
             Check(

@@ -101,7 +101,8 @@ def _roles(args: argparse.Namespace) -> tuple[int, Any, str]:
     if args.action == "setup":
         return _agent_setup(args)
     project = project_from_args(args)
-    plan = roles.plan_readonly_role(project, args.role)
+    # Strict mode: the default privileges follow the owner's future tables, whoever runs this.
+    plan = roles.plan_readonly_role(project, args.role, for_role=project.config.owner_role)
     if args.dry_run:
         return EXIT_OK, {**plan.to_dict(), "created": False, "dry_run": True}, _plan_text(plan)
     with terminal.controlling_terminal() as tty:
@@ -192,8 +193,8 @@ def _agent_setup(args: argparse.Namespace) -> tuple[int, Any, str]:
             f"created role {plan.role!r} (checked: cannot change the schema"
             + (f", cannot read {', '.join(plan.excluded)}" if plan.excluded else "")
             + f") and set DATABASE_URL in {plan.env_path} to it.",
-            f"The owner role {owner!r}'s password is no longer in .env: it now lives only with "
-            "you (keep it in your password manager; strict mode's apply asks for it on your "
+            f"The password of the owner role {owner!r} is no longer in .env: it now lives only "
+            "with you (keep it in your password manager; strict mode's apply asks for it on your "
             "terminal). The project keeps only the role's name: "
             f'{project.root / "pyproject.toml"} [tool.database-use] owner-role = "{owner}".',
         ]
