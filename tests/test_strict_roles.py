@@ -413,3 +413,49 @@ def test_a_security_definer_function_the_agent_may_call_is_a_schema_change(app, 
     with psycopg.connect(app["owner_url"], autocommit=True) as conn:
         conn.execute("REVOKE EXECUTE ON FUNCTION public.drop_notes() FROM PUBLIC")
     assert strict.abilities(agent_url, ("pw_hashed",)).changers == []
+
+
+def test_owner_role_is_written_into_the_projects_table_keeping_every_other_line(tmp_path):
+    from database_use.config import write_owner_role
+    from database_use.errors import ConfigError
+
+    before = (
+        '[project]\nname = "app"\n\n[tool.database-use]\ndefault-port = 5432\n'
+        'owner-role = "old"\n\n[tool.other]\nx = 1\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(before)
+    write_owner_role(tmp_path, "app_owner")
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.count("owner-role") == 1 and "[tool.other]\nx = 1\n" in text
+    config = load_config(tmp_path)
+    assert config.owner_role == "app_owner" and config.default_port == 5432
+    # No table yet: one is added; a name that would need quoting is refused.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    write_owner_role(other, "own")
+    assert load_config(other).owner_role == "own"
+    with pytest.raises(ConfigError, match="cannot be written"):
+        write_owner_role(other, 'own"\n[evil]')
+    assert load_config(other).owner_role == "own"
+
+
+def test_the_strict_setting_comes_from_the_persons_config_only(project, monkeypatch):
+    from database_use.errors import ConfigError
+
+    policy.ensure_private_dir()
+    assert strict.required() is False
+    policy.config_path().write_text("[strict]\nrequired = true\n")
+    assert policy.load_policy().strict_required and strict.required()
+    # The approver setup rewrites its own tables and keeps [strict].
+    policy.write_config(allow_elicitation=False)
+    assert policy.load_policy().strict_required
+    policy.config_path().write_text('[strict]\nrequired = "yes"\n')
+    with pytest.raises(ConfigError, match=r"\[strict\] required must be true or false"):
+        policy.load_policy()
+    assert strict.required() is True  # unreadable: fail closed
+    # Not from the project: .env and pyproject.toml cannot turn it off.
+    policy.config_path().write_text("[strict]\nrequired = true\n")
+    (project / ".env").write_text("STRICT=false\n")
+    (project / "pyproject.toml").write_text("[tool.database-use]\n")
+    assert strict.required() is True
