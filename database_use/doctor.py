@@ -99,14 +99,8 @@ def diagnose(
     server's.
     """
     development = is_development(project.root)
-    found, failure = (
-        _abilities(project)
-        if (connect if role_check is None else role_check)
-        else (
-            None,
-            None,
-        )
-    )
+    ask_role = connect if role_check is None else role_check
+    found, failure = _abilities(project) if ask_role else (None, None)
     sandbox_check = _sandbox(project)
     required = strict.required()
     strict_check = _strict(project, found, failure, required)

@@ -16,6 +16,13 @@ password is in no statement and no server log; CONNECT, USAGE and SELECT on the 
 and default privileges so tables ``DATABASE_URL``'s role creates later are readable too. It is
 checked by logging in as it; only then is ``DATABASE_READONLY_URL`` written to ``.env``
 (atomically, every other line kept). A role that fails the check is dropped again.
+
+Strict mode's agent role (:func:`plan_agent_role` + :func:`create_agent_role`, for the
+person's ``database-use roles setup``) is made the same way, but as an admin whose credential
+the person types (never stored): SELECT on the app's schemas except the project's sensitive
+columns, DML only on the tables named, no way to change the schema
+(:func:`database_use.strict.schema_changers` empty, checked by logging in). It becomes
+``DATABASE_URL``; the owner role's name goes to ``[tool.database-use] owner-role``.
 """
 
 from __future__ import annotations
