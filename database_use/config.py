@@ -15,11 +15,19 @@ elicitation come only from the person's own user-level config, so no key here ca
     password-hash-column = "pw_hashed"
     sensitive-columns = ["pw_hashed"]
     preferred-utilities = ["utils_db/user_password_utils.py"]
-    owner-role = "app_owner"   # strict mode: the role a person applies changes as (no password)
+    owner-role = "app_owner"
+
+``owner-role`` is the NAME of the role that owns the app's tables (strict mode: the person's
+own apply command logs in as it, with a password typed on their terminal). Only the name is
+kept here, never a password; ``database-use roles setup`` writes it (:func:`write_owner_role`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +55,7 @@ class ProjectConfig:
         "utils_db/user_management_utils.py",
         "utils_db/media_utils.py",
     )
-    # Strict mode: the database role that owns the schema (a name only, never a password).
-    owner_role: str | None = None
+    owner_role: str | None = None  # strict mode: the owner role's name (never its password)
     # Whether the values came from a [tool.database-use] table (False: all defaults).
     from_file: bool = field(default=False, compare=False)
 
@@ -65,6 +72,7 @@ class ProjectConfig:
             "password_hash_column": self.password_hash_column,
             "sensitive_columns": list(self.sensitive_columns),
             "preferred_utilities": list(self.preferred_utilities),
+            "owner_role": self.owner_role,
             "configured_in": "pyproject.toml [tool.database-use]" if self.from_file else "defaults",
         }
 
@@ -154,3 +162,66 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path.name}: {' '.join(str(exc).split())}") from None
+
+
+_HEADER = re.compile(r"^\s*\[\s*tool\s*\.\s*(?:\"database-use\"|database-use)\s*\]\s*(?:#.*)?$")
+_OWNER_LINE = re.compile(r"^\s*owner-role\s*=")
+
+
+def write_owner_role(root: Path, role: str) -> Path:
+    """Set ``owner-role = "<role>"`` in ``[tool.database-use]`` of ``<root>/pyproject.toml``
+    (the table added when absent; every other line kept). Atomic; checked by parsing again."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", role):
+        raise ConfigError(f"owner role name {role!r} cannot be written to pyproject.toml")
+    path = root / "pyproject.toml"
+    if path.is_symlink():
+        raise ConfigError(f"{path} is a symbolic link; owner-role was not written")
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = ""
+    line = f'owner-role = "{role}"\n'
+    lines = old.splitlines(keepends=True)
+    out: list[str] = []
+    in_table = done = False
+    for existing in lines:
+        stripped = existing.strip()
+        if stripped.startswith("["):
+            if in_table and not done:
+                out.append(line)
+                done = True
+            in_table = bool(_HEADER.match(existing))
+        if in_table and _OWNER_LINE.match(existing):
+            if not done:
+                out.append(line)
+                done = True
+            continue
+        out.append(existing)
+        if in_table and _HEADER.match(existing) and not done:
+            out.append(line)
+            done = True
+    if not done:
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n"
+        out.append(("\n" if out else "") + "[tool.database-use]\n" + line)
+    text = "".join(out)
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cannot write owner-role to {path.name}: {exc}") from None
+    if parsed.get("tool", {}).get("database-use", {}).get("owner-role") != role:
+        raise ConfigError(f"cannot write owner-role to {path.name} safely; add it by hand")
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".pyproject.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if old:
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path

@@ -9,8 +9,13 @@ database round trip). The tiers are ``/work/shared/DESIGN.md``'s:
   holds: agent code sandboxed, read-only runs on a role PostgreSQL stops from writing, the
   person's config outside the project, and the guard itself not project code (the engine
   outside the project root, registered commands that keep the project off ``sys.path``).
-* **T3** (an agent with a shell as the same user) needs strict mode, which does not exist
-  yet: doctor never reports T3, and says so.
+* **T3** (an agent with a shell as the same user): only when ``DATABASE_URL``'s role cannot
+  change the schema (:func:`database_use.strict.schema_changers` is empty: PostgreSQL itself
+  refuses its DDL) and the sandbox is on. Nothing file-based counts here: such an agent can
+  edit every file the person can, including the person's ``[strict] required`` setting.
+
+Standard mode (``DATABASE_URL`` names the owner) stays T1/T2 and says so: it guards a careful
+agent, not one with a shell, which can connect with the URL in ``.env`` and run any DDL.
 
 Each check is ``ok``, ``gap`` (exit code 1; with the command or step that closes it) or
 ``info`` (a fact or a choice the person made). Nothing here prints a password: URLs are
@@ -29,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import database_use
-from database_use import approvals, hints, policy, roles, sandbox
+from database_use import approvals, hints, policy, roles, sandbox, strict
 from database_use.config import read_pyproject
 from database_use.errors import DatabaseUseError
 from database_use.installer import SERVER_NAME
@@ -57,8 +62,13 @@ T2_TEXT = (
 )
 T1_TEXT = "the tools enforce the workflow for a careful agent"
 T3_TEXT = (
-    "T3 (an agent with a shell as your user) needs strict mode, which database-use does not "
-    "have yet: such an agent can read and replace every file you can"
+    "an agent with a shell as your user cannot change the schema: DATABASE_URL's role lacks the "
+    "privileges (PostgreSQL refuses its DDL whatever files it edits) and agent-written code runs "
+    "sandboxed; a schema change needs the owner role's password, which only you hold"
+)
+STANDARD_TEXT = (
+    "standard mode guards a careful agent, not one with a shell: such an agent can read .env "
+    "and connect with DATABASE_URL directly"
 )
 
 
@@ -74,15 +84,28 @@ class Check:
     blocks_t2: bool = False  # this finding keeps the setup at T1
 
 
-def diagnose(project: Project, *, connect: bool = True, transport: str | None = None) -> dict:
+def diagnose(
+    project: Project,
+    *,
+    connect: bool = True,
+    transport: str | None = None,
+    role_check: bool | None = None,
+) -> dict:
     """Every check, the tier they give and the number of gaps (``ok`` when there is none).
 
     ``connect``: ask the database what its roles can do (doctor); False for the server's
-    start-up line, which must not wait for a database. ``transport``: the running server's.
+    start-up line and introspect's header, which then ask only what DATABASE_URL's role may
+    do (``role_check``, default: ``connect``; one short read). ``transport``: the running
+    server's.
     """
     development = is_development(project.root)
+    ask_role = connect if role_check is None else role_check
+    found, failure = _abilities(project) if ask_role else (None, None)
+    sandbox_check = _sandbox(project)
+    required = strict.required()
+    strict_check = _strict(project, found, failure, required)
     checks = [
-        _sandbox(project),
+        sandbox_check,
         _config_dir(project),
         _approver(project),
         _elicitation(project),
@@ -90,20 +113,30 @@ def diagnose(project: Project, *, connect: bool = True, transport: str | None = 
         _engine_location(project.root, development),
         *_registered_commands(project, development),
         _http_token(project, transport),
-        *_database(project, connect),
+        *_database(project, connect, found, failure),
         *_dotenv_note(project),
-        Check("strict_mode", "strict mode (T3)", INFO, T3_TEXT),
+        strict_check,
+        *_agent_role(found, required),
     ]
     blockers = [c for c in checks if c.blocks_t2]
-    tier = "T1" if blockers else "T2"
-    if blockers:
+    t3 = found is not None and not found.changers and sandbox_check.status == OK
+    if t3:
+        tier, summary = "T3", "T3: " + T3_TEXT
+        if blockers:
+            summary += "; T2's file guards still have gaps: " + "; ".join(c.title for c in blockers)
+    elif blockers:
+        tier = "T1"
         summary = "T1: " + T1_TEXT + "; not T2 because of: " + "; ".join(c.title for c in blockers)
     else:
-        summary = "T2: " + T2_TEXT + ". Not T3: strict mode does not exist yet"
+        tier, summary = "T2", "T2: " + T2_TEXT
+    if not t3:
+        summary += ". Not T3: " + _not_t3(found, failure, sandbox_check)
     gaps = sum(c.status == GAP for c in checks)
     return {
         "tier": tier,
         "summary": summary,
+        "strict_required": required,
+        "agent_role": found.to_dict() if found is not None else None,
         "ok": gaps == 0,
         "gaps": gaps,
         "development": development,
@@ -112,17 +145,52 @@ def diagnose(project: Project, *, connect: bool = True, transport: str | None = 
     }
 
 
-def startup_notes(project: Project, transport: str) -> list[tuple[str, str]]:
-    """(level, line) for the server's stderr at start: the tier, and the guard-code warning."""
-    result = diagnose(project, connect=False, transport=transport)
+def tier_line(result: dict, project: Project) -> str:
+    """One line: the tier, what keeps it from the next one, where the details are."""
     blockers = [c for c in result["checks"] if c["blocks_t2"]]
     line = f"tier {result['tier']}"
-    if blockers:
+    if result["tier"] == "T3":
+        line += f" (strict: {result['agent_role']['role']!r} cannot change the schema; sandbox on)"
+    elif blockers:
         line += " (T2 needs: " + "; ".join(c["title"] for c in blockers) + ")"
     else:
-        line += " (read-only role checked before each read-only run; T3 needs strict mode)"
-    line += f"; details: {hints.command(project, 'doctor')}"
-    notes = [("info", line)]
+        line += " (T3 needs: " + result["summary"].split(". Not T3: ", 1)[-1] + ")"
+    return line + f"; details: {hints.command(project, 'doctor')}"
+
+
+def header(project: Project) -> str:
+    """The tier line for introspect's answer (no client-config or HTTP details needed)."""
+    return tier_line(diagnose(project, connect=False, role_check=True), project)
+
+
+_HEADER_SECONDS = 10.0
+_headers: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+def cached_header(project: Project) -> str:
+    """:func:`header`, reused for a few seconds (introspect is called often in a session)."""
+    import time
+
+    try:
+        key = (str(project.root), project.database_url)
+    except DatabaseUseError:
+        return header(project)
+    now = time.monotonic()
+    hit = _headers.get(key)
+    if hit is None or now - hit[0] > _HEADER_SECONDS:
+        hit = (now, header(project))
+        _headers[key] = hit
+    return hit[1]
+
+
+def startup_notes(project: Project, transport: str) -> list[tuple[str, str]]:
+    """(level, line) for the server's stderr at start: the tier, the strict-mode refusal (an
+    ``error`` line), and the guard-code warning."""
+    result = diagnose(project, connect=False, transport=transport, role_check=True)
+    notes = [("info", tier_line(result, project))]
+    agent = result["agent_role"]
+    if result["strict_required"] and agent and agent["can_change_schema"]:
+        notes.append(("error", strict.refusal(agent["role"], agent["schema_changers"])))
     engine = next(c for c in result["checks"] if c["key"] == "engine_location")
     if engine["status"] == GAP:
         notes.append(("warning", engine["detail"]))
@@ -447,7 +515,116 @@ def _readonly_env(project: Project) -> str | None:
         return None
 
 
-def _database(project: Project, connect: bool) -> list[Check]:
+def _abilities(project: Project) -> tuple[strict.Abilities | None, str | None]:
+    """What DATABASE_URL's role can do, or why that is unknown (one line)."""
+    try:
+        url = project.database_url
+        return strict.abilities(url, project.config.sensitive_columns), None
+    except DatabaseUseError as exc:
+        return None, mask_url(str(exc))
+
+
+def _not_t3(found: strict.Abilities | None, failure: str | None, sandbox_check: Check) -> str:
+    if found is None:
+        return f"DATABASE_URL's role not checked ({failure or 'no database round trip'})"
+    reasons = []
+    if found.changers:
+        reasons.append(
+            f"DATABASE_URL's role {found.report.role!r} can change the schema "
+            f"({'; '.join(found.changers)})"
+        )
+    if sandbox_check.status != OK:
+        reasons.append("the sandbox is off")
+    return " and ".join(reasons)
+
+
+def _strict(
+    project: Project, found: strict.Abilities | None, failure: str | None, required: bool
+) -> Check:
+    setup = hints.command(project, "roles", "setup")
+    fix = f"{setup} (on your terminal, with an admin credential)"
+    mode = "strict mode required in your config" if required else "standard mode"
+    if found is None:
+        return Check(
+            "strict_mode",
+            "strict mode (T3)",
+            GAP if required else INFO,
+            f"{mode}; DATABASE_URL's role not checked: {failure or 'no database round trip'}",
+        )
+    if found.changers:
+        return Check(
+            "strict_mode",
+            "strict mode (T3)",
+            GAP if required else INFO,
+            f"{mode}: DATABASE_URL's role {found.report.role!r} can change the schema "
+            f"({'; '.join(found.changers)}); {STANDARD_TEXT}"
+            + ("; the MCP server refuses it" if required else ""),
+            fix=fix,
+        )
+    return Check(
+        "strict_mode",
+        "strict mode (T3)",
+        OK,
+        f"DATABASE_URL's role {found.report.role!r} cannot change the schema (PostgreSQL's own "
+        "privileges, checked in its catalogs; your [strict] setting is not the guard)",
+    )
+
+
+def _agent_role(found: strict.Abilities | None, required: bool) -> list[Check]:
+    """What the agent's role may do: one line, plus the sensitive columns it can read."""
+    if found is None:
+        return []
+    flags = found.report.flags
+    ddl = [t for t in found.changers if t not in (roles.PROBLEMS["superuser"],)]
+    parts = [
+        "superuser" if flags.get("superuser") else "no superuser",
+        "owns tables" if flags.get("owns_relation") else "owns no table",
+        ("DDL: " + "; ".join(ddl)) if ddl else "no DDL",
+        (f"DML on {len(found.dml_tables)} table(s): " + ", ".join(found.dml_tables[:8]))
+        + (" …" if len(found.dml_tables) > 8 else "")
+        if found.dml_tables
+        else "no DML",
+        "server files/programs" if flags.get("server_roles") else "no server files or programs",
+    ]
+    checks = [
+        Check(
+            "agent_role",
+            "DATABASE_URL's role can",
+            INFO,
+            f"role {found.report.role!r}: " + ", ".join(parts),
+        )
+    ]
+    if found.sensitive_readable:
+        shown = ", ".join(found.sensitive_readable[:8])
+        checks.append(
+            Check(
+                "sensitive_columns",
+                "sensitive columns",
+                GAP if required or not found.changers else INFO,
+                f"role {found.report.role!r} can read {shown}",
+                fix="revoke SELECT on the table and grant it on the other columns, e.g. "
+                "REVOKE SELECT ON <table> FROM <role>; GRANT SELECT (<other columns>) ON "
+                "<table> TO <role> (roles setup does this for the tables it finds)",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "sensitive_columns",
+                "sensitive columns",
+                OK,
+                f"role {found.report.role!r} cannot read any configured sensitive column",
+            )
+        )
+    return checks
+
+
+def _database(
+    project: Project,
+    connect: bool,
+    found: strict.Abilities | None = None,
+    failure: str | None = None,
+) -> list[Check]:
     checks: list[Check] = []
     setup = hints.command(project, "roles", "readonly-setup")
     admin_url = None
@@ -456,20 +633,20 @@ def _database(project: Project, connect: bool) -> list[Check]:
     except DatabaseUseError as exc:
         checks.append(Check("database_url", "DATABASE_URL", GAP, str(exc), fix="set it in .env"))
     ro_url = _readonly_env(project)
-    admin = None
-    if connect and admin_url:
-        try:
-            admin = roles.inspect_role(admin_url)
-        except DatabaseUseError as exc:
-            checks.append(
-                Check("database_url", "DATABASE_URL", GAP, mask_url(str(exc)), fix="start it")
-            )
-    if admin is not None:
+    admin = found.report if found is not None else None
+    if connect and admin_url and failure:
+        checks.append(Check("database_url", "DATABASE_URL", GAP, failure, fix="start it"))
+    if connect and admin is not None:
         checks.append(_admin_check(admin, project.masked_url))
     if not ro_url:
         can = f" (DATABASE_URL's role {admin.role!r} {'; '.join(admin.problems)})" if admin else ""
         fix = setup
-        if admin is not None and not admin.may_create_roles:
+        if found is not None and not found.changers:  # strict: the agent's role makes no roles
+            fix = (
+                f"in your own shell, with an admin URL that never goes into .env: DATABASE_URL=… "
+                f"{setup} (the environment wins over .env)"
+            )
+        elif admin is not None and not admin.may_create_roles:
             fix = f"ask the database's owner to run the SQL that `{setup} --dry-run` shows"
         checks.append(
             Check(

@@ -9,6 +9,15 @@ directory from the password database (``pwd``), never ``$HOME`` or ``$XDG_CONFIG
     [elicitation]
     allow = true              # may an accept in the MCP client's dialog apply a change?
 
+    [strict]
+    required = true           # the MCP server refuses a DATABASE_URL role that can change
+                              # the schema (strict mode, tier T3; see database_use.strict)
+
+This flag is a promise the person makes to themself, not the guard: an agent with a shell as
+the same OS user can edit this file too. What holds against that agent is the role's own
+privileges in PostgreSQL (``database-use roles setup``); the flag only makes the server say
+so loudly, and refuse, when ``DATABASE_URL`` names a role that could change the schema.
+
 (The sandbox reads its own ``sandbox`` key from the same file.) Nothing here is read from
 ``.env``, from project files, from the project's MCP client config or from environment
 variables such as the old ``DATABASE_USE_APPROVAL_TTL``: those are all within the agent's
@@ -51,6 +60,7 @@ class Policy:
 
     approval_ttl_seconds: int = DEFAULT_TTL_SECONDS
     elicitation_allowed: bool = False
+    strict_required: bool = False  # [strict] required: refuse a schema-changing agent role
     source: str | None = None  # the file it came from; None = defaults (no file)
 
 
@@ -108,7 +118,15 @@ def load_policy() -> Policy:
     allow = elicitation.get("allow", False)
     if not isinstance(allow, bool):
         raise ConfigError(f"{path}: [elicitation] allow must be true or false")
-    return Policy(approval_ttl_seconds=ttl, elicitation_allowed=allow, source=str(path))
+    required = _table(data, "strict", path).get("required", False)
+    if not isinstance(required, bool):
+        raise ConfigError(f"{path}: [strict] required must be true or false")
+    return Policy(
+        approval_ttl_seconds=ttl,
+        elicitation_allowed=allow,
+        strict_required=required,
+        source=str(path),
+    )
 
 
 def _table(data: dict, name: str, path: Path) -> dict:

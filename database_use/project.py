@@ -7,7 +7,7 @@ with this layout, and tests point it at a temporary folder and a throwaway datab
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +31,9 @@ class Project:
     root: Path
     url_override: str | None = field(default=None, repr=False)
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    # Called with the URL before anything uses it (the MCP server's strict-mode refusal,
+    # database_use.strict.refuse_if_required); None: no check (the CLI, doctor).
+    guard: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     # -- layout (from [tool.database-use], see database_use.config) ---------------------
     @cached_property
@@ -85,7 +88,10 @@ class Project:
             url = validate_url(self.url_override)
         else:
             url = resolve_database_url(self.root)
-        return with_default_port(url, self.config.default_port)
+        url = with_default_port(url, self.config.default_port)
+        if self.guard is not None:
+            self.guard(url)
+        return url
 
     @property
     def masked_url(self) -> str:

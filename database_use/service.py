@@ -274,12 +274,19 @@ def introspect(
             raise _not_found("schema", schema, _live(project).schemas) from None
         raise
     if table:
-        return _introspect_table(project, snap, table, schemas)
+        return {"tier": _tier(project), **_introspect_table(project, snap, table, schemas)}
     result = _overview(snap, schema, verbose, limit, offset, _table_filter(pattern, has_column))
     if schemas is None:  # the whole database read: alembic_version is in it when it exists
         # whether the database is at the head of the project's migrations (None: no alembic)
         result["alembic"] = alembic_state.status(project, snap)
-    return result
+    return {"tier": _tier(project), **result}
+
+
+def _tier(project: Project) -> str:
+    """The header line: which tier (T1/T2/T3) this setup gives (database_use.doctor)."""
+    from database_use import doctor
+
+    return doctor.cached_header(project)
 
 
 def _introspect_table(

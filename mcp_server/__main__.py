@@ -153,7 +153,8 @@ def _log_tier(root: Path, transport: str) -> None:
 
     try:
         for level, line in doctor.startup_notes(_project_of(root), transport):
-            log.log(logging.WARNING if level == "warning" else logging.INFO, "%s", line)
+            levels = {"warning": logging.WARNING, "error": logging.ERROR}
+            log.log(levels.get(level, logging.INFO), "%s", line)
     except Exception as exc:  # the tier line must never stop the server
         log.warning("tier unknown (%s: %s); run database-use doctor", type(exc).__name__, exc)
 

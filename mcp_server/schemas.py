@@ -217,6 +217,9 @@ class Reference(_Open):
 class IntrospectResult(_Open):
     """The overview (one line per table, paged) or, with ``table``, that table in full."""
 
+    tier: str | None = Field(
+        None, description="the safety tier (T1/T2/T3) of this setup in one line; tell the person"
+    )
     schema_hash: str | None = Field(None, description="hash of the live schema's structure")
     server_version: str | None = None
     # overview

@@ -161,6 +161,12 @@ def build_server(
     the server from starting.
     """
     project = open_project(project_root, database_url)
+    # Strict mode, when the person's config requires it: every tool that reads DATABASE_URL
+    # first checks its role cannot change the schema (the role's privileges are the guard;
+    # the config flag only makes the server refuse loudly).
+    from database_use.strict import refuse_if_required
+
+    project.guard = refuse_if_required
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[ServerState]:

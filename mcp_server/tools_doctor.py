@@ -8,6 +8,7 @@ every fix is a command for the person (the read-only role in particular is creat
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Literal
 
@@ -27,8 +28,14 @@ class DoctorCheck(BaseModel):
 
 
 class DoctorResult(BaseModel):
-    tier: Literal["T1", "T2"] = Field(description="T3 needs strict mode, which does not exist yet")
+    tier: Literal["T1", "T2", "T3"] = Field(
+        description="T3: DATABASE_URL's role cannot change the schema and the sandbox is on"
+    )
     summary: str
+    strict_required: bool = Field(description="the person's config requires strict mode")
+    agent_role: dict | None = Field(
+        None, description="what DATABASE_URL's role can do (schema changes, DML, sensitive reads)"
+    )
     ok: bool = Field(description="true when no check is a gap")
     gaps: int
     development: bool = Field(description="the project is database-use's own checkout")
@@ -39,14 +46,17 @@ class DoctorResult(BaseModel):
 def doctor(ctx: Context) -> DoctorResult:
     """Use at the start of a session, or when a guard refuses something, to learn which safety
     tier this setup gives (T1: a careful agent; T2: an agent confined to the project cannot
-    approve, apply or write through these tools) and every check with its fix:
+    approve, apply or write through these tools; T3: DATABASE_URL's role cannot change the
+    schema, even from a shell) and every check with its fix:
     sandbox, the person's config and approver passphrase, client dialogs, the read-only role,
     DATABASE_URL's role, the HTTP token, where the tool runs from. Read-only. Tell the person
     each gap and its fix; the fixes are theirs to run, not yours."""
     from database_use import doctor as engine  # imported on first use: start-up stays light
 
     with tool_errors("doctor"):
-        return DoctorResult.model_validate(engine.diagnose(project_from_ctx(ctx)))
+        # Without the strict-mode guard: doctor is how the person learns why a tool refused.
+        project = dataclasses.replace(project_from_ctx(ctx), guard=None)
+        return DoctorResult.model_validate(engine.diagnose(project))
 
 
 def register(server: MCPServer) -> None:

@@ -27,6 +27,7 @@ from database_use import approvals, doctor, installer, roles
 from database_use.project import Project
 from mcp_server.server import build_server
 from tests.conftest import REPO_ROOT
+from tests.owned_db import owned_database
 
 CLI = [str(Path(sys.executable).parent / "database-use")]
 
@@ -44,24 +45,8 @@ def by_key(result: dict) -> dict[str, dict]:
 @pytest.fixture
 def good(project: Path, pg_server, make_database):
     """An app database owned by a role that is no superuser, with a checked read-only role."""
-    owner = f"own_{uuid.uuid4().hex[:8]}"
-    password = f"pw-{uuid.uuid4().hex}"
-    url = make_database("empty")
-    dbname = conninfo_to_dict(url)["dbname"]
-    pg_server.execute(
-        sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
-            sql.Identifier(owner), sql.Literal(password)
-        )
-    )
-    pg_server.execute(
-        sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-            sql.Identifier(dbname), sql.Identifier(owner)
-        )
-    )
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
-    params = conninfo_to_dict(url)
-    owner_url = f"postgresql://{owner}:{password}@{params['host']}:{params['port']}/{dbname}"
+    made = owned_database(pg_server, make_database, createrole=True)
+    owner, password, owner_url, dbname = made.owner, made.password, made.owner_url, made.dbname
     with psycopg.connect(owner_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)")
     (project / ".env").write_text(f"DATABASE_URL={owner_url}\n")

@@ -144,7 +144,8 @@ def _introspect(args: argparse.Namespace) -> tuple[int, Any, str]:
         pattern=args.pattern,
         has_column=args.has_column,
     )
-    return EXIT_OK, data, table_text(data) if args.table else overview_text(data)
+    text = table_text(data) if args.table else overview_text(data)
+    return EXIT_OK, data, (f"{data['tier']}\n{text}" if data.get("tier") else text)
 
 
 def _compare(left: str, right: str):

@@ -38,6 +38,26 @@ SELECT
           AND (has_table_privilege(c.oid, 'DELETE, TRUNCATE, TRIGGER')
                OR has_any_column_privilege(c.oid, 'INSERT, UPDATE, REFERENCES'))
     ) AS table_writes,
+    -- TRIGGER lets a role CREATE TRIGGER on the table, REFERENCES lets it point a foreign key
+    -- at it: both are schema changes (strict mode's list), not only writes.
+    EXISTS (
+        SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+          AND (has_table_privilege(c.oid, 'TRIGGER')
+               OR has_any_column_privilege(c.oid, 'REFERENCES'))
+    ) AS table_ddl_grants,
+    -- A SECURITY DEFINER function runs with its owner's rights (PUBLIC may EXECUTE a function
+    -- unless revoked): one the app's owner wrote can change the schema for its caller.
+    EXISTS (
+        SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.prosecdef AND p.proowner <> r.oid
+          AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                          WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                            AND d.deptype = 'e')
+          AND has_function_privilege(p.oid, 'EXECUTE')
+    ) AS definer_functions,
     EXISTS (
         SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND n.nspname NOT LIKE 'pg\_%'
