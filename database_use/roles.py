@@ -62,6 +62,9 @@ PROBLEMS = {
     "create_in_schema": "may CREATE in a schema",
     "table_writes": "has INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES or TRIGGER on a table",
     "sequence_writes": "has USAGE or UPDATE on a sequence (nextval/setval)",
+    # A SECURITY DEFINER function runs with its owner's rights: calling one can write.
+    "definer_functions": "may EXECUTE a SECURITY DEFINER function of another role (it runs with "
+    "that role's rights: REVOKE EXECUTE ON FUNCTION … FROM PUBLIC)",
 }
 
 

@@ -46,8 +46,6 @@ SCHEMA_CHANGE_FLAGS = (
 # Texts for the flags the read-only check words differently (roles.PROBLEMS has the rest).
 _TEXTS = {
     "table_ddl_grants": "has TRIGGER or REFERENCES on a table (CREATE TRIGGER, a foreign key)",
-    "definer_functions": "may EXECUTE a SECURITY DEFINER function of another role (it runs with "
-    "that role's rights: REVOKE EXECUTE ON FUNCTION … FROM PUBLIC)",
 }
 
 

@@ -142,6 +142,24 @@ def test_the_check_rejects_the_role_once_it_can_write(proj, example_db_url, role
     assert "INSERT" in checks["readonly_role"]["detail"]
 
 
+def test_a_definer_function_it_may_call_makes_the_role_writable(proj, example_db_url, role_name):
+    """SELECT-only grants, but PUBLIC may EXECUTE an owner's SECURITY DEFINER function that
+    writes: a read-only run could write through it, so the check refuses the role."""
+    (proj.root / ".env").write_text(f"DATABASE_URL={example_db_url}\n")
+    assert setup_on_tty(proj, example_db_url, role_name)[0] == 0
+    run(proj, "before", "print('ran')\n")  # read-only runs work with no such function
+    with psycopg.connect(example_db_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION wipe_media() RETURNS void LANGUAGE sql SECURITY DEFINER "
+            "AS 'DELETE FROM media'"
+        )
+    with pytest.raises(ScriptError, match="SECURITY DEFINER"):
+        run(proj, "innocent", "print('ran')\n")
+    with psycopg.connect(example_db_url, autocommit=True) as conn:
+        conn.execute("REVOKE EXECUTE ON FUNCTION wipe_media() FROM PUBLIC")
+    run(proj, "after", "print('ran')\n")  # the fix the message names works
+
+
 def test_no_consent_no_role_and_env_unchanged(proj, example_db_url, role_name):
     env_file = proj.root / ".env"
     env_file.write_text(f"DATABASE_URL={example_db_url}\n")
