@@ -24,10 +24,7 @@ class _Open(BaseModel):
 class Difference(_Open):
     """One difference between two schema sources (the engine's record contract)."""
 
-    object: str = Field(
-        description="table | column | primary_key | foreign_key | index | "
-        "unique_constraint | check_constraint | exclusion_constraint | enum | view"
-    )
+    object: str = Field(description=" | ".join(OBJECT_KINDS))
     table: str | None = Field(
         None, description="schema-qualified table, e.g. public.users (null for enums)"
     )

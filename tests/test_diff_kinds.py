@@ -1065,3 +1065,41 @@ def test_compare_db_models_on_a_real_schema_with_triggers_functions_policies_exi
     code = schema_inspector.main(["--project-root", str(project), "compare-db-models"])
     out, _ = capsys.readouterr()
     assert code == 0 and "no differences" in out
+
+
+def test_a_saved_snapshot_that_lacks_a_trigger_is_saved_again_not_regenerated() -> None:
+    db = all_kinds()
+    saved = Snapshot.from_json(db.to_json())
+    saved.source = "json"
+    saved.tables["shop.products"].triggers.clear()
+    (record,) = diff(db, saved, left_name="db", right_name="before.json")
+    assert (record.object, record.status) == ("trigger", "missing_in_before.json")
+    assert "--save-snapshot" in record.fix and "generate-docs" not in record.fix
+
+
+def test_schema_compare_all_kinds_database_against_its_twin_and_its_saved_snapshot(
+    project: Path, make_database, capsys, monkeypatch
+) -> None:
+    corpus = (Path(__file__).parent / "corpus" / "all_kinds.sql").read_text()
+    one, two = make_database("empty"), make_database("empty")
+    for url in (one, two):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(corpus)
+    monkeypatch.setenv("DATABASE_URL", one)
+    monkeypatch.setenv("TWIN_DATABASE_URL", two)
+    argv = ["--project-root", str(project), "--format", "json"]
+    assert schema_compare.main([*argv, "db", "url:TWIN_DATABASE_URL"]) == 0, capsys.readouterr()
+    saved = project / "temp" / "all_kinds_db.json"
+    assert schema_compare.main([*argv, "db", "--save-snapshot", str(saved)]) == 0
+    capsys.readouterr()
+    assert schema_compare.main([*argv, str(saved), "db"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["differences"] == [] and "not_modelled" not in data
+    # a change the twin holds is a record, whatever the kind
+    with psycopg.connect(two, autocommit=True) as conn:
+        conn.execute("ALTER TABLE shop.products ADD COLUMN note text")
+    assert schema_compare.main([*argv, "db", "url:TWIN_DATABASE_URL"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(d["object"], d["name"], d["status"]) for d in data["differences"]] == [
+        ("column", "note", "missing_in_left")
+    ]

@@ -29,7 +29,6 @@ from database_use.compare.model_lines import (
     unique_line,
 )
 from database_use.compare.records import (
-    REGENERATE,
     Difference,
     Sides,
     make_fix,
@@ -166,7 +165,7 @@ def _missing_table(sides: Sides, key: str, lt: Table | None, rt: Table | None) -
             f"drop {obj} {key} or create it on {sides.authority}",
         )
         if sides.kind_of(sides.follower) in ("doc", "json"):
-            fix = REGENERATE
+            fix = sides.regenerate
     return Difference(
         object=obj,
         table=key,
@@ -741,7 +740,7 @@ def _duplicate(
 def _not_validmake_fix(sides: Sides, table: str, name: str, auth_item: Any) -> str:
     """A constraint added NOT VALID: the models have no way to say so, nothing to edit there."""
     if sides.kind_of(sides.follower) in ("doc", "json"):
-        return REGENERATE
+        return sides.regenerate
     holder = "db" if "db" in (sides.left.source, sides.right.source) else sides.authority
     return (
         f"{name} is NOT VALID in the {holder} (rows from before it was added are unchecked); "

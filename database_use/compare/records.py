@@ -15,6 +15,10 @@ from database_use.schema.snapshot import Snapshot
 
 RANK = {"db": 0, "models": 1, "doc": 2, "json": 3}
 REGENERATE = "run generate-docs (database-use generate-docs)"
+RESAVE = (
+    "the saved snapshot holds a past state: save it again (schema_compare.py SOURCE "
+    "--save-snapshot PATH) once this state is wanted"
+)
 
 
 @dataclass
@@ -78,6 +82,11 @@ class Sides:
         """The follower is the doc or a saved snapshot: regenerated, never edited."""
         return self.kind_of(self.follower) in ("doc", "json")
 
+    @property
+    def regenerate(self) -> str:
+        """The fix when the follower is generated: regenerate the doc, or save the snapshot."""
+        return RESAVE if self.kind_of(self.follower) == "json" else REGENERATE
+
 
 def model_origin(sides: Sides, table: str) -> str:
     """``models/models_user.py class User`` for a table of the models side, when known."""
@@ -97,7 +106,7 @@ def make_fix(sides: Sides, table: str | None, change_models: str, change_db: str
         where = model_origin(sides, table) if table else "models/models_*.py"
         return f"in {where}: {change_models}"
     if kind in ("doc", "json"):
-        return REGENERATE
+        return sides.regenerate
     return (
         f"on {sides.follower}: {change_db} (as on {sides.authority}; a reviewed, approved change)"
     )

@@ -595,7 +595,7 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
 
 
 def _comment(constraint: Any) -> str | None:
-    """A constraint's ``comment=`` (SQLAlchemy 2.1 has it; older releases have none)."""
+    """A constraint's ``comment=`` (SQLAlchemy 2.0+; older releases have none)."""
     return getattr(constraint, "comment", None) or None
 
 
