@@ -1103,3 +1103,20 @@ def test_schema_compare_all_kinds_database_against_its_twin_and_its_saved_snapsh
     assert [(d["object"], d["name"], d["status"]) for d in data["differences"]] == [
         ("column", "note", "missing_in_left")
     ]
+
+
+def test_validate_message_says_what_changed_escaped(
+    project: Path, example_db_url: str, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", example_db_url)
+    root = ["--project-root", str(project)]
+    assert schema_inspector.main([*root, "generate-docs"]) == 0
+    with psycopg.connect(example_db_url, autocommit=True) as conn:
+        conn.execute('ALTER TABLE users ADD COLUMN "odd\u202e\nname" text')
+    capsys.readouterr()
+    assert schema_inspector.main([*root, "--format", "json", "validate"]) == 1
+    message = json.loads(capsys.readouterr().out)["message"]
+    assert "(column public.users.odd\\u202e\\nname is in the database but not in the doc)" in (
+        message
+    )
+    assert "\u202e" not in message and "\n" not in message

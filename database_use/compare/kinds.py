@@ -248,6 +248,19 @@ def _attribute_sql(a: Any) -> str:
     return f"{quote_ident(a.name)} {a.type}{collate}"
 
 
+def _create_range(r: Any) -> str:
+    options = [f"SUBTYPE = {r.subtype}"]
+    if r.subtype_opclass:
+        options.append(f"SUBTYPE_OPCLASS = {r.subtype_opclass}")
+    if r.collation:
+        options.append(f"COLLATION = {quote_ident(r.collation)}")
+    if r.canonical:
+        options.append(f"CANONICAL = {r.canonical}")
+    if r.subtype_diff:
+        options.append(f"SUBTYPE_DIFF = {r.subtype_diff}")
+    return f"CREATE TYPE {qualified(r.schema, r.name)} AS RANGE ({', '.join(options)})"
+
+
 RANGE = Kind(
     object="range_type",
     attr="range_types",
@@ -262,7 +275,7 @@ RANGE = Kind(
         Attr("multirange", lambda r: r.multirange),
         comment_attr("TYPE"),
     ),
-    create=lambda r: f"CREATE TYPE {qualified(r.schema, r.name)} AS RANGE (SUBTYPE = {r.subtype})",
+    create=_create_range,
     summary=lambda r: f"range of {r.subtype}",
 )
 
@@ -403,7 +416,8 @@ def _diff_kind(sides: Sides, kind: Kind) -> list[Difference]:
         if isinstance(lo, CompositeType):
             out.extend(_diff_attributes(sides, lo, ro))
         if not sides.with_models and hasattr(lo, "privileges"):
-            word = kind.sql_word(auth)
+            # GRANT ... ON FUNCTION covers aggregates and window functions, not procedures
+            word = kind.sql_word(auth).replace("AGGREGATE", "FUNCTION")
             out.extend(
                 diff_grants(
                     sides,

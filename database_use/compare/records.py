@@ -78,11 +78,6 @@ class Sides:
         return "models" in (self.left.source, self.right.source)
 
     @property
-    def follower_is_generated(self) -> bool:
-        """The follower is the doc or a saved snapshot: regenerated, never edited."""
-        return self.kind_of(self.follower) in ("doc", "json")
-
-    @property
     def regenerate(self) -> str:
         """The fix when the follower is generated: regenerate the doc, or save the snapshot."""
         return RESAVE if self.kind_of(self.follower) == "json" else REGENERATE
