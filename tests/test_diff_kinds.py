@@ -1120,3 +1120,20 @@ def test_validate_message_says_what_changed_escaped(
         message
     )
     assert "\u202e" not in message and "\n" not in message
+
+
+def test_filter_by_a_new_kind_and_by_table() -> None:
+    db = all_kinds()
+    doc = doc_of(db)
+    doc.tables["shop.products"].triggers.clear()
+    doc.tables["shop.notes"].policies.clear()
+    doc.sequences.clear()
+    found = service.compare_snapshots(db, doc, "db", "doc")["differences"]
+    assert [r["name"] for r in service.filter_differences(found, kind="trigger")] == [
+        "products_audit"
+    ]
+    assert {r["object"] for r in service.filter_differences(found, table="notes")} == {"policy"}
+    assert {r["name"] for r in service.filter_differences(found, kind="sequence")} == {
+        "shop.invoice_no",
+        "shop.products_id_seq",
+    }

@@ -31,6 +31,7 @@ from database_use.compare.model_lines import (
 from database_use.compare.records import (
     Difference,
     Sides,
+    changed,
     make_fix,
     missing_status,
     model_origin,
@@ -443,18 +444,9 @@ def _primary_key_comment(sides: Sides, lt: Table, rt: Table) -> list[Difference]
         f"declare PrimaryKeyConstraint({', '.join(repr(c) for c in auth.columns)}{named}, "
         f"comment={auth.comment!r}) in __table_args__"
     )
-    return [
-        Difference(
-            object="primary_key",
-            table=lt.qualified_name,
-            name=name,
-            status="different",
-            attribute="comment",
-            values=side_values(sides, lpk.comment, rpk.comment),
-            authority=sides.authority,
-            fix=comment_fix(sides, lt, "primary_key", name, auth, declared),
-        )
-    ]
+    fix = comment_fix(sides, lt, "primary_key", name, auth, declared)
+    values = (lpk.comment, rpk.comment)
+    return [changed(sides, "primary_key", lt.qualified_name, name, "comment", values, fix)]
 
 
 # -- constraints and indexes: match by name, else by structure --------------------------------
@@ -768,17 +760,9 @@ def _enum_comment(sides: Sides, key: str, le: EnumType, re_: EnumType) -> list[D
         return []  # Enum() takes no comment: not modelled
     auth = le if sides.authority == sides.lname else re_
     change = comment_sql("TYPE", qualified(auth.schema, auth.name), auth.comment)
+    values = (le.comment, re_.comment)
     return [
-        Difference(
-            object="enum",
-            table=None,
-            name=key,
-            status="different",
-            attribute="comment",
-            values=side_values(sides, le.comment, re_.comment),
-            authority=sides.authority,
-            fix=make_fix(sides, None, change, change),
-        )
+        changed(sides, "enum", None, key, "comment", values, make_fix(sides, None, change, change))
     ]
 
 

@@ -25,7 +25,9 @@ from database_use.compare.model_lines import sequence_line
 from database_use.compare.records import (
     Difference,
     Sides,
+    changed,
     make_fix,
+    missing,
     missing_status,
     side_values,
 )
@@ -397,15 +399,14 @@ def _diff_kind(sides: Sides, kind: Kind) -> list[Difference]:
                 f"{sides.authority}"
             )
             out.append(
-                Difference(
-                    object=kind.object,
-                    table=None,
-                    name=key,
-                    status="different",
-                    attribute=attr.name,
-                    values=side_values(sides, lv, rv),
-                    authority=sides.authority,
-                    fix=make_fix(sides, None, _declare(auth), change_db),
+                changed(
+                    sides,
+                    kind.object,
+                    None,
+                    key,
+                    attr.name,
+                    (lv, rv),
+                    make_fix(sides, None, _declare(auth), change_db),
                     hint="body differs (the values are digests of the two bodies)"
                     if attr.name == "body"
                     else None,
@@ -446,16 +447,14 @@ def _missing_object(sides: Sides, kind: Kind, key: str, lo: Any, ro: Any) -> Dif
         change_db = f"DROP {kind.sql_word(obj)} {kind.target(obj)}"
         change_models = f"remove the {words} {key} (or create it in the database first)"
     summary = kind.summary(obj)
-    return Difference(
-        object=kind.object,
-        table=None,
-        name=key,
-        status=missing_status(sides, lo is not None),
-        values=side_values(
-            sides, summary if lo is not None else None, summary if ro is not None else None
-        ),
-        authority=sides.authority,
-        fix=make_fix(sides, None, change_models, change_db),
+    return missing(
+        sides,
+        kind.object,
+        None,
+        key,
+        lo is not None,
+        (summary if lo is not None else None, summary if ro is not None else None),
+        make_fix(sides, None, change_models, change_db),
     )
 
 
@@ -482,16 +481,14 @@ def _diff_domain_checks(sides: Sides, ld: Domain, rd: Domain) -> list[Difference
                 else f"ALTER DOMAIN {target} DROP CONSTRAINT {quote_ident(check.name or label)}"
             )
             out.append(
-                Difference(
-                    object="domain_check",
-                    table=None,
-                    name=name,
-                    status=missing_status(sides, lc is not None),
-                    values=side_values(
-                        sides, lc.expression if lc else None, rc.expression if rc else None
-                    ),
-                    authority=sides.authority,
-                    fix=make_fix(sides, None, change, change),
+                missing(
+                    sides,
+                    "domain_check",
+                    None,
+                    name,
+                    lc is not None,
+                    (lc.expression if lc else None, rc.expression if rc else None),
+                    make_fix(sides, None, change, change),
                 )
             )
             continue
@@ -521,15 +518,14 @@ def _diff_domain_checks(sides: Sides, ld: Domain, rd: Domain) -> list[Difference
         for attribute, lv, rv, change in comparators:
             if lv != rv:
                 out.append(
-                    Difference(
-                        object="domain_check",
-                        table=None,
-                        name=name,
-                        status="different",
-                        attribute=attribute,
-                        values=side_values(sides, lv, rv),
-                        authority=sides.authority,
-                        fix=make_fix(sides, None, change, change),
+                    changed(
+                        sides,
+                        "domain_check",
+                        None,
+                        name,
+                        attribute,
+                        (lv, rv),
+                        make_fix(sides, None, change, change),
                     )
                 )
     return out
@@ -624,15 +620,14 @@ def _diff_schemas(sides: Sides) -> list[Difference]:
         auth = lv if sides.authority == sides.lname else rv
         change = comment_sql("SCHEMA", quote_ident(schema), auth)
         out.append(
-            Difference(
-                object="schema",
-                table=None,
-                name=schema,
-                status="different",
-                attribute="comment",
-                values=side_values(sides, lv, rv),
-                authority=sides.authority,
-                fix=make_fix(sides, None, change, change),
+            changed(
+                sides,
+                "schema",
+                None,
+                schema,
+                "comment",
+                (lv, rv),
+                make_fix(sides, None, change, change),
             )
         )
     for schema in sorted(set(left.schema_privileges) | set(right.schema_privileges)):

@@ -115,6 +115,51 @@ def missing_status(sides: Sides, left_has: bool) -> str:
     return f"missing_in_{sides.rname if left_has else sides.lname}"
 
 
+def changed(
+    sides: Sides,
+    obj: str,
+    table: str | None,
+    name: str | None,
+    attribute: str,
+    values: tuple[Any, Any],
+    fix: str,
+    hint: str | None = None,
+) -> Difference:
+    """A ``different`` record: both sides hold it, ``attribute`` differs (``values``: left, right)."""
+    return Difference(
+        object=obj,
+        table=table,
+        name=name,
+        status="different",
+        attribute=attribute,
+        values=side_values(sides, *values),
+        authority=sides.authority,
+        fix=fix,
+        hint=hint,
+    )
+
+
+def missing(
+    sides: Sides,
+    obj: str,
+    table: str | None,
+    name: str | None,
+    left_has: bool,
+    values: tuple[Any, Any],
+    fix: str,
+) -> Difference:
+    """A ``missing_in_<side>`` record: only one side holds it (``values``: left, right)."""
+    return Difference(
+        object=obj,
+        table=table,
+        name=name,
+        status=missing_status(sides, left_has),
+        values=side_values(sides, *values),
+        authority=sides.authority,
+        fix=fix,
+    )
+
+
 # -- one sentence per record (validate's message) ---------------------------------------------
 
 _SIDE_WORDS = {"db": "the database", "models": "the models", "doc": "the doc"}

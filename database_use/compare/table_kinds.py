@@ -20,7 +20,7 @@ from database_use.compare.kinds import (
     qualified,
     role,
 )
-from database_use.compare.records import Difference, Sides, make_fix, missing_status, side_values
+from database_use.compare.records import Difference, Sides, changed, make_fix, missing
 from database_use.schema.normalize import quote_ident
 from database_use.schema.snapshot import Policy, Table, Trigger
 
@@ -200,15 +200,14 @@ def diff_table_extras(sides: Sides, lt: Table, rt: Table) -> list[Difference]:
         lv, rv = getattr(lt, attr.name), getattr(rt, attr.name)  # shown as written
         change = attr.sql(table_sql, auth)  # type: ignore[misc]
         out.append(
-            Difference(
-                object=obj,
-                table=key,
-                name=lt.name,
-                status="different",
-                attribute=attr.name,
-                values=side_values(sides, lv, rv),
-                authority=sides.authority,
-                fix=make_fix(sides, key, _partition_by_line(auth), change),
+            changed(
+                sides,
+                obj,
+                key,
+                lt.name,
+                attr.name,
+                (lv, rv),
+                make_fix(sides, key, _partition_by_line(auth), change),
             )
         )
     if sides.with_models:
@@ -241,14 +240,14 @@ def _diff_bound(
             )
             summary = kind.summary(item)
             out.append(
-                Difference(
-                    object=kind.object,
-                    table=key,
-                    name=name,
-                    status=missing_status(sides, li is not None),
-                    values=side_values(sides, summary if li else None, summary if ri else None),
-                    authority=sides.authority,
-                    fix=make_fix(sides, key, change, change),
+                missing(
+                    sides,
+                    kind.object,
+                    key,
+                    name,
+                    li is not None,
+                    (summary if li else None, summary if ri else None),
+                    make_fix(sides, key, change, change),
                 )
             )
             continue
@@ -262,15 +261,14 @@ def _diff_bound(
                 f"(DROP {kind.sql_word} {target}, then create it as there)"
             )
             out.append(
-                Difference(
-                    object=kind.object,
-                    table=key,
-                    name=name,
-                    status="different",
-                    attribute=attr.name,
-                    values=side_values(sides, lv, rv),
-                    authority=sides.authority,
-                    fix=make_fix(sides, key, change, change),
+                changed(
+                    sides,
+                    kind.object,
+                    key,
+                    name,
+                    attr.name,
+                    (lv, rv),
+                    make_fix(sides, key, change, change),
                 )
             )
     return out
