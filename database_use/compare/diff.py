@@ -155,7 +155,12 @@ def _missing_table(sides: Sides, key: str, lt: Table | None, rt: Table | None) -
             None,
             f"add class {cls}(db.Model) with __tablename__ = {table.name!r}"
             f" and its {len(table.columns)} columns (see model_line per column)",
-            f"create {obj} {key}",
+            f"create {obj} {key}"
+            + (
+                f" as PARTITION OF {table.partition_of} {table.partition_bound}"
+                if table.is_partition
+                else ""
+            ),
         )
     else:
         fix = make_fix(

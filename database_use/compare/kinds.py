@@ -324,8 +324,8 @@ FUNCTION = Kind(
         comment_attr(_routine_word),
     ),
     create=lambda f: (
-        f"create {f.kind} {_function_target(f)} as on the authority "
-        "(pg_get_functiondef there gives its definition)"
+        f"create {f.kind} {_function_target(f)} "
+        "(pg_get_functiondef on that side gives its definition)"
     ),
     summary=lambda f: f"{f.kind} {f.signature}" + (f" returns {f.returns}" if f.returns else ""),
 )
@@ -395,8 +395,7 @@ def _diff_kind(sides: Sides, kind: Kind) -> list[Difference]:
             change_db = (
                 attr.sql(target, auth)
                 if attr.sql
-                else f"recreate {words} {target} with its {attr.name.replace('_', ' ')} as on "
-                f"{sides.authority}"
+                else f"recreate {words} {target} with its {attr.name.replace('_', ' ')}"
             )
             out.append(
                 changed(
@@ -603,7 +602,7 @@ def _diff_attributes(sides: Sides, lc: CompositeType, rc: CompositeType) -> list
                     sides,
                     None,
                     "",
-                    f"recreate type {target} with its attributes in the order of {sides.authority}",
+                    f"recreate type {target} with its attributes in that order",
                 ),
             )
         )

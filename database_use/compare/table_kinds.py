@@ -257,8 +257,8 @@ def _diff_bound(
             if lv == rv:
                 continue
             change = (attr.sql(target, auth) if attr.sql else "") or (
-                f"recreate {kind.object} {target} as on {sides.authority} "
-                f"(DROP {kind.sql_word} {target}, then create it as there)"
+                f"recreate {kind.object} {target}: DROP {kind.sql_word} {target}, "
+                "then create it as there"
             )
             out.append(
                 changed(
