@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from database_use.changes import changelog, ledger
 from database_use.changes.changelog import LOG_HEADER, atomic_write  # noqa: F401 - re-exported
 from database_use.compare import OBJECT_KINDS
+from database_use.compare.not_modelled import not_modelled
+from database_use.compare.records import describe
 from database_use.errors import DatabaseUseError, DocParseError, InvalidRequest, NotFound
 from database_use.paging import ANSWER_BUDGET, name_matcher, page  # noqa: F401 - re-exported
 from database_use.project import Project
@@ -401,7 +403,11 @@ def compare_snapshots(
     db: Snapshot | None = None,
 ) -> dict:
     """Difference records of two snapshots; ``db`` (the live one, when known) lets a models ↔
-    doc record say when the doc only mirrors the database and generate-docs cannot fix it."""
+    doc record say when the doc only mirrors the database and generate-docs cannot fix it.
+
+    With the models on one side, ``not_modelled`` lists once per kind what the other side
+    holds that models cannot declare (triggers, functions, partitions, ...): information,
+    never counted as a difference, so it never fails a compare."""
     from database_use.compare.diff import BOOKKEEPING_TABLES, diff, explain_doc_follows_db
 
     bookkeeping = BOOKKEEPING_TABLES if bookkeeping is None else bookkeeping
@@ -410,12 +416,15 @@ def compare_snapshots(
         models = left if left.source == "models" else right
         explain_doc_follows_db(records, diff(db, models, bookkeeping=bookkeeping))
     differences = [d.to_dict() for d in records]
-    return {
+    result: dict[str, Any] = {
         "left": left_name,
         "right": right_name,
         "count": len(differences),
         "differences": differences,
     }
+    if "models" in (left.source, right.source):
+        result["not_modelled"] = not_modelled(left, right, left_name, right_name)
+    return result
 
 
 def filter_differences(
@@ -524,6 +533,16 @@ def generate_docs(project: Project) -> dict[str, Any]:
     }
 
 
+CHANGES_NAMED = 3  # differences validate's message names before "and N more"
+
+
+def what_changed(differences: list[dict[str, Any]], shown: int = CHANGES_NAMED) -> str:
+    """``trigger shop.products.products_audit is in the database but not in the doc; ...``"""
+    text = "; ".join(describe(d) for d in differences[:shown])
+    more = len(differences) - shown
+    return text + (f"; and {more} more" if more > 0 else "")
+
+
 def validate(project: Project) -> dict[str, Any]:
     """Is the doc byte-identical to what generate-docs would write now? Differences if not.
 
@@ -570,7 +589,7 @@ def validate(project: Project) -> dict[str, Any]:
                 if differences:
                     message = (
                         f"{_rel(project, path)} is stale: {len(differences)} difference(s) "
-                        "with the live database; run generate-docs"
+                        f"with the live database ({what_changed(differences)}); run generate-docs"
                     )
                 else:
                     message = (

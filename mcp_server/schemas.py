@@ -24,10 +24,7 @@ class _Open(BaseModel):
 class Difference(_Open):
     """One difference between two schema sources (the engine's record contract)."""
 
-    object: str = Field(
-        description="table | column | primary_key | foreign_key | index | "
-        "unique_constraint | check_constraint | exclusion_constraint | enum | view"
-    )
+    object: str = Field(description=" | ".join(OBJECT_KINDS))
     table: str | None = Field(
         None, description="schema-qualified table, e.g. public.users (null for enums)"
     )
@@ -50,6 +47,12 @@ class CompareResult(_Open):
     count: int | None = Field(None, description="differences matching the filters (all pages)")
     total: int | None = Field(None, description="differences before the filters")
     differences: list[Difference] = Field(description="empty when the two sources agree")
+    not_modelled: list[dict[str, Any]] | None = Field(
+        None,
+        description="with the models on one side: what the other side holds that models "
+        "cannot declare (triggers, functions, partitions, ...), one entry per kind with count "
+        "and names; information, not drift",
+    )
     offset: int | None = None
     returned: int | None = None
     truncated: bool | None = None

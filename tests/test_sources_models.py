@@ -318,3 +318,100 @@ def test_origin_lines_are_where_the_class_statement_starts(project: Path) -> Non
     tables.update({f"Many{i}": f"many_{i}" for i in range(30)})
     for cls, table in tables.items():
         assert origins[f"public.{table}"] == ("models/models_lines.py", cls, expected[cls]), cls
+
+
+def test_from_metadata_sequences_partition_key_and_constraint_comments() -> None:
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    sa.Sequence(
+        "invoice_no",
+        start=1000,
+        increment=10,
+        minvalue=1000,
+        maxvalue=999999,
+        cycle=True,
+        cache=5,
+        data_type=sa.Integer,
+        schema="shop",
+        metadata=metadata,
+    )
+    sa.Sequence("countdown", increment=-1, metadata=metadata)
+    # min and max spelled out at their defaults are the defaults: None, as the catalog reads
+    sa.Sequence("plain", minvalue=1, maxvalue=9223372036854775807, metadata=metadata)
+    sa.Table(
+        "orders",
+        metadata,
+        sa.Column("id", sa.Integer, sa.Sequence("orders_id", increment=5), primary_key=True),
+        sa.Column("placed_at", sa.Date, primary_key=True),
+        sa.CheckConstraint("id > 0", name="ck_id", comment="positive"),
+        sa.UniqueConstraint("id", name="uq_id", comment="one"),
+        schema="shop",
+        postgresql_partition_by="range( placed_at )",
+    )
+    snap = from_metadata(metadata)
+    assert sorted(snap.sequences) == [
+        "public.countdown",
+        "public.orders_id",
+        "public.plain",
+        "shop.invoice_no",
+    ]
+    invoice = snap.sequences["shop.invoice_no"]
+    assert (invoice.data_type, invoice.start, invoice.increment, invoice.cycle, invoice.cache) == (
+        "integer",
+        1000,
+        10,
+        True,
+        5,
+    )
+    assert (invoice.min_value, invoice.max_value) == (1000, 999999)
+    countdown = snap.sequences["public.countdown"]
+    assert (countdown.start, countdown.increment, countdown.min_value, countdown.max_value) == (
+        -1,
+        -1,
+        None,
+        None,
+    )
+    plain = snap.sequences["public.plain"]
+    assert (plain.data_type, plain.start, plain.min_value, plain.max_value) == (
+        "bigint",
+        1,
+        None,
+        None,
+    )
+    assert snap.sequences["public.orders_id"].increment == 5
+    orders = snap.tables["shop.orders"]
+    assert (orders.kind, orders.partition_key) == ("partitioned table", "RANGE (placed_at)")
+    assert [(c.name, c.comment) for c in orders.check_constraints] == [("ck_id", "positive")]
+    assert [(u.name, u.comment) for u in orders.unique_constraints] == [("uq_id", "one")]
+
+
+def test_sequences_and_partition_key_survive_the_child_and_the_cache(project: Path) -> None:
+    write(
+        project,
+        "models_seq.py",
+        """
+        import sqlalchemy as sa
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        TICKETS = sa.Sequence("ticket_no", increment=10, metadata=Base.metadata)
+
+
+        class Event(Base):
+            __tablename__ = "events"
+            __table_args__ = {"postgresql_partition_by": "LIST (region)"}
+            id: Mapped[int] = mapped_column(primary_key=True)
+            region: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+        """,
+    )
+    cold = load_models(project)
+    warm = load_models(project)
+    assert getattr(warm, "loaded_in", None) == "cache"
+    for snap in (cold, warm):
+        assert snap.sequences["public.ticket_no"].increment == 10
+        assert snap.tables["public.events"].partition_key == "LIST (region)"

@@ -106,12 +106,20 @@ def table_text(data: dict[str, Any]) -> str:
 
 
 def compare_text(data: dict[str, Any]) -> str:
+    from database_use.render.report import render_not_modelled_text
+
     head = f"{data['left']} vs {data['right']}: "
     tail = alembic_text(data.get("alembic"))
+    info = render_not_modelled_text(data.get("not_modelled") or [])
+    info = "\n\n" + info.rstrip("\n") if info else ""
     if not data["differences"]:
-        return head + "no differences" + tail
+        return head + "no differences" + info + tail
     return (
-        head + f"{data['count']} difference(s)\n\n" + differences_text(data["differences"]) + tail
+        head
+        + f"{data['count']} difference(s)\n\n"
+        + differences_text(data["differences"]).rstrip("\n")
+        + info
+        + tail
     )
 
 

@@ -34,6 +34,7 @@ from database_use.cli.common import (
 )
 from database_use.errors import InvalidRequest, NotFound
 from database_use.project import Project
+from database_use.render.report import render_differences_text, render_not_modelled_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from database_use.schema.snapshot import Snapshot
@@ -153,8 +154,6 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
         # two sources of the same kind (e.g. two databases): the diff calls them left/right
         head = f"{args.left} (left, the reference) vs {args.right} (right): "
     if data["differences"]:
-        from database_use.render.report import render_differences_text
-
         text = (
             head
             + f"{data['count']} difference(s)\n\n"
@@ -162,6 +161,9 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
         )
     else:
         text = head + "no differences"
+    info = render_not_modelled_text(data.get("not_modelled") or [])
+    if info:
+        text += "\n\n" + info.rstrip("\n")
     text += f"\nwrote {data['json_path']} and {data['markdown_path']}"
     return (EXIT_DIFF if data["differences"] else EXIT_OK), data, text
 

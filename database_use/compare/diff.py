@@ -14,10 +14,10 @@ Every difference is a :class:`Difference` record (the contract the CLI, MCP and 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from database_use.compare import OBJECT_KINDS
+from database_use.compare.kinds import comment_fix, comment_sql, diff_schema_objects, qualified
 from database_use.compare.model_lines import (
     attribute_name,
     check_line,
@@ -28,6 +28,16 @@ from database_use.compare.model_lines import (
     model_line,
     unique_line,
 )
+from database_use.compare.records import (
+    Difference,
+    Sides,
+    changed,
+    make_fix,
+    missing_status,
+    model_origin,
+    side_values,
+)
+from database_use.compare.table_kinds import diff_table_extras
 from database_use.schema.snapshot import (
     CheckConstraint,
     Column,
@@ -40,38 +50,7 @@ from database_use.schema.snapshot import (
     UniqueConstraint,
 )
 
-_RANK = {"db": 0, "models": 1, "doc": 2, "json": 3}
 _OBJECT_ORDER = {name: i for i, name in enumerate(OBJECT_KINDS)}
-REGENERATE = "run generate-docs (database-use generate-docs)"
-
-
-@dataclass
-class Difference:
-    """One difference between two sources. ``values`` maps each side's name → its value."""
-
-    object: str
-    table: str | None
-    name: str | None
-    status: str
-    attribute: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-    authority: str | None = None
-    fix: str | None = None
-    hint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON record; every key is always present (None where it does not apply)."""
-        return {
-            "object": self.object,
-            "table": self.table,
-            "name": self.name,
-            "status": self.status,
-            "attribute": self.attribute,
-            "values": dict(self.values),
-            "authority": self.authority,
-            "fix": self.fix,
-            "hint": self.hint,
-        }
 
 
 DOC_FOLLOWS_DB = (
@@ -98,37 +77,6 @@ def explain_doc_follows_db(
     return models_doc
 
 
-# -- the sides ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Sides:
-    left: Snapshot
-    right: Snapshot
-    lname: str
-    rname: str
-
-    @property
-    def authority(self) -> str:
-        lrank = _RANK.get(self.left.source, 9)
-        rrank = _RANK.get(self.right.source, 9)
-        return self.rname if rrank < lrank else self.lname
-
-    @property
-    def follower(self) -> str:
-        return self.lname if self.authority == self.rname else self.rname
-
-    def kind_of(self, name: str) -> str:
-        return (self.left if name == self.lname else self.right).source
-
-    def snap_of(self, name: str) -> Snapshot:
-        return self.left if name == self.lname else self.right
-
-    @property
-    def with_models(self) -> bool:
-        return "models" in (self.left.source, self.right.source)
-
-
 BOOKKEEPING_TABLES = ("alembic_version",)
 """Tables a migration tool keeps for itself: never in the models, so never drift against them."""
 
@@ -146,12 +94,14 @@ def diff(
     Side names default to the sources' kinds (``db``/``models``/``doc``), giving statuses
     ``missing_in_<side>``; two snapshots of the same kind are ``left``/``right`` unless named.
     ``bookkeeping`` tables (bare or schema-qualified names) are skipped when one side is the
-    models, unless the models define them.
+    models, unless the models define them. Against the models, what they cannot declare
+    (views, partitions, triggers, functions, ...) is no difference: :mod:`not_modelled`
+    summarises it.
     """
     lname, rname = left_name or left.source, right_name or right.source
     if lname == rname:
         lname, rname = "left", "right"
-    sides = _Sides(left, right, lname, rname)
+    sides = Sides(left, right, lname, rname)
     skip = set(bookkeeping)
     out: list[Difference] = []
     for key in sorted(set(left.tables) | set(right.tables)):
@@ -165,12 +115,15 @@ def diff(
             continue
         if sides.with_models and ((lt and lt.is_view) or (rt and rt.is_view)):
             continue  # models cannot hold views; comparing them would only add noise
+        if sides.with_models and ((lt and lt.is_partition) or (rt and rt.is_partition)):
+            continue  # nor partitions: the parent's model stands for them (see not_modelled)
         if lt is None or rt is None:
             out.append(_missing_table(sides, key, lt, rt))
             continue
         out.extend(_diff_table(sides, lt, rt))
     for key in sorted(set(left.enums) | set(right.enums)):
         out.extend(_diff_enum(sides, key, left.enums.get(key), right.enums.get(key)))
+    out.extend(diff_schema_objects(sides))
     out.sort(key=_order)
     return out
 
@@ -186,45 +139,10 @@ def _order(d: Difference) -> tuple:
     )
 
 
-# -- fixes ----------------------------------------------------------------------------------
-
-
-def _origin(sides: _Sides, table: str) -> str:
-    """``models/models_user.py class User`` for a table of the models side, when known."""
-    for snap in (sides.left, sides.right):
-        origins = getattr(snap, "model_origins", None)
-        if snap.source == "models" and origins and table in origins:
-            path, cls, line = (*origins[table], None)[:3]
-            where = f"{path}:{line}" if line else path
-            return f"{where} class {cls}" if cls else f"{where} Table({table.split('.', 1)[-1]!r})"
-    return f"the model of {table} (models/models_*.py)"
-
-
-def _fix(sides: _Sides, table: str | None, change_models: str, change_db: str) -> str:
-    """The one-line fix, worded for the side that has to follow the authority."""
-    kind = sides.kind_of(sides.follower)
-    if kind == "models":
-        where = _origin(sides, table) if table else "models/models_*.py"
-        return f"in {where}: {change_models}"
-    if kind in ("doc", "json"):
-        return REGENERATE
-    return (
-        f"on {sides.follower}: {change_db} (as on {sides.authority}; a reviewed, approved change)"
-    )
-
-
-def _values(sides: _Sides, lv: Any, rv: Any) -> dict[str, Any]:
-    return {sides.lname: lv, sides.rname: rv}
-
-
-def _missing_status(sides: _Sides, left_has: bool) -> str:
-    return f"missing_in_{sides.rname if left_has else sides.lname}"
-
-
 # -- tables ---------------------------------------------------------------------------------
 
 
-def _missing_table(sides: _Sides, key: str, lt: Table | None, rt: Table | None) -> Difference:
+def _missing_table(sides: Sides, key: str, lt: Table | None, rt: Table | None) -> Difference:
     table = lt or rt
     assert table is not None
     holder = sides.lname if lt else sides.rname
@@ -232,15 +150,20 @@ def _missing_table(sides: _Sides, key: str, lt: Table | None, rt: Table | None) 
     authoritative = holder == sides.authority
     if authoritative:
         cls = "".join(p.capitalize() for p in table.name.split("_")) or "Model"
-        fix = _fix(
+        fix = make_fix(
             sides,
             None,
             f"add class {cls}(db.Model) with __tablename__ = {table.name!r}"
             f" and its {len(table.columns)} columns (see model_line per column)",
-            f"create {obj} {key}",
+            f"create {obj} {key}"
+            + (
+                f" as PARTITION OF {table.partition_of} {table.partition_bound}"
+                if table.is_partition
+                else ""
+            ),
         )
     else:
-        fix = _fix(
+        fix = make_fix(
             sides,
             key,
             "remove the model class (or create the table in the database "
@@ -248,19 +171,19 @@ def _missing_table(sides: _Sides, key: str, lt: Table | None, rt: Table | None) 
             f"drop {obj} {key} or create it on {sides.authority}",
         )
         if sides.kind_of(sides.follower) in ("doc", "json"):
-            fix = REGENERATE
+            fix = sides.regenerate
     return Difference(
         object=obj,
         table=key,
         name=table.name,
-        status=_missing_status(sides, lt is not None),
-        values=_values(sides, lt.kind if lt else None, rt.kind if rt else None),
+        status=missing_status(sides, lt is not None),
+        values=side_values(sides, lt.kind if lt else None, rt.kind if rt else None),
         authority=sides.authority,
         fix=fix,
     )
 
 
-def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
+def _diff_table(sides: Sides, lt: Table, rt: Table) -> list[Difference]:
     out: list[Difference] = []
     key = lt.qualified_name
     obj = "view" if (lt.is_view or rt.is_view) else "table"
@@ -273,9 +196,9 @@ def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
                 name=lt.name,
                 status="different",
                 attribute=attribute,
-                values=_values(sides, lv, rv),
+                values=side_values(sides, lv, rv),
                 authority=sides.authority,
-                fix=_fix(sides, key, change, change),
+                fix=make_fix(sides, key, change, change),
                 hint=hint,
             )
         )
@@ -298,6 +221,7 @@ def _diff_table(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
         if sides.with_models:
             return out
     out.extend(_diff_columns(sides, lt, rt))
+    out.extend(diff_table_extras(sides, lt, rt))
     if lt.is_view or rt.is_view:
         return out
     out.extend(_diff_primary_key(sides, lt, rt))
@@ -394,7 +318,7 @@ _COLUMN_COMPARATORS: list[tuple[str, Callable[[Column], Any]]] = [
 ]
 
 
-def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
+def _diff_columns(sides: Sides, lt: Table, rt: Table) -> list[Difference]:
     out: list[Difference] = []
     key = lt.qualified_name
     lcols = {c.name: c for c in lt.columns}
@@ -407,14 +331,14 @@ def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
         in_left = column.name in lcols
         holder = sides.lname if in_left else sides.rname
         if holder == sides.authority:
-            fix = _fix(
+            fix = make_fix(
                 sides,
                 key,
                 f"add {model_line(column, auth_table, auth_snap)}",
                 f"add column {column.name} {column.type}",
             )
         else:
-            fix = _fix(
+            fix = make_fix(
                 sides,
                 key,
                 f"remove {attribute_name(column.name)} (or add the column "
@@ -435,8 +359,8 @@ def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
                 object="column",
                 table=key,
                 name=column.name,
-                status=_missing_status(sides, in_left),
-                values=_values(
+                status=missing_status(sides, in_left),
+                values=side_values(
                     sides, column.type if in_left else None, None if in_left else column.type
                 ),
                 authority=sides.authority,
@@ -459,9 +383,9 @@ def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
                         name=name,
                         status="different",
                         attribute=attribute,
-                        values=_values(sides, lv, rv),
+                        values=side_values(sides, lv, rv),
                         authority=sides.authority,
-                        fix=_fix(
+                        fix=make_fix(
                             sides,
                             key,
                             model_line(auth_col, auth_table, auth_snap),
@@ -472,11 +396,11 @@ def _diff_columns(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
     return out
 
 
-def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
+def _diff_primary_key(sides: Sides, lt: Table, rt: Table) -> list[Difference]:
     lpk = lt.primary_key.columns if lt.primary_key else None
     rpk = rt.primary_key.columns if rt.primary_key else None
     if lpk == rpk:
-        return []
+        return _primary_key_comment(sides, lt, rt)
     key = lt.qualified_name
     auth = lt if sides.authority == sides.lname else rt
     name = (auth.primary_key.name if auth.primary_key else None) or (
@@ -497,7 +421,7 @@ def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
             f"{', '.join(repr(c) for c in auth_cols)}{named}) in __table_args__"
         )
     if lpk is None or rpk is None:
-        status, attribute = _missing_status(sides, lpk is not None), None
+        status, attribute = missing_status(sides, lpk is not None), None
     else:
         status, attribute = "different", "columns"
     return [
@@ -507,11 +431,27 @@ def _diff_primary_key(sides: _Sides, lt: Table, rt: Table) -> list[Difference]:
             name=name,
             status=status,
             attribute=attribute,
-            values=_values(sides, lpk, rpk),
+            values=side_values(sides, lpk, rpk),
             authority=sides.authority,
-            fix=_fix(sides, key, change, f"primary key on ({', '.join(auth_cols)})"),
+            fix=make_fix(sides, key, change, f"primary key on ({', '.join(auth_cols)})"),
         )
     ]
+
+
+def _primary_key_comment(sides: Sides, lt: Table, rt: Table) -> list[Difference]:
+    lpk, rpk = lt.primary_key, rt.primary_key
+    if lpk is None or rpk is None or (lpk.comment or None) == (rpk.comment or None):
+        return []
+    auth = lpk if sides.authority == sides.lname else rpk
+    name = auth.name or lpk.name or rpk.name or ",".join(auth.columns)
+    named = f", name={auth.name!r}" if auth.name else ""
+    declared = (
+        f"declare PrimaryKeyConstraint({', '.join(repr(c) for c in auth.columns)}{named}, "
+        f"comment={auth.comment!r}) in __table_args__"
+    )
+    fix = comment_fix(sides, lt, "primary_key", name, auth, declared)
+    values = (lpk.comment, rpk.comment)
+    return [changed(sides, "primary_key", lt.qualified_name, name, "comment", values, fix)]
 
 
 # -- constraints and indexes: match by name, else by structure --------------------------------
@@ -537,6 +477,7 @@ _FK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
         ),
     ),
     ("validated", lambda f: f.validated),
+    ("comment", lambda x: x.comment or None),
 ]
 _INDEX_KEYS: list[Callable[[Any], Any]] = [
     lambda i: (tuple(i.columns), i.unique, i.method, i.where, tuple(i.include)),
@@ -551,20 +492,24 @@ _INDEX_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("where", lambda i: i.where),
     ("opclass", lambda i: list(i.opclasses) if any(i.opclasses) else []),
     ("nulls_not_distinct", lambda i: i.nulls_not_distinct),
+    ("comment", lambda x: x.comment or None),
 ]
 _UNIQUE_KEYS: list[Callable[[Any], Any]] = [lambda u: tuple(u.columns)]
 _UNIQUE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("columns", lambda u: u.columns),
     ("nulls_not_distinct", lambda u: u.nulls_not_distinct),
+    ("comment", lambda x: x.comment or None),
 ]
 _EXCLUDE_KEYS: list[Callable[[Any], Any]] = [lambda x: x.definition]
 _EXCLUDE_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
-    ("expression", lambda x: x.definition)
+    ("expression", lambda x: x.definition),
+    ("comment", lambda x: x.comment or None),
 ]
 _CHECK_KEYS: list[Callable[[Any], Any]] = [lambda c: c.expression]
 _CHECK_COMPARATORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("expression", lambda c: c.expression),
     ("validated", lambda c: c.validated),
+    ("comment", lambda x: x.comment or None),
 ]
 
 
@@ -619,7 +564,7 @@ def match(
 
 
 def _diff_items(
-    sides: _Sides,
+    sides: Sides,
     lt: Table,
     rt: Table,
     obj: str,
@@ -655,11 +600,11 @@ def _diff_items(
             out.append(_duplicate(sides, key, obj, item, in_left, twin, counts))
             continue
         if holder == sides.authority:
-            fix = _fix(
+            fix = make_fix(
                 sides, key, f"add to __table_args__: {line(item)}", f"create {words} {_label(item)}"
             )
         else:
-            fix = _fix(
+            fix = make_fix(
                 sides,
                 key,
                 f"remove {line(item)} (or create it in the database first)",
@@ -670,8 +615,8 @@ def _diff_items(
                 object=obj,
                 table=key,
                 name=_label(item),
-                status=_missing_status(sides, in_left),
-                values=_values(
+                status=missing_status(sides, in_left),
+                values=side_values(
                     sides, _summary(item) if in_left else None, None if in_left else _summary(item)
                 ),
                 authority=sides.authority,
@@ -687,11 +632,17 @@ def _diff_items(
             if lv == rv or (attribute in seen and attribute == "columns"):
                 continue
             seen.add(attribute)
-            if attribute == "validated":
-                fix = _not_valid_fix(sides, key, name, auth_item)
+            if attribute == "comment" and obj == "index" and sides.with_models:
+                continue  # Index() takes no comment: not modelled (see not_modelled)
+            if attribute == "comment":
+                fix = comment_fix(
+                    sides, lt, obj, name, auth_item, f"declare it as {line(auth_item)}"
+                )
+            elif attribute == "validated":
+                fix = _not_validmake_fix(sides, key, name, auth_item)
             elif obj == "foreign_key" and len(auth_item.columns) == 1:
                 # one-column FKs are declared on the column: edit that one, add no second
-                fix = _fix(
+                fix = make_fix(
                     sides,
                     key,
                     f"edit the ForeignKey of {auth_item.columns[0]} in place: "
@@ -699,7 +650,7 @@ def _diff_items(
                     f"recreate foreign key {name} as on {sides.authority}",
                 )
             else:
-                fix = _fix(
+                fix = make_fix(
                     sides,
                     key,
                     f"declare it as {line(auth_item)}",
@@ -712,7 +663,7 @@ def _diff_items(
                     name=name,
                     status="different",
                     attribute=attribute,
-                    values=_values(sides, lv, rv),
+                    values=side_values(sides, lv, rv),
                     authority=sides.authority,
                     fix=fix,
                     hint=_columnless(sides, obj, litem, ritem) if attribute == "columns" else None,
@@ -721,7 +672,7 @@ def _diff_items(
     return out
 
 
-def _columnless(sides: _Sides, obj: str, litem: Item, ritem: Item) -> str | None:
+def _columnless(sides: Sides, obj: str, litem: Item, ritem: Item) -> str | None:
     """``Index("ix_name")`` with no column (a slip MLflow's models carry): create_all would emit
     ``CREATE INDEX ix_name ON t ()``, which PostgreSQL rejects."""
     for side, item in ((sides.lname, litem), (sides.rname, ritem)):
@@ -730,7 +681,7 @@ def _columnless(sides: _Sides, obj: str, litem: Item, ritem: Item) -> str | None
     return None
 
 
-def _pair_name(sides: _Sides, litem: Item, ritem: Item) -> str:
+def _pair_name(sides: Sides, litem: Item, ritem: Item) -> str:
     """The record name of a matched pair: the shared name, else the authority's."""
     auth_item = litem if sides.authority == sides.lname else ritem
     if litem.name and ritem.name and litem.name != ritem.name:
@@ -743,7 +694,7 @@ def _times(n: int) -> str:
 
 
 def _duplicate(
-    sides: _Sides, table: str, obj: str, item: Item, in_left: bool, twin: str, counts: tuple
+    sides: Sides, table: str, obj: str, item: Item, in_left: bool, twin: str, counts: tuple
 ) -> Difference:
     """A constraint or index one side holds more often than the other (a copy): real, as
     create_all or the database holds each copy, but the fix is to drop the copy, never to add
@@ -773,20 +724,20 @@ def _duplicate(
         object=obj,
         table=table,
         name=label,
-        status=_missing_status(sides, in_left),
-        values=_values(
+        status=missing_status(sides, in_left),
+        values=side_values(
             sides, _summary(item) if in_left else None, None if in_left else _summary(item)
         ),
         authority=sides.authority,
-        fix=_fix(sides, table, change_models, change_db),
+        fix=make_fix(sides, table, change_models, change_db),
         hint=f"a copy of {twin} on {holder}",
     )
 
 
-def _not_valid_fix(sides: _Sides, table: str, name: str, auth_item: Any) -> str:
+def _not_validmake_fix(sides: Sides, table: str, name: str, auth_item: Any) -> str:
     """A constraint added NOT VALID: the models have no way to say so, nothing to edit there."""
     if sides.kind_of(sides.follower) in ("doc", "json"):
-        return REGENERATE
+        return sides.regenerate
     holder = "db" if "db" in (sides.left.source, sides.right.source) else sides.authority
     return (
         f"{name} is NOT VALID in the {holder} (rows from before it was added are unchecked); "
@@ -795,7 +746,7 @@ def _not_valid_fix(sides: _Sides, table: str, name: str, auth_item: Any) -> str:
     )
 
 
-def _enum_users(sides: _Sides, enum: EnumType) -> list[tuple[str, str]]:
+def _enum_users(sides: Sides, enum: EnumType) -> list[tuple[str, str]]:
     """(table, column) of the models side whose type is this enum: where to edit it."""
     snap = next((s for s in (sides.left, sides.right) if s.source == "models"), None)
     if snap is None:
@@ -809,14 +760,25 @@ def _enum_users(sides: _Sides, enum: EnumType) -> list[tuple[str, str]]:
     return found
 
 
+def _enum_comment(sides: Sides, key: str, le: EnumType, re_: EnumType) -> list[Difference]:
+    if sides.with_models or (le.comment or None) == (re_.comment or None):
+        return []  # Enum() takes no comment: not modelled
+    auth = le if sides.authority == sides.lname else re_
+    change = comment_sql("TYPE", qualified(auth.schema, auth.name), auth.comment)
+    values = (le.comment, re_.comment)
+    return [
+        changed(sides, "enum", None, key, "comment", values, make_fix(sides, None, change, change))
+    ]
+
+
 # -- enums ----------------------------------------------------------------------------------
 
 
 def _diff_enum(
-    sides: _Sides, key: str, le: EnumType | None, re_: EnumType | None
+    sides: Sides, key: str, le: EnumType | None, re_: EnumType | None
 ) -> list[Difference]:
     if le is not None and re_ is not None and le.labels == re_.labels:
-        return []
+        return _enum_comment(sides, key, le, re_)
     enum = le or re_
     assert enum is not None
     auth = le if sides.authority == sides.lname else re_
@@ -833,10 +795,10 @@ def _diff_enum(
                 object="enum",
                 table=None,
                 name=key,
-                status=_missing_status(sides, le is not None),
-                values=_values(sides, le.labels if le else None, re_.labels if re_ else None),
+                status=missing_status(sides, le is not None),
+                values=side_values(sides, le.labels if le else None, re_.labels if re_ else None),
                 authority=sides.authority,
-                fix=_fix(
+                fix=make_fix(
                     sides,
                     None,
                     change,
@@ -854,11 +816,11 @@ def _diff_enum(
     hint = "; ".join(parts) if parts else "same labels in a different order"
     labels = ", ".join(repr(x) for x in auth.labels)  # type: ignore[union-attr]
     declared = f"Enum({labels}, name={enum.name!r})"
-    fix = _fix(sides, None, declared, f"make type {key} hold the labels {labels} in that order")
+    fix = make_fix(sides, None, declared, f"make type {key} hold the labels {labels} in that order")
     users = _enum_users(sides, enum)
     if users and sides.kind_of(sides.follower) == "models":
         fix = "; ".join(
-            f"in {_origin(sides, table)}: edit the Enum of {column} in place: {declared}"
+            f"in {model_origin(sides, table)}: edit the Enum of {column} in place: {declared}"
             for table, column in users
         )
     return [
@@ -868,7 +830,7 @@ def _diff_enum(
             name=key,
             status="different",
             attribute="values",
-            values=_values(sides, le.labels, re_.labels),
+            values=side_values(sides, le.labels, re_.labels),
             authority=sides.authority,
             fix=fix,
             hint=hint,

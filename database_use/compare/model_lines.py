@@ -18,6 +18,7 @@ from database_use.schema.snapshot import (
     ExclusionConstraint,
     ForeignKey,
     Index,
+    Sequence,
     Snapshot,
     Table,
     UniqueConstraint,
@@ -190,10 +191,16 @@ def _key_arg(key: str) -> str:
     return repr(key) if re.fullmatch(r"\w+", key) else f"text({key!r})"
 
 
+def _comment_kw(item: object) -> str:
+    comment = getattr(item, "comment", None)
+    return f", comment={comment!r}" if comment else ""
+
+
 def unique_line(constraint: UniqueConstraint) -> str:
     name = f", name={constraint.name!r}" if constraint.name else ""
     if constraint.nulls_not_distinct:
         name += ", postgresql_nulls_not_distinct=True"
+    name += _comment_kw(constraint)
     return f"UniqueConstraint({', '.join(repr(c) for c in constraint.columns)}{name})"
 
 
@@ -211,11 +218,14 @@ def exclusion_line(constraint: ExclusionConstraint) -> str:
         args.append(f"where=text({m.group(3)!r})")
     if constraint.name:
         args.append(f"name={constraint.name!r}")
+    if constraint.comment:
+        args.append(f"comment={constraint.comment!r}")
     return f"ExcludeConstraint({', '.join(args)})"
 
 
 def check_line(constraint: CheckConstraint) -> str:
     name = f", name={constraint.name!r}" if constraint.name else ""
+    name += _comment_kw(constraint)
     return f"CheckConstraint({constraint.expression!r}{name})"
 
 
@@ -224,4 +234,31 @@ def foreign_key_line(fk: ForeignKey) -> str:
     args = [repr(fk.columns), repr([f"{ref}.{c}" for c in fk.ref_columns])]
     if fk.name:
         args.append(f"name={fk.name!r}")
+    if fk.comment:
+        args.append(f"comment={fk.comment!r}")
     return f"ForeignKeyConstraint({', '.join(args + _fk_options(fk))})"
+
+
+_SEQUENCE_TYPES = {"smallint": "SmallInteger", "integer": "Integer", "bigint": "BigInteger"}
+
+
+def sequence_line(seq: Sequence) -> str:
+    """``Sequence('invoice_no', start=1000, increment=10, ..., schema='shop')``."""
+    args = [repr(seq.name)]
+    if seq.start != 1:
+        args.append(f"start={seq.start}")
+    if seq.increment != 1:
+        args.append(f"increment={seq.increment}")
+    if seq.min_value is not None:
+        args.append(f"minvalue={seq.min_value}")
+    if seq.max_value is not None:
+        args.append(f"maxvalue={seq.max_value}")
+    if seq.cycle:
+        args.append("cycle=True")
+    if seq.cache != 1:
+        args.append(f"cache={seq.cache}")
+    if seq.data_type != "bigint":
+        args.append(f"data_type={_SEQUENCE_TYPES.get(seq.data_type, seq.data_type)}")
+    if seq.schema != "public":
+        args.append(f"schema={seq.schema!r}")
+    return f"Sequence({', '.join(args)}, metadata=Base.metadata)"

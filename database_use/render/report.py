@@ -278,6 +278,22 @@ def render_differences_text(differences: Iterable[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_not_modelled_text(entries: Iterable[dict[str, Any]]) -> str:
+    """The "in the database, not modelled" information, one line per kind ('' when none)."""
+    lines = []
+    for entry in entries:
+        names = ", ".join(entry.get("names") or [])
+        more = entry.get("count", 0) - len(entry.get("names") or [])
+        lines.append(
+            f"  {entry.get('object', '?')} ({entry.get('count', 0)}): {names}"
+            + (f" … and {more} more" if more > 0 else "")
+        )
+    if not lines:
+        return ""
+    head = "not modelled (information, not drift: SQLAlchemy models cannot declare these):"
+    return "\n".join([head, *(clean(line) for line in lines)]) + "\n"
+
+
 # ---------------------------------------------------------------------------------------------
 # Markdown report
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from database_use.schema.normalize import (
     normalize_expression,
     normalize_type,
     quote_ident,
+    split_top_level,
 )
 from database_use.schema.snapshot import (
     CheckConstraint,
@@ -45,6 +46,7 @@ from database_use.schema.snapshot import (
     ForeignKey,
     Index,
     PrimaryKey,
+    Sequence,
     Snapshot,
     Table,
     UniqueConstraint,
@@ -463,7 +465,60 @@ def from_metadata(*metadatas: Any) -> Snapshot:
                 continue  # a view mapped as a Table: not something create_all builds
             table = _table(sa_table, dialect, ddl, snap)
             snap.add_table(table)
+        for sa_sequence in _sequences(metadata):
+            snap.add(_sequence(sa_sequence, dialect))
     return snap
+
+
+def _sequences(metadata: Any) -> list[Any]:
+    """Every ``Sequence`` create_all would create: the MetaData's own and the columns'."""
+    from sqlalchemy import Sequence as SASequence
+
+    found = {id(s): s for s in getattr(metadata, "_sequences", {}).values()}
+    for sa_table in metadata.tables.values():
+        for sa_column in sa_table.columns:
+            if isinstance(sa_column.default, SASequence):
+                found.setdefault(id(sa_column.default), sa_column.default)
+    return sorted(found.values(), key=lambda s: (s.schema or "", s.name))
+
+
+# The range of each integer type a sequence can have (PostgreSQL's defaults for min and max).
+_SEQUENCE_RANGE = {
+    "smallint": (-32768, 32767),
+    "integer": (-2147483648, 2147483647),
+    "bigint": (-9223372036854775808, 9223372036854775807),
+}
+
+
+def _sequence(sa_sequence: Any, dialect: Any) -> Sequence:
+    """The sequence PostgreSQL creates from a ``Sequence``, spelled as the live source reads it:
+    min/max None where they are the defaults for the type and the direction."""
+    data_type = "bigint"
+    if sa_sequence.data_type is not None:
+        data_type = normalize_type(sa_sequence.data_type.compile(dialect=dialect))
+    low, high = _SEQUENCE_RANGE.get(data_type, _SEQUENCE_RANGE["bigint"])
+    increment = sa_sequence.increment or 1
+    default_min, default_max = (1, high) if increment > 0 else (low, -1)
+    min_value = None if sa_sequence.nominvalue else sa_sequence.minvalue
+    max_value = None if sa_sequence.nomaxvalue else sa_sequence.maxvalue
+    start = sa_sequence.start
+    if start is None:
+        start = (
+            (min_value if min_value is not None else default_min)
+            if increment > 0
+            else (max_value if max_value is not None else default_max)
+        )
+    return Sequence(
+        schema=sa_sequence.schema or "public",
+        name=sa_sequence.name,
+        data_type=data_type,
+        start=start,
+        increment=increment,
+        min_value=None if min_value == default_min else min_value,
+        max_value=None if max_value == default_max else max_value,
+        cycle=bool(sa_sequence.cycle),
+        cache=sa_sequence.cache or 1,
+    )
 
 
 def _name(constraint: Any, dialect: Any) -> str | None:
@@ -484,12 +539,16 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
 
     schema = sa_table.schema or "public"
     table = Table(schema=schema, name=sa_table.name, comment=sa_table.comment)
+    partition_by = sa_table.dialect_options["postgresql"].get("partition_by")
+    if partition_by:
+        table.kind = "partitioned table"
+        table.partition_key = partition_key(str(partition_by))
     for position, sa_column in enumerate(sa_table.columns, start=1):
         table.columns.append(_column(sa_table, sa_column, position, dialect, ddl, snap))
     pk = sa_table.primary_key
     if pk is not None and len(pk.columns):
         table.primary_key = PrimaryKey(
-            columns=[c.name for c in pk.columns], name=_name(pk, dialect)
+            columns=[c.name for c in pk.columns], name=_name(pk, dialect), comment=_comment(pk)
         )
     for fk in sorted(sa_table.foreign_key_constraints, key=lambda f: [c for c in f.column_keys]):
         table.foreign_keys.append(_foreign_key(fk, dialect, schema))
@@ -501,6 +560,7 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
                 ExclusionConstraint(
                     definition=exclusion_definition(str(ddl.process(constraint))),
                     name=_name(constraint, dialect),
+                    comment=_comment(constraint),
                 )
             )
         elif isinstance(constraint, SAUnique):
@@ -511,6 +571,7 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
                     nulls_not_distinct=bool(
                         constraint.dialect_options["postgresql"].get("nulls_not_distinct")
                     ),
+                    comment=_comment(constraint),
                 )
             )
         elif isinstance(constraint, SACheck):
@@ -518,6 +579,7 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
                 CheckConstraint(
                     expression=normalize_expression(_sql(constraint.sqltext, ddl)) or "",
                     name=_name(constraint, dialect),
+                    comment=_comment(constraint),
                 )
             )
     seen: set[str] = set()
@@ -530,6 +592,20 @@ def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
         seen.add(index.name or "")
         table.indexes.append(index)
     return table
+
+
+def _comment(constraint: Any) -> str | None:
+    """A constraint's ``comment=`` (SQLAlchemy 2.0+; older releases have none)."""
+    return getattr(constraint, "comment", None) or None
+
+
+def partition_key(text: str) -> str:
+    """``postgresql_partition_by`` as PostgreSQL spells the key: ``range(a,b)`` → ``RANGE (a, b)``."""
+    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", text, re.S)
+    if not m:
+        return " ".join(text.split())
+    keys = ", ".join(" ".join(k.split()) for k in split_top_level(m[2]))
+    return f"{m[1].upper()} ({keys})"
 
 
 def _created(constraint: Any, ddl: Any) -> bool:
@@ -649,6 +725,7 @@ def _foreign_key(fk: Any, dialect: Any, schema: str) -> ForeignKey:
         on_update=(fk.onupdate or "NO ACTION").upper(),
         deferrable=bool(fk.deferrable),
         initially_deferred=(fk.initially or "").upper() == "DEFERRED",
+        comment=_comment(fk),
     )
 
 

@@ -25,7 +25,7 @@ from database_use.schema.snapshot import Snapshot
 
 log = logging.getLogger("database_use.models_cache")
 
-FORMAT = 2
+FORMAT = 3
 
 
 def enabled() -> bool:
