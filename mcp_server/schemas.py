@@ -12,9 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from database_use.compare import OBJECT_KINDS
+from database_use.schema.objects import LISTED_KINDS
 
 Side = Literal["db", "models", "doc"]
 ObjectKind = Literal[OBJECT_KINDS]  # type: ignore[valid-type]
+IntrospectKind = Literal[LISTED_KINDS]  # type: ignore[valid-type]
 
 
 class _Open(BaseModel):
@@ -210,7 +212,8 @@ class Reference(_Open):
 
 
 class IntrospectResult(_Open):
-    """The overview (one line per table, paged) or, with ``table``, that table in full."""
+    """The overview (one line per table, paged), one kind's objects (``kind``), or one table
+    (``table``) or object (``object``) in full."""
 
     schema_hash: str | None = Field(None, description="hash of the live schema's structure")
     server_version: str | None = None
@@ -218,6 +221,7 @@ class IntrospectResult(_Open):
     schemas: list[str] | None = None
     table_count: int | None = Field(None, description="tables in scope (all pages)")
     enum_count: int | None = None
+    counts: dict[str, int] | None = Field(None, description="objects of the other kinds")
     offset: int | None = None
     returned: int | None = Field(None, description="tables in this page")
     truncated: bool | None = Field(
@@ -233,3 +237,10 @@ class IntrospectResult(_Open):
     referenced_by: list[Reference] | None = Field(
         None, description="foreign keys pointing at this table"
     )
+    partitions: list[dict[str, Any]] | None = None
+    # one kind (kind=...): [{name, summary}]; one object (object=...): kind, name, object
+    kind: str | None = None
+    count: int | None = None
+    objects: list[TableLine] | None = None
+    name: str | None = None
+    object: dict[str, Any] | None = None

@@ -20,4 +20,14 @@ SELECT
         FROM pg_catalog.pg_namespace n
         WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
         ORDER BY n.nspname
-    ) AS schemas
+    ) AS schemas,
+    ARRAY(
+        SELECT ARRAY[n.nspname::text, d.description]
+        FROM pg_catalog.pg_namespace n
+        JOIN pg_catalog.pg_description d
+            ON d.objoid = n.oid AND d.classoid = 'pg_catalog.pg_namespace'::regclass
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+          -- initdb's own comment on public is no fact of this schema
+          AND NOT (n.nspname = 'public' AND d.description = 'standard public schema')
+        ORDER BY n.nspname
+    ) AS schema_comments
