@@ -511,7 +511,7 @@ CHANGES = {
     ),
     "column collation": (
         "",
-        'ALTER TABLE shop.products ALTER COLUMN name TYPE text COLLATE "POSIX"',
+        'ALTER TABLE shop.notes ALTER COLUMN body TYPE text COLLATE "POSIX"',
     ),
     "check re-added NOT VALID": (
         "ALTER TABLE shop.audit ADD CONSTRAINT what_len CHECK (length(what) < 100)",
