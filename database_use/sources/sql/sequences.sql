@@ -11,8 +11,7 @@ SELECT
     s.seqmax,
     s.seqcycle,
     s.seqcache,
-    CASE WHEN dep.deptype = 'a'
-        THEN tn.nspname::text || '.' || tc.relname::text || '.' || ta.attname::text END,
+    tn.nspname::text || '.' || tc.relname::text || '.' || ta.attname::text,
     d.description,
     c.oid
 FROM pg_catalog.pg_sequence s
@@ -20,17 +19,17 @@ JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_depend dep
     ON dep.classid = 'pg_catalog.pg_class'::regclass AND dep.objid = c.oid
-   AND dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.deptype IN ('a', 'i')
+   AND dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.deptype = 'a'
 LEFT JOIN pg_catalog.pg_class tc ON tc.oid = dep.refobjid
 LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN pg_catalog.pg_attribute ta ON ta.attrelid = dep.refobjid AND ta.attnum = dep.refobjsubid
 LEFT JOIN pg_catalog.pg_description d
     ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
-WHERE dep.deptype IS DISTINCT FROM 'i'
-  AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_depend e
-      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'
+      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
+        AND e.deptype IN ('e', 'i')
   )
 ORDER BY n.nspname, c.relname
