@@ -97,6 +97,34 @@ def test_partition_tree_bounds_and_what_is_declared_on_a_partition(snap: Snapsho
     assert snap.tables["shop.orders_2025_eu"].indexes == []
 
 
+def test_what_a_parent_declares_stays_on_the_parent(kinds_url: str) -> None:
+    # row triggers, checks and keys of a partitioned table are cloned onto every partition,
+    # and a foreign key to it onto the referencing side once per partition: all described
+    # once, where they were declared
+    run(
+        kinds_url,
+        """
+        CREATE TRIGGER orders_audit AFTER INSERT ON shop.orders
+            FOR EACH ROW EXECUTE FUNCTION shop.log_row();
+        ALTER TABLE shop.orders ADD CONSTRAINT orders_product_positive CHECK (product_id > 0);
+        CREATE TABLE shop.order_refs (
+            order_id bigint, placed_at date, region text,
+            CONSTRAINT order_refs_order_fk FOREIGN KEY (order_id, placed_at, region)
+                REFERENCES shop.orders
+        );
+        """,
+    )
+    snap = from_database(kinds_url)
+    with_trigger = sorted(k for k, t in snap.tables.items() if t.triggers and k != "shop.notes")
+    assert with_trigger == ["shop.orders", "shop.products"]
+    with_check = sorted(k for k, t in snap.tables.items() if t.check_constraints)
+    assert with_check == ["shop.orders"]
+    refs = snap.tables["shop.order_refs"]
+    assert [(f.name, f.ref_table) for f in refs.foreign_keys] == [
+        ("order_refs_order_fk", "shop.orders")
+    ]
+
+
 def test_domains_over_domains_with_checks(snap: Snapshot) -> None:
     assert snap.domains == {
         "shop.nonempty_text": Domain(
