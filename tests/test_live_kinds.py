@@ -448,10 +448,21 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def test_hostile_identifiers_in_every_kind(db_url: str) -> None:
+def test_hostile_identifiers_in_every_kind(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, project: Path, capsys
+) -> None:  # noqa: ANN001
     s = _q("sch " + HOSTILE)
     n = _q
     h = HOSTILE
+    role = "role " + h + db_url.rsplit("/", 1)[1]  # roles are cluster-wide: one per database
+    run(db_url, f"CREATE ROLE {n(role)} NOLOGIN")
+    try:
+        _hostile_kinds(db_url, s, n, h, role, monkeypatch, project, capsys)
+    finally:
+        run(db_url, f"DROP OWNED BY {n(role)}; DROP ROLE {n(role)}")
+
+
+def _hostile_kinds(db_url, s, n, h, role, monkeypatch, project, capsys) -> None:  # noqa: ANN001
     run(
         db_url,
         f"""
@@ -479,6 +490,9 @@ def test_hostile_identifiers_in_every_kind(db_url: str) -> None:
         CREATE VIEW {s}.{n("view " + h)} AS SELECT 1 AS one;
         CREATE RULE {n("rule " + h)} AS ON DELETE TO {s}.{n("view " + h)} DO INSTEAD NOTHING;
         COMMENT ON TRIGGER {n("trg ON x FOR EACH ROW " + h)} ON {s}.{n("part " + h)} IS 'c|`';
+        GRANT USAGE ON SCHEMA {s} TO {n(role)};
+        GRANT SELECT ({n("col " + h)}) ON {s}.{n("tab " + h)} TO {n(role)};
+        GRANT USAGE ON SEQUENCE {s}.{n("seq " + h)} TO {n(role)};
         """,
     )
     snap = from_database(db_url)
@@ -504,6 +518,19 @@ def test_hostile_identifiers_in_every_kind(db_url: str) -> None:
     assert trigger.extra is None and trigger.comment == "c|`"
     assert [p.name for p in part.policies] == [f"pol {h}"]
     assert [r.name for r in snap.tables[f"{schema}.view {h}"].rules] == [f"rule {h}"]
+    assert snap.schema_privileges == {schema: [Grant(role, ["USAGE"])]}
+    assert snap.tables[f"{schema}.tab {h}"].privileges == [
+        Grant(role, ["SELECT"], column=f"col {h}")
+    ]
+    assert snap.sequences[f"{schema}.seq {h}"].privileges == [Grant(role, ["USAGE"])]
+    # the terminal view escapes the newline: one line per object
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    code, out, _ = _cli(capsys, "--project-root", str(project), "introspect", "--kind", "triggers")
+    assert code == 0 and "\\n" in out
+    assert [line for line in out.splitlines() if "trg ON x" in line] == [
+        line for line in out.splitlines() if line.startswith(schema.split("\n")[0])
+    ]
+    assert len(out.strip().splitlines()) == 5  # head, blank, the trigger, blank, note
 
 
 # -- any change to any kind changes the schema hash ------------------------------------------------
