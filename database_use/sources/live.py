@@ -1,7 +1,8 @@
 """The live-database source: a snapshot from the PostgreSQL catalog.
 
-A fixed handful of round trips whatever the number of tables (one query per object kind,
-kept in ``utils_db/sql/*.sql``), inside a transaction that is read-only and rolled back, with
+A fixed handful of round trips whatever the number of objects (one query per object kind,
+kept in ``database_use/sources/sql/*.sql``; the kinds beyond tables are assembled in
+:mod:`database_use.sources.live_kinds`), inside a transaction that is read-only and rolled back, with
 a statement timeout when the connection has none. Works as an ordinary (non-superuser) role:
 only catalog tables and functions that need no privilege are read.
 
@@ -28,7 +29,6 @@ from database_use.schema.normalize import (
     normalize_type,
 )
 from database_use.schema.snapshot import (
-    CheckConstraint,
     Column,
     EnumType,
     ExclusionConstraint,
@@ -286,12 +286,7 @@ def build_snapshot(
             )
         elif contype == "c":
             table.check_constraints.append(
-                CheckConstraint(
-                    expression=normalize_expression(check) or "",
-                    name=name,
-                    validated=bool(validated),
-                    comment=comment,
-                )
+                live_kinds.check_constraint(check, name, validated, comment)
             )
 
     for (

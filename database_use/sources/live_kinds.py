@@ -97,14 +97,19 @@ def add_domains(snap: Snapshot, rows: list[tuple]) -> None:
                 )
             )
         if check_name is not None:
-            domain.checks.append(
-                CheckConstraint(
-                    expression=normalize_expression(check) or "",
-                    name=check_name,
-                    validated=bool(validated),
-                    comment=check_comment,
-                )
-            )
+            domain.checks.append(check_constraint(check, check_name, validated, check_comment))
+
+
+def check_constraint(
+    expression: str | None, name: str, validated: bool, comment: str | None
+) -> CheckConstraint:
+    """A CHECK of a table or a domain, from pg_get_expr's text."""
+    return CheckConstraint(
+        expression=normalize_expression(expression) or "",
+        name=name,
+        validated=bool(validated),
+        comment=comment,
+    )
 
 
 def add_composite_types(snap: Snapshot, rows: list[tuple]) -> None:
