@@ -316,6 +316,13 @@ def _introspect_table(
                 if key not in close:
                     close.append(key)
         hint = f"closest: {', '.join(close[:5])}" if close else "none is close"
+        other = objects.find(snap, name)
+        if len(other) == 1:  # a function, sequence, trigger ... of that name
+            kind, key, _ = other[0]
+            raise NotFound(
+                f"'{name}' is a {objects.singular(kind)}, not a table: ask for it as an "
+                f"object, {key} (CLI --object, MCP object=)"
+            )
         raise NotFound(f"table '{name}' not found ({hint})")
     return _table_detail(snap, found)
 

@@ -668,6 +668,9 @@ def test_cli_overview_counts_kinds_and_objects(kinds_project: Path, capsys) -> N
         "shop.add_tax(amount integer)" in err
         and "shop.add_tax(amount numeric, rate numeric)" in err
     )
+    code, out, err = _cli(capsys, *root, "introspect", "--table", "invoice_no")
+    assert code == 2 and "'invoice_no' is a sequence, not a table" in err
+    assert "shop.invoice_no (CLI --object, MCP object=)" in err
     code, out, err = _cli(capsys, *root, "introspect", "--kind", "gadgets")
     assert code == 2 and "unknown kind 'gadgets'" in err and "functions" in err
 
