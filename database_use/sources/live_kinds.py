@@ -324,7 +324,7 @@ def add_policies(tables: dict[int, Table], rows: list[tuple]) -> None:
                     name=name,
                     command=_POLICY_COMMANDS.get(command, "ALL"),
                     permissive=bool(permissive),
-                    roles=list(roles),
+                    roles=sorted(roles),  # by code point, whatever the server collation
                     using=normalize_expression(using),
                     with_check=normalize_expression(check),
                     comment=comment,

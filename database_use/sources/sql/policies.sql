@@ -1,5 +1,5 @@
 -- Row-level security policies of the selected schemas' tables, one round trip. Roles are
--- sorted names, PUBLIC for "all roles" (oid 0).
+-- names, PUBLIC for "all roles" (oid 0), sorted in Python (not by the server's collation).
 SELECT
     pol.polrelid,
     pol.polname::text,
@@ -8,7 +8,6 @@ SELECT
     ARRAY(
         SELECT CASE WHEN r.oid = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(r.oid)::text END
         FROM unnest(pol.polroles) AS r(oid)
-        ORDER BY 1
     ),
     pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
     pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid),
