@@ -32,6 +32,7 @@ from database_use.compare.records import describe
 from database_use.errors import DatabaseUseError, DocParseError, InvalidRequest, NotFound
 from database_use.paging import ANSWER_BUDGET, name_matcher, page  # noqa: F401 - re-exported
 from database_use.project import Project
+from database_use.schema import objects
 from database_use.sources import alembic_state
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -245,20 +246,33 @@ def introspect(
     offset: int = 0,
     pattern: str | None = None,
     has_column: str | None = None,
+    kind: str | None = None,
+    object: str | None = None,  # the argument's name on every face (shadows the builtin here)
 ) -> dict[str, Any]:
-    """The live schema: a bounded overview (a line per table, paged), or one table in full.
+    """The live schema: a bounded overview (a line per table, paged), the objects of one
+    ``kind`` (paged), one table in full (``table=``), or any object in full (``object=``).
 
-    ``pattern`` keeps tables whose name matches (glob or substring), ``has_column`` those with
-    a matching column. Overview keys: ``schema_hash``, ``server_version``, ``schemas``,
-    ``table_count`` (in scope, after the filters), ``offset``, ``returned``, ``truncated``,
-    ``next_offset``, ``tables`` (``[{"name", "summary"}]``), ``enums`` (``[{"name",
-    "labels"}]``), ``note``. Detail keys (``table=``): ``schema_hash``, ``server_version``,
-    ``table`` (the full table), ``referenced_by``, ``enums``.
+    ``pattern`` keeps tables (or objects of ``kind``) whose name matches (glob or substring),
+    ``has_column`` tables with a matching column. Overview keys: ``schema_hash``,
+    ``server_version``, ``schemas``, ``table_count`` (in scope, after the filters; partitions
+    are counted under their parent), ``counts`` (objects of the other kinds), ``offset``,
+    ``returned``, ``truncated``, ``next_offset``, ``tables`` (``[{"name", "summary"}]``),
+    ``enums`` (``[{"name", "labels"}]``), ``note``. Listing keys (``kind=``): ``kind``,
+    ``count`` and ``objects`` (``[{"name", "summary"}]``) plus the paging keys. Detail keys
+    (``table=``): ``schema_hash``, ``server_version``, ``table`` (the full table, with its
+    partitioning, RLS, triggers, policies, rules and grants), ``partitions``,
+    ``referenced_by``, ``enums``; (``object=``, not a table): ``kind``, ``name``, ``object``.
     """
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     if offset < 0:
         raise InvalidRequest(f"offset must be >= 0, got {offset}")
+    if sum(x is not None for x in (table, kind, object)) > 1:
+        raise InvalidRequest("give one of table=, kind= and object=, not several")
+    if kind is not None:
+        kind = objects.kind_argument(kind)
+    if object is not None:
+        return {"tier": _tier(project), **_introspect_object(project, schema, object)}
     schemas = [schema] if schema else None
     try:
         if table and not schema and "." in table and not table.startswith('"'):
@@ -277,6 +291,8 @@ def introspect(
         raise
     if table:
         return {"tier": _tier(project), **_introspect_table(project, snap, table, schemas)}
+    if kind:
+        return {"tier": _tier(project), **_list_kind(snap, kind, limit, offset, pattern)}
     result = _overview(snap, schema, verbose, limit, offset, _table_filter(pattern, has_column))
     if schemas is None:  # the whole database read: alembic_version is in it when it exists
         # whether the database is at the head of the project's migrations (None: no alembic)
@@ -309,13 +325,88 @@ def _introspect_table(
                 if key not in close:
                     close.append(key)
         hint = f"closest: {', '.join(close[:5])}" if close else "none is close"
+        other = objects.find(snap, name)
+        if len(other) == 1:  # a function, sequence, trigger ... of that name
+            kind, key, _ = other[0]
+            raise NotFound(
+                f"'{name}' is a {objects.singular(kind)}, not a table: ask for it as an "
+                f"object, {key} (CLI --object, MCP object=)"
+            )
         raise NotFound(f"table '{name}' not found ({hint})")
+    return _table_detail(snap, found)
+
+
+def _table_detail(snap: Snapshot, found: Table) -> dict[str, Any]:
     return {
         "schema_hash": snap.schema_hash(),
         "server_version": snap.server_version,
         "table": asdict(found),
+        "partitions": [
+            {"name": p.qualified_name, "bound": p.partition_bound, "partition_key": p.partition_key}
+            for p in snap.partitions_of(found.qualified_name)
+        ],
         "referenced_by": _referenced_by(snap, found.qualified_name),
         "enums": _enum_types_of(snap, found),
+    }
+
+
+def _introspect_object(project: Project, schema: str | None, name: str) -> dict[str, Any]:
+    """One object of any kind in full, by name (a function by signature or bare name)."""
+    if not name.strip():
+        raise InvalidRequest("object= needs a name, e.g. shop.add_tax(integer) or users")
+    try:
+        snap = _live(project, [schema] if schema else None)
+    except NotFound:
+        raise _not_found("schema", schema or "", _live(project).schemas) from None
+    found = objects.find(snap, name)
+    if not found:
+        every = [key for kind in objects.LISTED_KINDS for key, _ in objects.objects_of(snap, kind)]
+        raise _not_found("object", name, every)
+    if len(found) > 1:
+        listed = ", ".join(f"{key} ({objects.singular(kind)})" for kind, key, _ in found[:10])
+        raise InvalidRequest(f"'{name}' names {len(found)} objects: {listed}; give one of them")
+    kind, key, obj = found[0]
+    if kind in ("tables", "views", "partitions"):
+        return _table_detail(snap, obj)
+    return {
+        "schema_hash": snap.schema_hash(),
+        "server_version": snap.server_version,
+        "kind": objects.singular(kind),
+        "name": key,
+        "object": objects.detail(kind, obj),
+    }
+
+
+def _list_kind(
+    snap: Snapshot, kind: str, limit: int, offset: int, pattern: str | None
+) -> dict[str, Any]:
+    """One page of the objects of one kind, a line each."""
+    matches = name_matcher(pattern)
+    items = []
+    for key, obj in objects.objects_of(snap, kind):
+        if pattern and not (matches(key) or matches(getattr(obj, "name", key))):
+            continue
+        line = (
+            table_summary(obj)
+            if kind in ("tables", "views", "partitions")
+            else objects.summary(kind, obj)
+        )
+        if kind == "partitions":
+            line = f"{obj.partition_bound} of {obj.partition_of}: {line}"
+        items.append({"name": key, "summary": line})
+    paged = page(items, offset, limit, OVERVIEW_BUDGET, what=kind.replace("_", " "))
+    note = paged["note"] or (f"{len(items)} {kind.replace('_', ' ')}; one in full with object=NAME")
+    return {
+        "schema_hash": snap.schema_hash(),
+        "server_version": snap.server_version,
+        "kind": kind,
+        "count": len(items),
+        "offset": paged["offset"],
+        "returned": paged["returned"],
+        "truncated": paged["truncated"],
+        "next_offset": paged["next_offset"],
+        "objects": paged["page"],
+        "note": note,
     }
 
 
@@ -327,12 +418,25 @@ def _overview(
     offset: int,
     keep: Any = None,
 ) -> dict[str, Any]:
-    names = sorted(key for key, t in snap.tables.items() if keep is None or keep(key, t))
+    # partitions are counted on their parent's line, not listed (kind=partitions lists them)
+    names = sorted(
+        key
+        for key, t in snap.tables.items()
+        if not t.is_partition and (keep is None or keep(key, t))
+    )
+    children: dict[str, list[str]] = {}
+    for key, t in snap.tables.items():
+        if t.partition_of is not None:
+            children.setdefault(t.partition_of, []).append(key)
     budget = VERBOSE_BUDGET if verbose else OVERVIEW_BUDGET
     entries: list[dict[str, str]] = []
     used = 0
     for qualified in names[offset : offset + limit]:
-        entry = {"name": qualified, "summary": table_summary(snap.tables[qualified], verbose)}
+        table = snap.tables[qualified]
+        line = table_summary(table, verbose)
+        if table.partition_key:
+            line += _partition_note(table, children)
+        entry = {"name": qualified, "summary": line}
         size = len(json.dumps(entry, ensure_ascii=False)) + 2
         if entries and used + size > budget:
             break
@@ -353,7 +457,8 @@ def _overview(
     end = offset + len(entries)
     truncated = end < len(names)
     scope = f" in schema {schema}" if schema else ""
-    if len(names) != len(snap.tables):
+    partitions = sum(len(v) for v in children.values())
+    if len(names) != len(snap.tables) - partitions:
         scope += " matching the filters"
     if not names:
         note = f"no tables{scope}"
@@ -375,12 +480,16 @@ def _overview(
         )
     if enums_truncated:
         note += f"; {len(snap.enums) - len(enums)} more enums not shown (use verbose)"
+    counts = objects.counts(snap)
+    if counts:
+        note += "; list the objects of one kind with kind=KIND, one in full with object=NAME"
     return {
         "schema_hash": snap.schema_hash(),
         "server_version": snap.server_version,
         "schemas": sorted(snap.schemas),
         "table_count": len(names),
         "enum_count": len(snap.enums),
+        "counts": counts,
         "offset": offset,
         "returned": len(entries),
         "truncated": truncated,
@@ -389,6 +498,17 @@ def _overview(
         "enums": enums,
         "note": note,
     }
+
+
+def _partition_note(table: Table, children: dict[str, list[str]]) -> str:
+    """ "; RANGE (placed_at), 2 partitions (4 in the tree)" for a partitioned table's line."""
+    direct = len(children.get(table.qualified_name, []))
+    total, todo = 0, list(children.get(table.qualified_name, []))
+    while todo:
+        total += 1
+        todo.extend(children.get(todo.pop(), []))
+    note = f"; partitioned {table.partition_key}, {direct} partition{'s' * (direct != 1)}"
+    return note + (f" ({total} in the tree)" if total != direct else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,7 +648,8 @@ def generate_docs(project: Project) -> dict[str, Any]:
         "path": _rel(project, path),
         "changed": changed,
         "schema_hash": schema_hash,
-        "tables": len(snap.tables),
+        "tables": sum(1 for t in snap.tables.values() if not t.is_partition),
+        "partitions": sum(1 for t in snap.tables.values() if t.is_partition),
         "enums": len(snap.enums),
     }
 

@@ -12,9 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from database_use.compare import OBJECT_KINDS
+from database_use.schema.objects import LISTED_KINDS
 
 Side = Literal["db", "models", "doc"]
 ObjectKind = Literal[OBJECT_KINDS]  # type: ignore[valid-type]
+IntrospectKind = Literal[LISTED_KINDS]  # type: ignore[valid-type]
 
 
 class _Open(BaseModel):
@@ -49,9 +51,8 @@ class CompareResult(_Open):
     differences: list[Difference] = Field(description="empty when the two sources agree")
     not_modelled: list[dict[str, Any]] | None = Field(
         None,
-        description="with the models on one side: what the other side holds that models "
-        "cannot declare (triggers, functions, partitions, ...), one entry per kind with count "
-        "and names; information, not drift",
+        description="models on one side: per kind, what models cannot declare (triggers, "
+        "functions, ...); information, not drift",
     )
     offset: int | None = None
     returned: int | None = None
@@ -218,10 +219,11 @@ class Reference(_Open):
 
 
 class IntrospectResult(_Open):
-    """The overview (one line per table, paged) or, with ``table``, that table in full."""
+    """The overview (one line per table, paged), one kind's objects (``kind``), or one table
+    (``table``) or object (``object``) in full."""
 
     tier: str | None = Field(
-        None, description="the safety tier (T1/T2/T3) of this setup in one line; tell the person"
+        None, description="this setup's safety tier (T1/T2/T3); tell the person"
     )
     schema_hash: str | None = Field(None, description="hash of the live schema's structure")
     server_version: str | None = None
@@ -229,6 +231,7 @@ class IntrospectResult(_Open):
     schemas: list[str] | None = None
     table_count: int | None = Field(None, description="tables in scope (all pages)")
     enum_count: int | None = None
+    counts: dict[str, int] | None = Field(None, description="objects of the other kinds")
     offset: int | None = None
     returned: int | None = Field(None, description="tables in this page")
     truncated: bool | None = Field(
@@ -244,3 +247,10 @@ class IntrospectResult(_Open):
     referenced_by: list[Reference] | None = Field(
         None, description="foreign keys pointing at this table"
     )
+    partitions: list[dict[str, Any]] | None = None
+    # one kind (kind=...): [{name, summary}]; one object (object=...): kind, name, object
+    kind: str | None = None
+    count: int | None = None
+    objects: list[TableLine] | None = None
+    name: str | None = None
+    object: dict[str, Any] | None = None

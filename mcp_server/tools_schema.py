@@ -28,6 +28,7 @@ from mcp_server.common import READ_ONLY, hints, project_from_ctx, tool_errors
 from mcp_server.schemas import (
     CompareResult,
     GenerateDocsResult,
+    IntrospectKind,
     IntrospectResult,
     LogChangeResult,
     ObjectKind,
@@ -123,11 +124,18 @@ def introspect(
         str | None,
         Field(max_length=200, description="Only tables with a column matching this (*_id, email)"),
     ] = None,
+    kind: Annotated[
+        IntrospectKind | None, Field(description="List the objects of this kind (paged)")
+    ] = None,
+    object: Annotated[
+        str | None,
+        Field(max_length=500, description="Any object in full: shop.add_tax(integer), a trigger"),
+    ] = None,
 ) -> Annotated[CallToolResult, IntrospectResult]:
     """Use first, to see what the live database holds (read-only): one line per table with its
-    columns and keys, or table= for one table in full (columns, keys, indexes, constraints,
-    comments, what references it). Find tables with pattern=, has_column= or schema=; large
-    schemas are paged (limit/offset, and a size budget the answer names)."""
+    columns and keys plus counts of the other kinds, table= for one table in full (keys,
+    indexes, partitions, triggers, policies, grants), kind= to list functions, sequences, ...,
+    object= for any one in full. Filter with pattern=, has_column=, schema=; paged."""
     with schema_tool_errors("introspect"):
         data = _service().introspect(
             project_from_ctx(ctx),
@@ -138,6 +146,8 @@ def introspect(
             offset=offset,
             pattern=pattern,
             has_column=has_column,
+            kind=kind,
+            object=object,
         )
         return structured(IntrospectResult.model_validate(data))
 

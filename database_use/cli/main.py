@@ -31,6 +31,9 @@ from database_use.cli.common import (
     project_from_args,
     run_handler,
 )
+from database_use.render.report import clean
+from database_use.schema.objects import LISTED_KINDS
+from database_use.schema.snapshot import Grant
 
 PROG = "database-use"
 # Commands that only read and compare: they run with the cyclic garbage collector paused.
@@ -62,6 +65,8 @@ def overview_text(data: dict[str, Any]) -> str:
         f"PostgreSQL {version} · {data['table_count']} tables · {data['enum_count']} enums · "
         f"schema hash {data['schema_hash']}",
     ]
+    if data.get("counts"):
+        lines.append(counts_text(data["counts"]))
     if data["tables"]:
         lines.append("")
         width = max(len(t["name"]) for t in data["tables"])
@@ -75,7 +80,49 @@ def overview_text(data: dict[str, Any]) -> str:
     return "\n".join(lines) + alembic_text(data.get("alembic"))
 
 
-_TOOL_ARG = re.compile(r"\b(offset|table|schema)=(\w+)|\b(use verbose)\b")
+def counts_text(counts: dict[str, int]) -> str:
+    """ "Sequences: 2 · Functions: 5 · Triggers: 2" (the kinds beyond tables and enums)."""
+    return " · ".join(f"{kind.replace('_', ' ').capitalize()}: {n}" for kind, n in counts.items())
+
+
+def kind_text(data: dict[str, Any]) -> str:
+    """One kind's listing: a line per object."""
+    lines = [
+        f"{data['count']} {data['kind'].replace('_', ' ')} · schema hash {data['schema_hash']}"
+    ]
+    if data["objects"]:
+        lines.append("")
+        width = max(len(clean(o["name"])) for o in data["objects"])
+        lines.extend(
+            f"{clean(o['name']).ljust(width)}  {clean(o['summary'])}" for o in data["objects"]
+        )
+    lines.append("")
+    lines.append(f"({cli_syntax(data['note'])})")
+    return "\n".join(lines)
+
+
+def object_text(data: dict[str, Any]) -> str:
+    """One object in full (not a table): a line per attribute, the body last."""
+    obj = dict(data["object"])
+    body = obj.pop("body", None) if data["kind"] != "aggregate" else None
+    lines = [clean(f"{data['kind']} {data['name']}"), ""]
+    for key, value in obj.items():
+        if key == "privileges" and value:
+            lines.append("grants:")
+            lines.extend(f"  {clean(_grant_line(Grant(**g)))}" for g in value)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"{key}:")
+            lines.extend(f"  {clean(item)}" for item in value)
+        elif value not in (None, [], ""):
+            lines.append(f"{key}: {clean(value)}")
+    if body:
+        lines += ["", "body:", *(f"  {clean(line)}" for line in body.strip("\n").split("\n"))]
+    lines.append("")
+    lines.append(f"(schema hash {data['schema_hash']})")
+    return "\n".join(lines)
+
+
+_TOOL_ARG = re.compile(r"\b(offset|table|schema|kind|object)=(\w+)|\b(use verbose)\b")
 
 
 def cli_syntax(note: str) -> str:
@@ -87,7 +134,9 @@ def table_text(data: dict[str, Any]) -> str:
     from database_use.render.report import render_table_text
     from database_use.schema.snapshot import _table_from_dict
 
-    lines = [render_table_text(_table_from_dict(data["table"])).rstrip("\n")]
+    table = _table_from_dict(data["table"])
+    lines = [render_table_text(table).rstrip("\n")]
+    lines.extend(_table_extras_text(table, data.get("partitions", [])))
     if data["referenced_by"]:
         lines.append("")
         lines.append("referenced by:")
@@ -103,6 +152,47 @@ def table_text(data: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"(schema hash {data['schema_hash']})")
     return "\n".join(lines)
+
+
+def _table_extras_text(table: Any, partitions: list[dict[str, Any]]) -> list[str]:
+    """Partitioning, row-level security, triggers, policies, rules and grants of a table."""
+    lines: list[str] = []
+    if table.partition_of:
+        lines += ["", clean(f"partition of {table.partition_of} {table.partition_bound}")]
+    if table.partition_key:
+        lines += ["", clean(f"partitioned by {table.partition_key}; partitions:")]
+        lines += [clean(f"  {p['name']}  {p['bound']}") for p in partitions] or ["  (none)"]
+    if table.rls_enabled or table.rls_forced:
+        lines += ["", "row-level security: " + ("enabled" if table.rls_enabled else "disabled")]
+        lines[-1] += ", forced" if table.rls_forced else ""
+    for title, items, line in (
+        ("triggers", table.triggers, _trigger_line),
+        ("policies", table.policies, _policy_line),
+        ("rules", table.rules, lambda r: f"{r.name}: {r.definition}"),
+        ("grants", table.privileges, _grant_line),
+    ):
+        if items:
+            lines += ["", f"{title}:", *(f"  {clean(line(x))}" for x in items)]
+    return lines
+
+
+def _trigger_line(t: Any) -> str:
+    text = f"{t.name}: {t.timing} {' OR '.join(t.events)} FOR EACH {t.level}"
+    text += f" WHEN ({t.when})" if t.when else ""
+    text += f" EXECUTE {t.function}" + (f" {t.extra}" if t.extra else "")
+    return text + ("" if t.enabled == "origin" else f" [{t.enabled}]")
+
+
+def _policy_line(p: Any) -> str:
+    text = f"{p.name}: {'permissive' if p.permissive else 'restrictive'} {p.command}"
+    text += f" TO {', '.join(p.roles)}"
+    text += f" USING ({p.using})" if p.using else ""
+    return text + (f" WITH CHECK ({p.with_check})" if p.with_check else "")
+
+
+def _grant_line(g: Any) -> str:
+    held = ", ".join(p + ("*" if p in g.grantable else "") for p in g.privileges)
+    return f"{g.grantee}: {held}" + (f" (column {g.column})" if g.column else "")
 
 
 def compare_text(data: dict[str, Any]) -> str:
@@ -151,8 +241,15 @@ def _introspect(args: argparse.Namespace) -> tuple[int, Any, str]:
         offset=args.offset,
         pattern=args.pattern,
         has_column=args.has_column,
+        kind=args.kind,
+        object=args.object,
     )
-    text = table_text(data) if args.table else overview_text(data)
+    if "table" in data:
+        text = table_text(data)
+    elif "object" in data:
+        text = object_text(data)
+    else:
+        text = kind_text(data) if args.kind else overview_text(data)
     return EXIT_OK, data, (f"{data['tier']}\n{text}" if data.get("tier") else text)
 
 
@@ -299,6 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--pattern", help="only tables whose name matches (user* or a substring)")
     p.add_argument("--has-column", help="only tables with a column matching this (*_id, email)")
+    p.add_argument(
+        "--kind",
+        help="list the objects of one kind: " + ", ".join(LISTED_KINDS),
+    )
+    p.add_argument(
+        "--object",
+        help="any object in full by name: shop.add_tax(integer), shop.invoice_no, a trigger ...",
+    )
     p.set_defaults(handler=_introspect)
 
     for name, left, right, what in (

@@ -1,9 +1,12 @@
 """The live-database source: a snapshot from the PostgreSQL catalog.
 
-A fixed handful of round trips whatever the number of tables (one query per object kind,
-kept in ``utils_db/sql/*.sql``), inside a transaction that is read-only and rolled back, with
+A fixed handful of round trips whatever the number of objects (one query per object kind,
+kept in ``database_use/sources/sql/*.sql``; the kinds beyond tables are assembled in
+:mod:`database_use.sources.live_kinds`), inside a transaction that is read-only and rolled back, with
 a statement timeout when the connection has none. Works as an ordinary (non-superuser) role:
-only catalog tables and functions that need no privilege are read.
+only catalog tables and functions that need no privilege are read. System schemas and
+``database_use_ledger`` (strict mode's record of applied changes, :mod:`database_use.changes.ledger`)
+are no app schemas: every query leaves them out.
 
 Speed matters here (the benchmark compares whole-process introspection with pg_dump), so this
 module imports neither SQLAlchemy nor pydantic and builds objects with plain loops over tuples.
@@ -12,6 +15,7 @@ module imports neither SQLAlchemy nor pydantic and builds objects with plain loo
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -27,7 +31,6 @@ from database_use.schema.normalize import (
     normalize_type,
 )
 from database_use.schema.snapshot import (
-    CheckConstraint,
     Column,
     EnumType,
     ExclusionConstraint,
@@ -38,6 +41,7 @@ from database_use.schema.snapshot import (
     Table,
     UniqueConstraint,
 )
+from database_use.sources import live_kinds
 
 if TYPE_CHECKING:  # pragma: no cover
     import psycopg
@@ -103,14 +107,45 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The catalog queries after the session's, in order: tables and what hangs on them first, then
+# the other kinds (each its own round trip, however many objects).
+QUERIES = (
+    "relations",
+    "columns",
+    "constraints",
+    "indexes",
+    "enums",
+    "sequences",
+    "domains",
+    "composite_types",
+    "range_types",
+    "functions",
+    "triggers",
+    "policies",
+    "rules",
+    "extensions",
+    "privileges",
+)
+_VERSIONED = re.compile(r"/\*pg(\d+):(.*?)\*/(.*?)/\*end\*/", re.S)
+
+
+@cache
+def versioned_sql(name: str, major: int) -> str:
+    """``sql(name)`` for a server of this major version: ``/*pgNN: expr */ fallback /*end*/``
+    becomes ``expr`` from PostgreSQL NN on, else ``fallback`` (catalog columns added later)."""
+    return _VERSIONED.sub(lambda m: m[2] if major >= int(m[1]) else m[3], sql(name))
+
+
 def _load_live(conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None) -> Snapshot:
     wanted = sorted(set(schemas)) if schemas else None
     params: dict[str, Any] = {"schemas": wanted}
+    major = conn.info.server_version // 10000
     # force_rollback: a fresh transaction (or a savepoint inside the caller's) that leaves
     # nothing behind, not even the SET LOCAL of search_path / statement_timeout.
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(sql("session"), {"timeout": DEFAULT_TIMEOUT})
-        existing = list(cur.fetchone()[3])
+        session = cur.fetchone()
+        existing = list(session[3])
         if wanted:
             unknown = [s for s in wanted if s not in existing]
             if unknown:
@@ -118,50 +153,50 @@ def _load_live(conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | 
                     f"schema {', '.join(unknown)} not found; schemas in this database: "
                     f"{', '.join(existing) or '(none)'}"
                 )
-        cur.execute(sql("relations"), params)
-        relations = cur.fetchall()
-        cur.execute(sql("columns"), params)
-        columns = cur.fetchall()
-        cur.execute(sql("constraints"), params)
-        constraints = cur.fetchall()
-        cur.execute(sql("indexes"), params)
-        indexes = cur.fetchall()
-        cur.execute(sql("enums"), params)
-        enums = cur.fetchall()
-    return build_snapshot(
-        relations,
-        columns,
-        constraints,
-        indexes,
-        enums,
-        schemas=wanted or existing,
-        server_version=_version(conn),
-    )
+        rows: dict[str, list[tuple]] = {}
+        for name in QUERIES:
+            cur.execute(versioned_sql(name, major), params)
+            rows[name] = cur.fetchall()
+    scope = wanted or existing
+    rows["schema_comments"] = [tuple(pair) for pair in session[4] if pair[0] in scope]
+    return build_snapshot(rows, schemas=scope, server_version=_version(conn))
 
 
 def build_snapshot(
-    relations: list[tuple],
-    columns: list[tuple],
-    constraints: list[tuple],
-    indexes: list[tuple],
-    enums: list[tuple],
-    *,
-    schemas: list[str],
-    server_version: str | None,
+    rows: dict[str, list[tuple]], *, schemas: list[str], server_version: str | None
 ) -> Snapshot:
-    """Assemble a snapshot from the rows of the catalog queries (no I/O)."""
+    """Assemble a snapshot from the rows of the catalog queries, by query name (no I/O)."""
     snap = Snapshot(source="db", server_version=server_version)
     for schema in schemas:
         if schema not in snap.schemas:
             snap.schemas.append(schema)
     by_oid: dict[int, Table] = {}
-    for oid, schema, name, kind, comment, tuples, size, definition in relations:
+    for (
+        oid,
+        schema,
+        name,
+        kind,
+        comment,
+        tuples,
+        size,
+        definition,
+        partition_key,
+        parent,
+        bound,
+        rls,
+        rls_forced,
+    ) in rows["relations"]:
         table = Table(
             schema=schema,
             name=name,
             kind=_KINDS.get(kind, "table"),
             comment=comment,
             definition=definition.strip() if definition else None,
+            partition_key=partition_key,
+            partition_of=parent,
+            partition_bound=bound,
+            rls_enabled=bool(rls),
+            rls_forced=bool(rls_forced),
             estimated_rows=tuples if tuples is not None and tuples >= 0 else None,
             size_bytes=size,
         )
@@ -178,7 +213,7 @@ def build_snapshot(
         comment,
         attnum,
         collation,
-    ) in columns:
+    ) in rows["columns"]:
         table = by_oid.get(oid)
         if table is None:
             continue
@@ -214,16 +249,20 @@ def build_snapshot(
         check,
         validated,
         nulls_not_distinct,
-    ) in constraints:
+        comment,
+    ) in rows["constraints"]:
         table = by_oid.get(oid)
         if table is None:
             continue
         if contype == "p":
-            table.primary_key = PrimaryKey(columns=list(cols), name=name)
+            table.primary_key = PrimaryKey(columns=list(cols), name=name, comment=comment)
         elif contype == "u":
             table.unique_constraints.append(
                 UniqueConstraint(
-                    columns=list(cols), name=name, nulls_not_distinct=bool(nulls_not_distinct)
+                    columns=list(cols),
+                    name=name,
+                    nulls_not_distinct=bool(nulls_not_distinct),
+                    comment=comment,
                 )
             )
         elif contype == "f":
@@ -238,22 +277,33 @@ def build_snapshot(
                     deferrable=bool(deferrable),
                     initially_deferred=bool(deferred),
                     validated=bool(validated),
+                    comment=comment,
                 )
             )
         elif contype == "x":
             table.exclusion_constraints.append(
-                ExclusionConstraint(definition=exclusion_definition(check or ""), name=name)
+                ExclusionConstraint(
+                    definition=exclusion_definition(check or ""), name=name, comment=comment
+                )
             )
         elif contype == "c":
             table.check_constraints.append(
-                CheckConstraint(
-                    expression=normalize_expression(check) or "",
-                    name=name,
-                    validated=bool(validated),
-                )
+                live_kinds.check_constraint(check, name, validated, comment)
             )
 
-    for oid, name, unique, method, nkey, defs, options, predicate, opclasses, nnd in indexes:
+    for (
+        oid,
+        name,
+        unique,
+        method,
+        nkey,
+        defs,
+        options,
+        predicate,
+        opclasses,
+        nnd,
+        comment,
+    ) in rows["indexes"]:
         table = by_oid.get(oid)
         if table is None:
             continue
@@ -270,12 +320,30 @@ def build_snapshot(
                 include=[index_key(text, 0) for text in defs[nkey:]],
                 opclasses=list(opclasses[:nkey]) if any(opclasses[:nkey]) else [],
                 nulls_not_distinct=bool(nnd),
+                comment=comment,
             )
         )
 
-    for schema, name, labels in enums:
-        snap.add_enum(EnumType(schema=schema, name=name, labels=list(labels)))
+    for schema, name, labels, comment in rows["enums"]:
+        snap.add_enum(EnumType(schema=schema, name=name, labels=list(labels), comment=comment))
+    _add_other_kinds(snap, rows, by_oid)
     return snap
+
+
+def _add_other_kinds(
+    snap: Snapshot, rows: dict[str, list[tuple]], tables: dict[int, Table]
+) -> None:
+    sequences = live_kinds.add_sequences(snap, rows.get("sequences", []))
+    live_kinds.add_domains(snap, rows.get("domains", []))
+    live_kinds.add_composite_types(snap, rows.get("composite_types", []))
+    live_kinds.add_range_types(snap, rows.get("range_types", []))
+    functions = live_kinds.add_functions(snap, rows.get("functions", []))
+    live_kinds.add_triggers(tables, rows.get("triggers", []))
+    live_kinds.add_policies(tables, rows.get("policies", []))
+    live_kinds.add_rules(tables, rows.get("rules", []))
+    live_kinds.add_extensions(snap, rows.get("extensions", []))
+    live_kinds.add_privileges(snap, rows.get("privileges", []), tables, sequences, functions)
+    snap.schema_comments.update(rows.get("schema_comments", []))
 
 
 def from_database(

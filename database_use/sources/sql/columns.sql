@@ -1,4 +1,3 @@
--- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Every column of every selected relation, in one round trip, ordered by table and position.
 -- The collation is shown only where it is not the type's default (COLLATE on the column).
 SELECT
@@ -23,7 +22,6 @@ LEFT JOIN pg_catalog.pg_description d
    AND d.objsubid = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  AND NOT c.relispartition
   AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
 ORDER BY a.attrelid, a.attnum

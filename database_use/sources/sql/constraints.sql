@@ -1,7 +1,8 @@
--- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Primary key, unique, foreign key, check and exclusion constraints of the selected schemas, one round
--- trip. Column lists keep the constraint's order; a foreign key's clones on partitions
--- (conparentid <> 0) are left out, the parent's row describes them. NULLS NOT DISTINCT (PG15+)
+-- trip. Column lists keep the constraint's order. A partition shows only what was declared on
+-- it: the clones of its parent's keys (conparentid <> 0, also the clones a foreign key to a
+-- partitioned table gets per partition) and inherited checks (not conislocal) are left out,
+-- the parent's row describes them. NULLS NOT DISTINCT (PG15+)
 -- is read from the index definition, which works on every version.
 SELECT
     con.conrelid,
@@ -31,15 +32,18 @@ SELECT
     END,
     con.convalidated,
     con.contype = 'u'
-        AND pg_catalog.pg_get_indexdef(con.conindid) ~ '\) NULLS NOT DISTINCT( |$)'
+        AND pg_catalog.pg_get_indexdef(con.conindid) ~ '\) NULLS NOT DISTINCT( |$)',
+    d.description
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_description d
+    ON d.objoid = con.oid AND d.classoid = 'pg_catalog.pg_constraint'::regclass
 LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')
   AND con.conparentid = 0
-  AND NOT c.relispartition
+  AND (con.conislocal OR NOT c.relispartition)
   AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
 ORDER BY con.conrelid, con.conname

@@ -1,4 +1,3 @@
--- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Enum types of the selected schemas with their labels in declared order, one round trip.
 -- Types that belong to an extension are left out.
 SELECT
@@ -9,9 +8,12 @@ SELECT
         FROM pg_catalog.pg_enum e
         WHERE e.enumtypid = t.oid
         ORDER BY e.enumsortorder
-    )
+    ),
+    d.description
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_description d
+    ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_type'::regclass AND d.objsubid = 0
 WHERE t.typtype = 'e'
   AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))

@@ -1,9 +1,10 @@
--- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- Indexes of the selected schemas that do not back a primary key, unique or exclusion
 -- constraint (those are reported as constraints), one round trip. Key and INCLUDE columns
 -- come from pg_get_indexdef per position (names or expression text); indoption carries
 -- DESC (bit 1) and NULLS FIRST (bit 2) per key column; the operator class of each key column
 -- is '' where it is the default one for the column's type (indclass holds key columns only).
+-- A partition's copies of its parent's partitioned indexes (ic.relispartition) are left out:
+-- the parent's index describes them; indexes declared on the partition itself are in.
 SELECT
     i.indrelid,
     ic.relname::text,
@@ -23,13 +24,16 @@ SELECT
         JOIN pg_catalog.pg_opclass opc ON opc.oid = k.opc_oid
         ORDER BY k.ord
     ),
-    pg_catalog.pg_get_indexdef(i.indexrelid) ~ '\) NULLS NOT DISTINCT( |$)'
+    pg_catalog.pg_get_indexdef(i.indexrelid) ~ '\) NULLS NOT DISTINCT( |$)',
+    d.description
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT c.relispartition
+LEFT JOIN pg_catalog.pg_description d
+    ON d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+WHERE NOT ic.relispartition
   AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
   AND NOT EXISTS (

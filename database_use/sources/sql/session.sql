@@ -1,4 +1,3 @@
--- database_use_ledger (strict mode's record of applied changes, changes/ledger.py) is no app schema.
 -- First round trip: pin the session for the catalog reads that follow and list the schemas.
 -- search_path = pg_catalog, public makes format_type/pg_get_expr qualify user types and
 -- sequences exactly when they live outside public (the snapshot convention).
@@ -21,4 +20,14 @@ SELECT
         FROM pg_catalog.pg_namespace n
         WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
         ORDER BY n.nspname
-    ) AS schemas
+    ) AS schemas,
+    ARRAY(
+        SELECT ARRAY[n.nspname::text, d.description]
+        FROM pg_catalog.pg_namespace n
+        JOIN pg_catalog.pg_description d
+            ON d.objoid = n.oid AND d.classoid = 'pg_catalog.pg_namespace'::regclass
+        WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'database_use_ledger')
+          -- initdb's own comment on public is no fact of this schema
+          AND NOT (n.nspname = 'public' AND d.description = 'standard public schema')
+        ORDER BY n.nspname
+    ) AS schema_comments
