@@ -15,7 +15,16 @@ this module also owns the small text codec both sides share:
 - an empty string is the marker ``*(empty)*`` (a blank cell means "none");
 - lists inside one cell are joined with ``, `` and commas inside items are ``\\,``;
 - schema-qualified names are written as PostgreSQL would quote them (``public.users``,
-  ``"Sales"."order lines"``) so schema and name split unambiguously.
+  ``"Sales"."order lines"``) so schema and name split unambiguously;
+- privileges in one cell (sequences, functions, schemas) are ``grantee: PRIV PRIV`` items
+  joined like a list, a privilege held WITH GRANT OPTION marked ``*`` (as in PostgreSQL's
+  ``aclitem``); a table's privileges, column grants included, are a table of their own.
+
+Kinds and facts added later (sequences, domains, composite and range types, functions,
+extensions, schema comments and privileges; partitioning, row-level security, triggers,
+policies, rules, privileges and constraint comments on tables) appear only when present, so
+the doc of a schema that has none of them did not change by a byte. Function bodies are
+fenced code blocks whose fence is longer than any backtick run in the body.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from database_use.schema.snapshot import Snapshot, Table
+from database_use.schema.snapshot import Grant, Snapshot, Table
 
 FORMAT_VERSION = 1
 TITLE = "# Database schema"
@@ -59,6 +68,59 @@ FOREIGN_KEYS_HEAD = (
 INDEXES_HEAD = ("Name", "Columns", "Unique", "Method", "Where", "Include")
 REFERENCED_BY_HEAD = ("Table", "Columns", "Referenced columns", "Constraint", "On delete")
 ENUMS_HEAD = ("Enum", "Labels")
+COMMENT_HEAD = "Comment"  # the extra last column of Constraints, Foreign keys and Indexes
+TRIGGERS_HEAD = (
+    "Name",
+    "Timing",
+    "Events",
+    "Level",
+    "Function",
+    "When",
+    "Enabled",
+    "Extra",
+    "Comment",
+)
+POLICIES_HEAD = ("Name", "Command", "Type", "Roles", "Using", "With check", "Comment")
+RULES_HEAD = ("Name", "Event", "Enabled", "Definition", "Comment")
+TABLE_PRIVILEGES_HEAD = ("Grantee", "Column", "Privileges", "Grantable")
+SEQUENCES_HEAD = (
+    "Sequence",
+    "Type",
+    "Start",
+    "Increment",
+    "Min",
+    "Max",
+    "Cycle",
+    "Cache",
+    "Owned by",
+    "Privileges",
+    "Comment",
+)
+DOMAIN_CHECKS_HEAD = ("Name", "Type", "Expression", "Comment")
+ATTRIBUTES_HEAD = ("Attribute", "Type", "Collation")
+RANGE_TYPES_HEAD = (
+    "Range type",
+    "Subtype",
+    "Subtype opclass",
+    "Collation",
+    "Canonical",
+    "Subtype diff",
+    "Multirange",
+    "Comment",
+)
+EXTENSIONS_HEAD = ("Extension", "Version", "Schema")
+SCHEMAS_HEAD = ("Schema", "Comment", "Privileges")
+NULLABLE_DOMAIN = "yes (domain NOT NULL)"  # nullable column whose domain type is NOT NULL
+PARTITIONS = "Partitions"  # the derived partition tree of a partitioned table
+# The sections of kinds added later, in doc order (between Enums and Relationships).
+OBJECT_SECTIONS = (
+    ("Sequences", "sequences"),
+    ("Domains", "domains"),
+    ("Composite types", "composite_types"),
+    ("Range types", "range_types"),
+    ("Functions", "functions"),
+    ("Extensions", "extensions"),
+)
 
 # ---------------------------------------------------------------------------------------------
 # the text codec
@@ -368,11 +430,140 @@ def _default_cell(column: Any) -> str:
     return PART_SEP.join(parts)
 
 
-def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list[Any]) -> list[str]:
+def _with_comment(rows: list[list[str]], comments: list[str | None]) -> bool:
+    """Add a Comment cell to each row when any item has a comment (else leave them as they are)."""
+    if all(c is None for c in comments):
+        return False
+    for row, comment in zip(rows, comments, strict=True):
+        row.append(cell(comment))
+    return True
+
+
+def _head(head: tuple[str, ...], commented: bool) -> tuple[str, ...]:
+    return (*head, COMMENT_HEAD) if commented else head
+
+
+def _rls_text(t: Table) -> str:
+    return ("enabled" if t.rls_enabled else "disabled") + (", forced" if t.rls_forced else "")
+
+
+def _partition_lines(
+    t: Table, children: dict[str, list[Table]], anchors: dict[str, str]
+) -> list[str]:
+    """The partition tree below ``t``: one nested list line per partition, with its bound."""
+    out: list[str] = []
+    seen = {t.qualified_name}
+
+    def walk(parent: str, depth: int) -> None:
+        for child in children.get(parent, []):
+            if child.qualified_name in seen:
+                continue
+            seen.add(child.qualified_name)
+            bound = "" if child.partition_bound is None else " " + escape(child.partition_bound)
+            link = f"[{display_name(child.schema, child.name)}](#{anchors[child.qualified_name]})"
+            out.append("  " * depth + f"- {link}{bound}")
+            walk(child.qualified_name, depth + 1)
+
+    walk(t.qualified_name, 0)
+    return out
+
+
+def _grant_rows(grants: list[Grant]) -> list[list[str]]:
+    return [
+        [escape(g.grantee), cell(g.column), escape_list(g.privileges), escape_list(g.grantable)]
+        for g in sorted(grants, key=_grant_key)
+    ]
+
+
+def _grant_key(g: Grant) -> tuple[Any, ...]:
+    return (g.column is not None, g.column or "", g.grantee, g.privileges, g.grantable)
+
+
+def grants_cell(grants: list[Grant]) -> str:
+    """Privileges in one cell or line: ``grantee: PRIV PRIV*`` items (``*``: grantable)."""
+    items = []
+    for g in sorted(grants, key=_grant_key):
+        privs = " ".join(p + ("*" if p in g.grantable else "") for p in g.privileges)
+        items.append(escape(f"{g.grantee}: {privs}", list_item=True))
+    return ", ".join(items)
+
+
+def _table_subsections(t: Table) -> list[str]:
+    """Triggers, policies, rules and privileges: each only when the table has some."""
+    out: list[str] = []
+    if t.triggers:
+        rows = [
+            [
+                escape(x.name),
+                escape(x.timing),
+                escape_list(x.events),
+                escape(x.level),
+                escape(x.function),
+                cell(x.when),
+                escape(x.enabled),
+                cell(x.extra),
+                cell(x.comment),
+            ]
+            for x in _by_name(t.triggers)
+        ]
+        out += ["#### Triggers", "", *_table(TRIGGERS_HEAD, rows), ""]
+    if t.policies:
+        rows = [
+            [
+                escape(p.name),
+                escape(p.command),
+                "permissive" if p.permissive else "restrictive",
+                escape_list(p.roles),
+                cell(p.using),
+                cell(p.with_check),
+                cell(p.comment),
+            ]
+            for p in _by_name(t.policies)
+        ]
+        out += ["#### Policies", "", *_table(POLICIES_HEAD, rows), ""]
+    if t.rules:
+        rows = [
+            [
+                escape(r.name),
+                escape(r.event),
+                escape(r.enabled),
+                escape(r.definition),
+                cell(r.comment),
+            ]
+            for r in _by_name(t.rules)
+        ]
+        out += ["#### Rules", "", *_table(RULES_HEAD, rows), ""]
+    if t.privileges:
+        out += [
+            "#### Privileges",
+            "",
+            *_table(TABLE_PRIVILEGES_HEAD, _grant_rows(t.privileges)),
+            "",
+        ]
+    return out
+
+
+def _render_table(
+    snapshot: Snapshot,
+    t: Table,
+    anchor: str,
+    referenced_by: list[Any],
+    context: _Context,
+) -> list[str]:
     out = [f'<a id="{anchor}"></a>', f"### {display_name(t.schema, t.name)}", ""]
     out.append(f"- Kind: {t.kind}")
     if t.comment is not None:
         out.append(f"- Comment: {escape(t.comment)}")
+    if t.partition_key is not None:
+        out.append(f"- Partition key: {escape(t.partition_key)}")
+    if t.partition_of is not None:
+        parent = _ref_target(snapshot, t.partition_of)
+        bound = "" if t.partition_bound is None else " " + escape(t.partition_bound)
+        out.append(f"- Partition of: {escape(qualified(*parent))}{bound}")
+    elif t.partition_bound is not None:
+        out.append(f"- Partition bound: {escape(t.partition_bound)}")
+    if t.rls_enabled or t.rls_forced:
+        out.append(f"- Row-level security: {_rls_text(t)}")
     out.append("")
     keys = _column_keys(snapshot, t)
     out += ["#### Columns", ""]
@@ -382,7 +573,9 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
             [
                 escape(c.name),
                 _type_cell(c),
-                _yes_no(c.nullable),
+                NULLABLE_DOMAIN
+                if c.nullable and c.type in context.not_null_types
+                else _yes_no(c.nullable),
                 _default_cell(c),
                 ", ".join(keys.get(c.name, [])),
                 cell(c.comment),
@@ -392,30 +585,35 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
     )
     out.append("")
     constraint_rows: list[list[str]] = []
+    comments: list[str | None] = []
     if t.primary_key is not None:
         constraint_rows.append(
             [cell(t.primary_key.name), "PRIMARY KEY", escape_list(t.primary_key.columns), ""]
         )
-    constraint_rows += [
-        [
-            cell(u.name),
-            "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE",
-            escape_list(u.columns),
-            "",
-        ]
-        for u in _by_name(t.unique_constraints)
-    ]
-    constraint_rows += [
-        [cell(x.name), "EXCLUDE", "", escape(x.definition)]
-        for x in _by_name(t.exclusion_constraints)
-    ]
-    constraint_rows += [
-        [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
-        for c in _by_name(t.check_constraints)
-    ]
+        comments.append(t.primary_key.comment)
+    for u in _by_name(t.unique_constraints):
+        constraint_rows.append(
+            [
+                cell(u.name),
+                "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE",
+                escape_list(u.columns),
+                "",
+            ]
+        )
+        comments.append(u.comment)
+    for x in _by_name(t.exclusion_constraints):
+        constraint_rows.append([cell(x.name), "EXCLUDE", "", escape(x.definition)])
+        comments.append(x.comment)
+    for c in _by_name(t.check_constraints):
+        constraint_rows.append(
+            [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
+        )
+        comments.append(c.comment)
     if constraint_rows:
-        out += ["#### Constraints", "", *_table(CONSTRAINTS_HEAD, constraint_rows), ""]
+        head = _head(CONSTRAINTS_HEAD, _with_comment(constraint_rows, comments))
+        out += ["#### Constraints", "", *_table(head, constraint_rows), ""]
     if t.foreign_keys:
+        fks = _by_name(t.foreign_keys)
         rows = [
             [
                 cell(fk.name),
@@ -426,10 +624,12 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
                 escape(fk.on_update),
                 _deferrable(fk.deferrable, fk.initially_deferred, fk.validated),
             ]
-            for fk in _by_name(t.foreign_keys)
+            for fk in fks
         ]
-        out += ["#### Foreign keys", "", *_table(FOREIGN_KEYS_HEAD, rows), ""]
+        head = _head(FOREIGN_KEYS_HEAD, _with_comment(rows, [fk.comment for fk in fks]))
+        out += ["#### Foreign keys", "", *_table(head, rows), ""]
     if t.indexes:
+        indexes = _by_name(t.indexes)
         rows = [
             [
                 cell(i.name),
@@ -439,9 +639,14 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
                 cell(i.where),
                 escape_list(i.include),
             ]
-            for i in _by_name(t.indexes)
+            for i in indexes
         ]
-        out += ["#### Indexes", "", *_table(INDEXES_HEAD, rows), ""]
+        head = _head(INDEXES_HEAD, _with_comment(rows, [i.comment for i in indexes]))
+        out += ["#### Indexes", "", *_table(head, rows), ""]
+    if context.children.get(t.qualified_name):
+        tree = _partition_lines(t, context.children, context.anchors)
+        out += [f"#### {PARTITIONS}", "", *tree, ""]
+    out += _table_subsections(t)
     if referenced_by:
         rows = [
             [
@@ -457,6 +662,42 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
     if t.definition is not None:
         out += ["#### Definition", "", *_code_block("sql", t.definition), ""]
     return out
+
+
+class _Context:
+    """What every table's part needs from the whole snapshot, computed once."""
+
+    def __init__(self, snapshot: Snapshot, tables: list[Table], anchors: dict[str, str]) -> None:
+        self.anchors = anchors
+        self.children: dict[str, list[Table]] = {}
+        for t in tables:  # already sorted by schema and name
+            if t.partition_of is not None and t.partition_of in snapshot.tables:
+                self.children.setdefault(t.partition_of, []).append(t)
+        self.not_null_types = not_null_domain_types(snapshot)
+
+
+def domain_type_spelling(schema: str, name: str) -> str:
+    """How a column's type names a user type: schema-qualified only outside ``public``."""
+    return quote_ident(name) if schema == "public" else qualified(schema, name)
+
+
+def not_null_domain_types(snapshot: Snapshot) -> frozenset[str]:
+    """The type spellings of domains that are NOT NULL themselves or through their base."""
+    if not snapshot.domains:
+        return frozenset()
+    by_spelling = {domain_type_spelling(d.schema, d.name): d for d in snapshot.domains.values()}
+    by_spelling.update({d.qualified_name: d for d in snapshot.domains.values()})
+    out: set[str] = set()
+    for spelling, domain in by_spelling.items():
+        seen: set[str] = set()
+        current = domain
+        while current is not None and current.qualified_name not in seen:
+            if not current.nullable:
+                out.add(spelling)
+                break
+            seen.add(current.qualified_name)
+            current = by_spelling.get(current.base_type)
+    return frozenset(out)
 
 
 def _code_block(lang: str, text: str) -> list[str]:
@@ -476,6 +717,7 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
     views = [t for t in tables if t.is_view]
     enums = sorted(snapshot.enums.values(), key=lambda e: (e.schema, e.name))
     anchors = _anchors(tables)
+    context = _Context(snapshot, tables, anchors)
     referenced: dict[str, list[Any]] = {}
     fk_count = 0
     for src in tables:
@@ -483,7 +725,15 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
             fk_count += 1
             target = _ref_target(snapshot, fk.ref_table)
             referenced.setdefault(f"{target[0]}.{target[1]}", []).append((src, fk))
-    schemas = sorted(set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums})
+    objects = {attr: getattr(snapshot, attr) for _title, attr in OBJECT_SECTIONS}
+    schemas = set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums}
+    for attr, objs in objects.items():
+        if attr != "extensions":
+            schemas |= {o.schema for o in objs.values()}
+    present = [(title, attr) for title, attr in OBJECT_SECTIONS if objects[attr]]
+    if snapshot.schema_comments or any(snapshot.schema_privileges.values()):
+        present.append(("Schemas", ""))
+    counts = "".join(f" · {title}: {len(objects[attr])}" for title, attr in present if attr)
 
     out = [
         f"<!-- database-use: schema-hash={schema_hash or snapshot.schema_hash()} "
@@ -492,9 +742,9 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
         "",
         f"> {DOC_NOTE}",
         "",
-        f"- Schemas: {escape_list(schemas)}",
+        f"- Schemas: {escape_list(sorted(schemas))}",
         f"- Tables: {len(relations)} · Views: {len(views)} · Enums: {len(enums)} · "
-        f"Foreign keys: {fk_count}",
+        f"Foreign keys: {fk_count}{counts}",
         "",
         "## Contents",
         "",
@@ -508,6 +758,7 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
             ]
     if enums:
         out.append("- [Enums](#enums)")
+    out += [f"- [{title}](#{_slug(title)})" for title, _attr in present]
     out += ["- [Relationships](#relationships)", ""]
 
     for title, group in (("Tables", relations), ("Views", views)):
@@ -516,7 +767,7 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
         out += [f"## {title}", ""]
         for t in group:
             refs = referenced.get(f"{t.schema}.{t.name}", [])
-            out += _render_table(snapshot, t, anchors[t.qualified_name], refs)
+            out += _render_table(snapshot, t, anchors[t.qualified_name], refs, context)
 
     if enums:
         out += ["## Enums", ""]
@@ -525,9 +776,168 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
         )
         out.append("")
 
+    for title, _attr in present:
+        out += [f"## {title}", ""]
+        out += _OBJECT_RENDERERS[title](snapshot)
+
     out += ["## Relationships", ""]
     out += _render_mermaid(snapshot, tables)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# kinds outside tables: sequences, domains, composite and range types, functions, extensions,
+# schemas
+# ---------------------------------------------------------------------------------------------
+def _sorted_objects(objs: dict[str, Any]) -> list[Any]:
+    return sorted(objs.values(), key=lambda o: (o.schema, o.name))
+
+
+def _int_cell(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _render_sequences(snapshot: Snapshot) -> list[str]:
+    rows = [
+        [
+            display_name(q.schema, q.name),
+            escape(q.data_type),
+            str(q.start),
+            str(q.increment),
+            _int_cell(q.min_value),
+            _int_cell(q.max_value),
+            _yes_no(q.cycle),
+            str(q.cache),
+            cell(q.owned_by),
+            grants_cell(q.privileges),
+            cell(q.comment),
+        ]
+        for q in _sorted_objects(snapshot.sequences)
+    ]
+    return [*_table(SEQUENCES_HEAD, rows), ""]
+
+
+def _render_domains(snapshot: Snapshot) -> list[str]:
+    out: list[str] = []
+    for d in _sorted_objects(snapshot.domains):
+        out += [f"### {display_name(d.schema, d.name)}", "", f"- Base type: {escape(d.base_type)}"]
+        out.append(f"- Nullable: {_yes_no(d.nullable)}")
+        if d.default is not None:
+            out.append(f"- Default: {escape(d.default)}")
+        if d.collation is not None:
+            out.append(f"- Collation: {escape(d.collation)}")
+        if d.comment is not None:
+            out.append(f"- Comment: {escape(d.comment)}")
+        out.append("")
+        if d.checks:
+            rows = [
+                [
+                    cell(c.name),
+                    "CHECK" if c.validated else "CHECK NOT VALID",
+                    escape(c.expression),
+                    cell(c.comment),
+                ]
+                for c in _by_name(d.checks)
+            ]
+            out += ["#### Checks", "", *_table(DOMAIN_CHECKS_HEAD, rows), ""]
+    return out
+
+
+def _render_composite_types(snapshot: Snapshot) -> list[str]:
+    out: list[str] = []
+    for c in _sorted_objects(snapshot.composite_types):
+        out += [f"### {display_name(c.schema, c.name)}", ""]
+        if c.comment is not None:
+            out += [f"- Comment: {escape(c.comment)}", ""]
+        rows = [[escape(a.name), escape(a.type), cell(a.collation)] for a in c.attributes]
+        out += ["#### Attributes", "", *_table(ATTRIBUTES_HEAD, rows), ""]
+    return out
+
+
+def _render_range_types(snapshot: Snapshot) -> list[str]:
+    rows = [
+        [
+            display_name(r.schema, r.name),
+            escape(r.subtype),
+            cell(r.subtype_opclass),
+            cell(r.collation),
+            cell(r.canonical),
+            cell(r.subtype_diff),
+            cell(r.multirange),
+            cell(r.comment),
+        ]
+        for r in _sorted_objects(snapshot.range_types)
+    ]
+    return [*_table(RANGE_TYPES_HEAD, rows), ""]
+
+
+FUNCTION_LANGS = ("sql", "text")  # the code block's info string: sql for SQL and PL/pgSQL
+
+
+def function_heading(schema: str, name: str, identity_arguments: str) -> str:
+    return escape(f"{qualified(schema, name)}({identity_arguments})")
+
+
+def _render_functions(snapshot: Snapshot) -> list[str]:
+    out: list[str] = []
+    for f in sorted(snapshot.functions.values(), key=lambda f: (f.schema, f.name, f.signature)):
+        out += [f"### {function_heading(f.schema, f.name, f.identity_arguments)}", ""]
+        out.append(f"- Kind: {escape(f.kind)}")
+        if f.arguments != f.identity_arguments:
+            out.append(f"- Arguments: {escape(f.arguments)}")
+        if f.returns is not None:
+            out.append(f"- Returns: {escape(f.returns)}")
+        out += [
+            f"- Language: {escape(f.language)}",
+            f"- Volatility: {escape(f.volatility)}",
+            f"- Strict: {_yes_no(f.strict)}",
+            f"- Security definer: {_yes_no(f.security_definer)}",
+            f"- Parallel: {escape(f.parallel)}",
+            f"- Leakproof: {_yes_no(f.leakproof)}",
+        ]
+        if f.config:
+            out.append(f"- Config: {escape_list(f.config)}")
+        if f.privileges:
+            out.append(f"- Privileges: {grants_cell(f.privileges)}")
+        if f.comment is not None:
+            out.append(f"- Comment: {escape(f.comment)}")
+        lang = "sql" if f.language in ("sql", "plpgsql") else "text"
+        out += ["", "#### Body", "", *_code_block(lang, f.body), ""]
+    return out
+
+
+def _render_extensions(snapshot: Snapshot) -> list[str]:
+    rows = [
+        [escape(e.name), escape(e.version), escape(e.schema)]
+        for e in sorted(snapshot.extensions.values(), key=lambda e: e.name)
+    ]
+    return [*_table(EXTENSIONS_HEAD, rows), ""]
+
+
+def _render_schemas(snapshot: Snapshot) -> list[str]:
+    names = sorted(
+        set(snapshot.schema_comments) | {k for k, v in snapshot.schema_privileges.items() if v}
+    )
+    rows = [
+        [
+            escape(name),
+            cell(snapshot.schema_comments.get(name)),
+            grants_cell(snapshot.schema_privileges.get(name, [])),
+        ]
+        for name in names
+    ]
+    return [*_table(SCHEMAS_HEAD, rows), ""]
+
+
+_OBJECT_RENDERERS = {
+    "Sequences": _render_sequences,
+    "Domains": _render_domains,
+    "Composite types": _render_composite_types,
+    "Range types": _render_range_types,
+    "Functions": _render_functions,
+    "Extensions": _render_extensions,
+    "Schemas": _render_schemas,
+}
 
 
 # ---------------------------------------------------------------------------------------------

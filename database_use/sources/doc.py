@@ -5,7 +5,9 @@ strict where a hand edit would silently change facts (an unknown section, a row 
 missing cell, an unknown value) and raises :class:`DocParseError` naming the line and what
 was expected; it tolerates harmless edits (trailing whitespace, blank lines, CRLF line
 ends). Derived parts of the doc — the contents, the "Key" column, "Referenced by", the
-Mermaid diagrams — are skipped: the facts live in the per-table sections.
+Mermaid diagrams, a partitioned table's partition tree, the "yes (domain NOT NULL)" note —
+are skipped or read as the plain fact: the facts live in the per-table sections (a
+partition's own "Partition of" line) and in the per-kind sections.
 """
 
 from __future__ import annotations
@@ -16,20 +18,35 @@ from pathlib import Path
 from database_use import hints
 from database_use.errors import DocParseError, NotFound
 from database_use.render.doc import (
+    ATTRIBUTES_HEAD,
     COLUMNS_HEAD,
+    COMMENT_HEAD,
     CONSTRAINTS_HEAD,
     DEFAULT_MARK,
+    DOMAIN_CHECKS_HEAD,
+    EMPTY,
     ENUMS_HEAD,
+    EXTENSIONS_HEAD,
     FOREIGN_KEYS_HEAD,
     FORMAT_VERSION,
+    FUNCTION_LANGS,
     GENERATED_MARK,
     HEADER_PREFIX,
     HEADER_RE,
     IDENTITY_MARK,
     INDEXES_HEAD,
+    NULLABLE_DOMAIN,
     NULLS_NOT_DISTINCT,
     PART_SEP,
+    PARTITIONS,
+    POLICIES_HEAD,
+    RANGE_TYPES_HEAD,
     REFERENCED_BY_HEAD,
+    RULES_HEAD,
+    SCHEMAS_HEAD,
+    SEQUENCES_HEAD,
+    TABLE_PRIVILEGES_HEAD,
+    TRIGGERS_HEAD,
     split_escaped,
     split_qualified,
     uncell,
@@ -37,28 +54,82 @@ from database_use.render.doc import (
     unescape_list,
 )
 from database_use.schema.snapshot import (
+    Attribute,
     CheckConstraint,
     Column,
+    CompositeType,
+    Domain,
     EnumType,
     ExclusionConstraint,
+    Extension,
     ForeignKey,
+    Function,
+    Grant,
     Index,
+    Policy,
     PrimaryKey,
+    RangeType,
+    Rule,
+    Sequence,
     Snapshot,
     Table,
+    Trigger,
     UniqueConstraint,
 )
 
 REGENERATE = f"regenerate it with: {hints.plain('generate-docs')}"
-SECTIONS = ("Contents", "Tables", "Views", "Enums", "Relationships")
+SECTIONS = (
+    "Contents",
+    "Tables",
+    "Views",
+    "Enums",
+    "Sequences",
+    "Domains",
+    "Composite types",
+    "Range types",
+    "Functions",
+    "Extensions",
+    "Schemas",
+    "Relationships",
+)
 SUBSECTIONS = {
     "Columns": COLUMNS_HEAD,
     "Constraints": CONSTRAINTS_HEAD,
     "Foreign keys": FOREIGN_KEYS_HEAD,
     "Indexes": INDEXES_HEAD,
+    "Triggers": TRIGGERS_HEAD,
+    "Policies": POLICIES_HEAD,
+    "Rules": RULES_HEAD,
+    "Privileges": TABLE_PRIVILEGES_HEAD,
     "Referenced by": REFERENCED_BY_HEAD,
 }
+_SUBSECTION_NAMES = ", ".join([*SUBSECTIONS, PARTITIONS, "Definition"])
+# Subsections whose table gains a last Comment column when any row has a comment.
+_COMMENTED = ("Constraints", "Foreign keys", "Indexes")
 KINDS = ("table", "partitioned table", "view", "materialized view", "foreign table")
+TABLE_PROPERTIES = (
+    "Kind",
+    "Comment",
+    "Partition key",
+    "Partition of",
+    "Partition bound",
+    "Row-level security",
+)
+_RLS = {
+    "enabled": (True, False),
+    "enabled, forced": (True, True),
+    "disabled, forced": (False, True),
+}
+_TIMINGS = ("BEFORE", "AFTER", "INSTEAD OF")
+_LEVELS = ("ROW", "STATEMENT")
+_ENABLED = ("origin", "disabled", "replica", "always")
+_COMMANDS = ("ALL", "SELECT", "INSERT", "UPDATE", "DELETE")
+_RULE_EVENTS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+_FUNCTION_KINDS = ("function", "procedure", "aggregate", "window")
+_VOLATILITIES = ("immutable", "stable", "volatile")
+_PARALLEL = ("safe", "restricted", "unsafe")
+_PRIVILEGE_RE = re.compile(r"^[A-Z]+\*?$")
+_INT_RE = re.compile(r"^-?[0-9]+$")
 _ANCHOR_RE = re.compile(r'^<a id="[^"]*"></a>$')
 _FENCE_RE = re.compile(r"^(`{3,})([A-Za-z0-9_-]*)$")
 _SEPARATOR_RE = re.compile(r"^\|?(\s*:?-+:?\s*\|)*\s*:?-+:?\s*\|?$")
@@ -119,13 +190,15 @@ class _Parser:
         self.i = 0
         self.snap = Snapshot(source="doc")
         self.table: Table | None = None
+        self.where: str | None = None  # the section (and table) being read, for errors
 
     # -- helpers ------------------------------------------------------------------------
     def error(self, expected: str, line_no: int | None = None) -> DocParseError:
         n = self.i if line_no is None else line_no
         found = _shown(self.lines[n]) if n < len(self.lines) else "the end of the file"
+        where = f" (in {self.where})" if self.where else ""
         return DocParseError(
-            f"schema doc line {n + 1}: expected {expected}, found {found}", hint=REGENERATE
+            f"schema doc line {n + 1}: expected {expected}{where}, found {found}", hint=REGENERATE
         )
 
     def peek(self) -> str | None:
@@ -153,12 +226,24 @@ class _Parser:
                 raise self.error(f"each section once ('{name}' appeared before)")
             seen.add(name)
             self.i += 1
+            self.where = f"the {name} section"
             if name in ("Tables", "Views"):
                 self.relations("table" if name == "Tables" else "view")
-            elif name == "Enums":
-                self.enums()
-            else:
+            elif name in ("Contents", "Relationships"):
                 self.skip_section()
+            else:
+                handler = {
+                    "Enums": self.enums,
+                    "Sequences": self.sequences,
+                    "Domains": self.domains,
+                    "Composite types": self.composite_types,
+                    "Range types": self.range_types,
+                    "Functions": self.functions,
+                    "Extensions": self.extensions,
+                    "Schemas": self.schema_rows,
+                }[name]
+                handler()
+            self.where = None
         return self.snap
 
     def preamble(self) -> None:
@@ -227,23 +312,10 @@ class _Parser:
             raise self.error(f"each table once ('{key}' appeared before)")
         table = Table(schema=parts[0], name=parts[1], kind=default_kind)  # type: ignore[arg-type]
         self.i += 1
-        # Properties: "- Kind: ...", "- Comment: ..." before the first "####".
-        while True:
-            self.skip_blank()
-            line = self.peek()
-            if line is None or not line.startswith("- "):
-                break
-            label, sep, value = line[2:].partition(":")
-            value = value.strip(" \t")
-            if not sep or label not in ("Kind", "Comment"):
-                raise self.error("'- Kind: ...' or '- Comment: ...'")
-            if label == "Kind":
-                if value not in KINDS:
-                    raise self.error("a kind (" + ", ".join(KINDS) + ")")
-                table.kind = value  # type: ignore[assignment]
-            else:
-                table.comment = unescape(value)
-            self.i += 1
+        section = self.where
+        self.where = f"{section}, table {key}"
+        props = self.properties(TABLE_PROPERTIES)
+        self.table_properties(table, props)
         seen: set[str] = set()
         while True:
             self.skip_blank()
@@ -251,16 +323,10 @@ class _Parser:
             if line is None or line.startswith(("## ", "### ")) or _ANCHOR_RE.match(line.strip()):
                 break
             if not line.startswith("#### "):
-                raise self.error(
-                    "a '#### ' subsection (Columns, Constraints, Foreign keys, "
-                    "Indexes, Referenced by, Definition)"
-                )
+                raise self.error(f"a '#### ' subsection ({_SUBSECTION_NAMES})")
             name = line[5:].strip(" \t")
-            if name != "Definition" and name not in SUBSECTIONS:
-                raise self.error(
-                    "a known subsection (Columns, Constraints, Foreign keys, "
-                    "Indexes, Referenced by, Definition)"
-                )
+            if name not in ("Definition", PARTITIONS) and name not in SUBSECTIONS:
+                raise self.error(f"a known subsection ({_SUBSECTION_NAMES})")
             if name in seen:
                 raise self.error(f"each subsection once ('{name}' appeared before)")
             seen.add(name)
@@ -268,23 +334,115 @@ class _Parser:
             if name == "Definition":
                 table.definition = self.code_block("sql")
                 continue
-            rows = self.grid(SUBSECTIONS[name])
+            if name == PARTITIONS:
+                self.skip_list()  # derived from each partition's "Partition of" line
+                continue
+            self.heading_matches_table(name)
+            rows = self.grid(SUBSECTIONS[name], may_comment=name in _COMMENTED)
             handler = {
                 "Columns": self.columns,
                 "Constraints": self.constraints,
                 "Foreign keys": self.foreign_keys,
                 "Indexes": self.indexes,
+                "Triggers": self.triggers,
+                "Policies": self.policies,
+                "Rules": self.rules,
+                "Privileges": self.table_privileges,
                 "Referenced by": None,  # derived from the foreign keys: nothing to read
             }[name]
             if handler is not None:
                 handler(table, rows)
+        self.where = section
         self.snap.add_table(table)
 
-    def grid(self, head: tuple[str, ...]) -> list[tuple[int, list[str]]]:
-        """A Markdown table with exactly ``head``; its rows as (line index, raw cells)."""
+    def heading_matches_table(self, name: str) -> None:
+        """A heading renamed by hand over another subsection's table: name the heading."""
+        heading, start = self.i - 1, self.i
         self.skip_blank()
         cells = self.row_cells()
-        if cells is None or [c.lower() for c in cells] != [h.lower() for h in head]:
+        self.i = start
+        if cells is None:
+            return
+        got = [c.lower() for c in cells]
+        for other, head in SUBSECTIONS.items():
+            heads = [list(head), [*head, COMMENT_HEAD]] if other in _COMMENTED else [list(head)]
+            if other != name and any(got == [h.lower() for h in x] for x in heads):
+                raise self.error(
+                    f"a known subsection heading for the table below it (that table is "
+                    f"'{other}', not '{name}')",
+                    heading,
+                )
+
+    def properties(self, allowed: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+        """The ``- Label: value`` lines here: label → (line index, raw value)."""
+        found: dict[str, tuple[int, str]] = {}
+        while True:
+            self.skip_blank()
+            line = self.peek()
+            if line is None or not line.startswith("- "):
+                return found
+            label, sep, value = line[2:].partition(":")
+            if not sep or label not in allowed:
+                raise self.error(
+                    "a property line (" + ", ".join(f"'- {a}: ...'" for a in allowed) + ")"
+                )
+            if label in found:
+                raise self.error(f"each property once ('{label}' appeared before)")
+            found[label] = (self.i, value.strip(" \t"))
+            self.i += 1
+
+    def table_properties(self, table: Table, props: dict[str, tuple[int, str]]) -> None:
+        if "Kind" in props:
+            line_no, value = props["Kind"]
+            if value not in KINDS:
+                raise self.error("a kind (" + ", ".join(KINDS) + ")", line_no)
+            table.kind = value  # type: ignore[assignment]
+        if "Comment" in props:
+            table.comment = unescape(props["Comment"][1])
+        if "Partition key" in props:
+            table.partition_key = unescape(props["Partition key"][1])
+        if "Partition bound" in props:
+            table.partition_bound = unescape(props["Partition bound"][1])
+        if "Partition of" in props:
+            line_no, value = props["Partition of"]
+            # An empty bound is the bare marker (a bound that reads "*(empty)*" is escaped).
+            empty_bound = value.endswith(" " + EMPTY)
+            split = _qualified_prefix(unescape(value.removesuffix(" " + EMPTY)))
+            if split is None or (split[1] and not split[1].startswith(" ")):
+                raise self.error(
+                    "'- Partition of: schema.parent FOR VALUES ...' (or DEFAULT)", line_no
+                )
+            (schema, name), rest = split
+            table.partition_of = f"{schema}.{name}"
+            table.partition_bound = "" if empty_bound else rest[1:] if rest else None
+        if "Row-level security" in props:
+            line_no, value = props["Row-level security"]
+            if value not in _RLS:
+                raise self.error(
+                    "'enabled', 'enabled, forced' or 'disabled, forced' for row-level security",
+                    line_no,
+                )
+            table.rls_enabled, table.rls_forced = _RLS[value]
+
+    def skip_list(self) -> None:
+        while True:
+            self.skip_blank()
+            line = self.peek()
+            if line is None or not line.lstrip(" ").startswith("- "):
+                return
+            self.i += 1
+
+    def grid(
+        self, head: tuple[str, ...], *, may_comment: bool = False
+    ) -> list[tuple[int, list[str]]]:
+        """A Markdown table with exactly ``head`` (and a last Comment column when
+        ``may_comment``); its rows as (line index, raw cells)."""
+        self.skip_blank()
+        cells = self.row_cells()
+        got = [c.lower() for c in cells] if cells is not None else None
+        if may_comment and got == [h.lower() for h in (*head, COMMENT_HEAD)]:
+            head = (*head, COMMENT_HEAD)
+        if got != [h.lower() for h in head]:
             raise self.error("the table header | " + " | ".join(head) + " |")
         self.i += 1
         line = self.peek()
@@ -313,12 +471,13 @@ class _Parser:
             cells.pop()  # the closing pipe
         return cells
 
-    def code_block(self, lang: str) -> str:
+    def code_block(self, lang: str | tuple[str, ...]) -> str:
+        langs = (lang,) if isinstance(lang, str) else lang
         self.skip_blank()
         line = self.peek()
         m = _FENCE_RE.match(line or "")
-        if not m or m.group(2) != lang:
-            raise self.error(f"a ```{lang} code block")
+        if not m or m.group(2) not in langs:
+            raise self.error(" or ".join(f"a ```{x} code block" for x in langs))
         fence, start = m.group(1), self.i
         self.i += 1
         body: list[str] = []
@@ -332,6 +491,18 @@ class _Parser:
         raise self.error(f"the closing {fence} of the code block opened on line {start + 1}")
 
     # -- table sections -------------------------------------------------------------------
+    def number(self, raw: str, line_no: int, what: str, *, blank: bool = False) -> int | None:
+        if blank and raw == "":
+            return None
+        if not _INT_RE.match(raw):
+            raise self.error(f"a whole number in the {what} cell", line_no)
+        return int(raw)
+
+    def choice(self, raw: str, line_no: int, what: str, allowed: tuple[str, ...]) -> str:
+        if raw not in allowed:
+            raise self.error(f"one of {', '.join(allowed)} in the {what} cell", line_no)
+        return raw
+
     def yes_no(self, raw: str, line_no: int, what: str) -> bool:
         if raw not in ("yes", "no"):
             raise self.error(f"'yes' or 'no' in the {what} cell", line_no)
@@ -350,7 +521,7 @@ class _Parser:
                 name=unescape(name),
                 type=type_text,
                 collation=collation,
-                nullable=self.yes_no(nullable, line_no, "Nullable"),
+                nullable=nullable == NULLABLE_DOMAIN or self.yes_no(nullable, line_no, "Nullable"),
                 comment=uncell(comment),
                 position=position,
             )
@@ -379,22 +550,29 @@ class _Parser:
                 column.default = unescape(part)
 
     def constraints(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
-        for line_no, (name, kind, columns, expression) in rows:
+        for line_no, cells in rows:
+            name, kind, columns, expression = cells[:4]
+            comment = _comment_cell(cells, 4)
             if kind == "PRIMARY KEY":
                 if table.primary_key is not None:
                     raise self.error("one PRIMARY KEY per table", line_no)
-                table.primary_key = PrimaryKey(columns=unescape_list(columns), name=uncell(name))
+                table.primary_key = PrimaryKey(
+                    columns=unescape_list(columns), name=uncell(name), comment=comment
+                )
             elif kind in ("UNIQUE", "UNIQUE NULLS NOT DISTINCT"):
                 table.unique_constraints.append(
                     UniqueConstraint(
                         columns=unescape_list(columns),
                         name=uncell(name),
                         nulls_not_distinct=kind != "UNIQUE",
+                        comment=comment,
                     )
                 )
             elif kind == "EXCLUDE":
                 table.exclusion_constraints.append(
-                    ExclusionConstraint(definition=unescape(expression), name=uncell(name))
+                    ExclusionConstraint(
+                        definition=unescape(expression), name=uncell(name), comment=comment
+                    )
                 )
             elif kind in ("CHECK", "CHECK NOT VALID"):
                 if expression == "":
@@ -404,6 +582,7 @@ class _Parser:
                         expression=unescape(expression),
                         name=uncell(name),
                         validated=kind == "CHECK",
+                        comment=comment,
                     )
                 )
             else:
@@ -411,7 +590,7 @@ class _Parser:
 
     def foreign_keys(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
         for line_no, cells in rows:
-            name, columns, ref, ref_columns, on_delete, on_update, deferrable = cells
+            name, columns, ref, ref_columns, on_delete, on_update, deferrable = cells[:7]
             parts = split_qualified(unescape(ref))
             if not parts or len(parts) != 2:
                 raise self.error("a schema-qualified table in the References cell", line_no)
@@ -434,11 +613,13 @@ class _Parser:
                     deferrable=m.group(1) == "yes",
                     initially_deferred=m.group(2) is not None,
                     validated=m.group(3) is None,
+                    comment=_comment_cell(cells, 7),
                 )
             )
 
     def indexes(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
-        for line_no, (name, columns, unique, method, where, include) in rows:
+        for line_no, cells in rows:
+            name, columns, unique, method, where, include = cells[:6]
             if method == "":
                 raise self.error("an index method such as btree", line_no)
             method, _, ops = method.partition(_OPS_SEP)
@@ -455,6 +636,7 @@ class _Parser:
                     nulls_not_distinct=nnd,
                     where=uncell(where),
                     include=unescape_list(include),
+                    comment=_comment_cell(cells, 6),
                 )
             )
 
@@ -469,7 +651,324 @@ class _Parser:
             self.snap.add_enum(
                 EnumType(schema=parts[0], name=parts[1], labels=unescape_list(labels))
             )
+        self.end_grid_section("enums")
+
+    def end_grid_section(self, what: str) -> None:
         self.skip_blank()
         line = self.peek()
         if line is not None and not line.startswith("## "):
-            raise self.error("the next '## ' section after the enums table")
+            raise self.error(f"the next '## ' section after the {what} table")
+
+    def qualified_cell(self, raw: str, line_no: int, what: str) -> tuple[str, str]:
+        parts = split_qualified(unescape(raw))
+        if not parts or len(parts) != 2:
+            raise self.error(f"a schema-qualified {what} name such as 'public.x'", line_no)
+        return parts[0], parts[1]
+
+    def grants(self, raw: str, line_no: int, what: str) -> list[Grant]:
+        out: list[Grant] = []
+        for item in unescape_list(raw):
+            grantee, sep, privileges = item.rpartition(": ")
+            words = privileges.split(" ")
+            if not sep or not all(_PRIVILEGE_RE.match(w) for w in words):
+                raise self.error(
+                    f"'grantee: PRIVILEGE ...' items (a trailing * for WITH GRANT OPTION) in "
+                    f"the {what} cell",
+                    line_no,
+                )
+            out.append(
+                Grant(
+                    grantee=grantee,
+                    privileges=[w.rstrip("*") for w in words],
+                    grantable=[w[:-1] for w in words if w.endswith("*")],
+                )
+            )
+        return out
+
+    # -- tables' triggers, policies, rules, privileges ----------------------------------
+    def triggers(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
+        for line_no, cells in rows:
+            name, timing, events, level, function, when, enabled, extra, comment = cells
+            if name == "" or function == "":
+                raise self.error("a trigger name and its function", line_no)
+            table.triggers.append(
+                Trigger(
+                    name=unescape(name),
+                    timing=self.choice(timing, line_no, "Timing", _TIMINGS),  # type: ignore[arg-type]
+                    events=unescape_list(events),
+                    level=self.choice(level, line_no, "Level", _LEVELS),  # type: ignore[arg-type]
+                    function=unescape(function),
+                    when=uncell(when),
+                    enabled=self.choice(enabled, line_no, "Enabled", _ENABLED),  # type: ignore[arg-type]
+                    extra=uncell(extra),
+                    comment=uncell(comment),
+                )
+            )
+
+    def policies(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
+        for line_no, cells in rows:
+            name, command, kind, roles, using, with_check, comment = cells
+            if name == "":
+                raise self.error("a policy name", line_no)
+            kind = self.choice(kind, line_no, "Type", ("permissive", "restrictive"))
+            table.policies.append(
+                Policy(
+                    name=unescape(name),
+                    command=self.choice(command, line_no, "Command", _COMMANDS),  # type: ignore[arg-type]
+                    permissive=kind == "permissive",
+                    roles=unescape_list(roles),
+                    using=uncell(using),
+                    with_check=uncell(with_check),
+                    comment=uncell(comment),
+                )
+            )
+
+    def rules(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
+        for line_no, (name, event, enabled, definition, comment) in rows:
+            if name == "" or definition == "":
+                raise self.error("a rule name and its definition", line_no)
+            table.rules.append(
+                Rule(
+                    name=unescape(name),
+                    event=self.choice(event, line_no, "Event", _RULE_EVENTS),  # type: ignore[arg-type]
+                    enabled=self.choice(enabled, line_no, "Enabled", _ENABLED),  # type: ignore[arg-type]
+                    definition=unescape(definition),
+                    comment=uncell(comment),
+                )
+            )
+
+    def table_privileges(self, table: Table, rows: list[tuple[int, list[str]]]) -> None:
+        for line_no, (grantee, column, privileges, grantable) in rows:
+            privs, held = unescape_list(privileges), unescape_list(grantable)
+            if grantee == "" or not privs or not all(_PRIVILEGE_RE.match(p) for p in privs):
+                raise self.error("a grantee and upper-case privileges such as SELECT", line_no)
+            table.privileges.append(
+                Grant(unescape(grantee), privs, grantable=held, column=uncell(column))
+            )
+
+    # -- kinds outside tables -------------------------------------------------------------
+    def sequences(self) -> None:
+        for line_no, cells in self.grid(SEQUENCES_HEAD):
+            name, type_, start, increment, low, high, cycle, cache, owned, privs, comment = cells
+            schema, bare = self.qualified_cell(name, line_no, "sequence")
+            if f"{schema}.{bare}" in self.snap.sequences:
+                raise self.error("each sequence once", line_no)
+            if type_ == "":
+                raise self.error("the sequence's data type", line_no)
+            self.snap.add(
+                Sequence(
+                    schema=schema,
+                    name=bare,
+                    data_type=unescape(type_),
+                    start=self.number(start, line_no, "Start"),  # type: ignore[arg-type]
+                    increment=self.number(increment, line_no, "Increment"),  # type: ignore[arg-type]
+                    min_value=self.number(low, line_no, "Min", blank=True),
+                    max_value=self.number(high, line_no, "Max", blank=True),
+                    cycle=self.yes_no(cycle, line_no, "Cycle"),
+                    cache=self.number(cache, line_no, "Cache"),  # type: ignore[arg-type]
+                    owned_by=uncell(owned),
+                    privileges=self.grants(privs, line_no, "Privileges"),
+                    comment=uncell(comment),
+                )
+            )
+        self.end_grid_section("sequences")
+
+    def object_headings(self, what: str):
+        """Each ``### name`` heading of a per-object section: yields (line index, raw name)."""
+        while True:
+            self.skip_blank()
+            line = self.peek()
+            if line is None or line.startswith("## "):
+                return
+            if not line.startswith("### "):
+                raise self.error(f"a '### ' heading naming a {what}")
+            start = self.i
+            self.i += 1
+            yield start, line[4:].strip(" \t")
+
+    def subsection(self, name: str, *, optional: bool = False) -> bool:
+        self.skip_blank()
+        line = self.peek()
+        if line is not None and line.startswith("#### ") and line[5:].strip(" \t") == name:
+            self.i += 1
+            return True
+        if optional:
+            return False
+        raise self.error(f"the '#### {name}' subsection")
+
+    def domains(self) -> None:
+        for line_no, raw in self.object_headings("domain"):
+            schema, name = self.qualified_cell(raw, line_no, "domain")
+            if f"{schema}.{name}" in self.snap.domains:
+                raise self.error("each domain once", line_no)
+            props = self.properties(("Base type", "Nullable", "Default", "Collation", "Comment"))
+            if "Base type" not in props or "Nullable" not in props:
+                raise self.error("'- Base type: ...' and '- Nullable: ...' lines")
+            domain = Domain(
+                schema=schema,
+                name=name,
+                base_type=unescape(props["Base type"][1]),
+                nullable=self.yes_no(props["Nullable"][1], props["Nullable"][0], "Nullable"),
+                default=_prop(props, "Default"),
+                collation=_prop(props, "Collation"),
+                comment=_prop(props, "Comment"),
+            )
+            if self.subsection("Checks", optional=True):
+                for row_no, (cname, kind, expression, comment) in self.grid(DOMAIN_CHECKS_HEAD):
+                    kind = self.choice(kind, row_no, "Type", ("CHECK", "CHECK NOT VALID"))
+                    if expression == "":
+                        raise self.error("the CHECK expression in the Expression cell", row_no)
+                    domain.checks.append(
+                        CheckConstraint(
+                            expression=unescape(expression),
+                            name=uncell(cname),
+                            validated=kind == "CHECK",
+                            comment=uncell(comment),
+                        )
+                    )
+            self.snap.add(domain)
+
+    def composite_types(self) -> None:
+        for line_no, raw in self.object_headings("composite type"):
+            schema, name = self.qualified_cell(raw, line_no, "composite type")
+            if f"{schema}.{name}" in self.snap.composite_types:
+                raise self.error("each composite type once", line_no)
+            props = self.properties(("Comment",))
+            composite = CompositeType(schema=schema, name=name, comment=_prop(props, "Comment"))
+            self.subsection("Attributes")
+            for row_no, (aname, type_, collation) in self.grid(ATTRIBUTES_HEAD):
+                if aname == "" or type_ == "":
+                    raise self.error("an attribute name and type", row_no)
+                composite.attributes.append(
+                    Attribute(
+                        name=unescape(aname), type=unescape(type_), collation=uncell(collation)
+                    )
+                )
+            self.snap.add(composite)
+
+    def range_types(self) -> None:
+        for line_no, cells in self.grid(RANGE_TYPES_HEAD):
+            name, subtype, opclass, collation, canonical, diff, multirange, comment = cells
+            schema, bare = self.qualified_cell(name, line_no, "range type")
+            if f"{schema}.{bare}" in self.snap.range_types:
+                raise self.error("each range type once", line_no)
+            if subtype == "":
+                raise self.error("the range's subtype", line_no)
+            self.snap.add(
+                RangeType(
+                    schema=schema,
+                    name=bare,
+                    subtype=unescape(subtype),
+                    subtype_opclass=uncell(opclass),
+                    collation=uncell(collation),
+                    canonical=uncell(canonical),
+                    subtype_diff=uncell(diff),
+                    multirange=uncell(multirange),
+                    comment=uncell(comment),
+                )
+            )
+        self.end_grid_section("range types")
+
+    def functions(self) -> None:
+        labels = (
+            "Kind",
+            "Arguments",
+            "Returns",
+            "Language",
+            "Volatility",
+            "Strict",
+            "Security definer",
+            "Parallel",
+            "Leakproof",
+            "Config",
+            "Privileges",
+            "Comment",
+        )
+        for line_no, raw in self.object_headings("function"):
+            split = _qualified_prefix(unescape(raw))
+            if split is None or not (split[1].startswith("(") and split[1].endswith(")")):
+                raise self.error("a function signature such as 'public.f(a integer)'", line_no)
+            (schema, name), rest = split
+            function = Function(schema=schema, name=name, identity_arguments=rest[1:-1])
+            if function.signature in self.snap.functions:
+                raise self.error("each function signature once", line_no)
+            props = self.properties(labels)
+            missing = [x for x in ("Kind", "Language", "Volatility", "Parallel") if x not in props]
+            if missing:
+                raise self.error(f"the '- {missing[0]}: ...' line of the function")
+            function.kind = self.prop_choice(props, "Kind", _FUNCTION_KINDS)  # type: ignore[assignment]
+            function.volatility = self.prop_choice(props, "Volatility", _VOLATILITIES)  # type: ignore[assignment]
+            function.parallel = self.prop_choice(props, "Parallel", _PARALLEL)  # type: ignore[assignment]
+            function.language = unescape(props["Language"][1])
+            args = _prop(props, "Arguments")
+            function.arguments = function.identity_arguments if args is None else args
+            function.returns = _prop(props, "Returns")
+            for label, attr in (
+                ("Strict", "strict"),
+                ("Security definer", "security_definer"),
+                ("Leakproof", "leakproof"),
+            ):
+                if label in props:
+                    setattr(function, attr, self.yes_no(props[label][1], props[label][0], label))
+            if "Config" in props:
+                function.config = unescape_list(props["Config"][1])
+            if "Privileges" in props:
+                prop_line, value = props["Privileges"]
+                function.privileges = self.grants(value, prop_line, "Privileges")
+            function.comment = _prop(props, "Comment")
+            self.subsection("Body")
+            function.body = self.code_block(FUNCTION_LANGS)
+            self.snap.add(function)
+
+    def prop_choice(
+        self, props: dict[str, tuple[int, str]], label: str, allowed: tuple[str, ...]
+    ) -> str:
+        line_no, value = props[label]
+        if value not in allowed:
+            raise self.error(f"one of {', '.join(allowed)} after '- {label}:'", line_no)
+        return value
+
+    def extensions(self) -> None:
+        for line_no, (name, version, schema) in self.grid(EXTENSIONS_HEAD):
+            if name == "" or schema == "":
+                raise self.error("an extension name and schema", line_no)
+            extension = Extension(unescape(name), unescape(version), unescape(schema))
+            if extension.name in self.snap.extensions:
+                raise self.error("each extension once", line_no)
+            self.snap.add(extension)
+        self.end_grid_section("extensions")
+
+    def schema_rows(self) -> None:
+        for line_no, (name, comment, privileges) in self.grid(SCHEMAS_HEAD):
+            if name == "":
+                raise self.error("a schema name", line_no)
+            schema = unescape(name)
+            if schema in self.snap.schema_comments or schema in self.snap.schema_privileges:
+                raise self.error("each schema once", line_no)
+            if comment != "":
+                self.snap.schema_comments[schema] = unescape(comment)
+            grants = self.grants(privileges, line_no, "Privileges")
+            if grants:
+                self.snap.schema_privileges[schema] = grants
+        self.end_grid_section("schemas")
+
+
+def _comment_cell(cells: list[str], index: int) -> str | None:
+    return uncell(cells[index]) if len(cells) > index else None
+
+
+def _prop(props: dict[str, tuple[int, str]], label: str) -> str | None:
+    return unescape(props[label][1]) if label in props else None
+
+
+_IDENT = r'(?:"(?:[^"]|"")*"|[^."()\s]+)'
+_PREFIX_RE = re.compile(rf"({_IDENT}\.{_IDENT})(.*)\Z", re.S)
+
+
+def _qualified_prefix(text: str) -> tuple[tuple[str, str], str] | None:
+    """``schema.name`` (quoted as PostgreSQL does) at the start of ``text``, and the rest."""
+    m = _PREFIX_RE.match(text)
+    parts = split_qualified(m.group(1)) if m else None
+    if not m or not parts or len(parts) != 2:
+        return None
+    return (parts[0], parts[1]), m.group(2)
