@@ -463,6 +463,7 @@ def test_all_kinds_doc_shows_each_fact() -> None:
     assert "| orders_2026_state_idx | state | no | btree |  |  | Open orders of 2026 |" in text
     assert "- Privileges: ak_reader: EXECUTE" in text
     assert "| shop | The shop's own objects | ak_reader: USAGE |" in text
+    assert "| Enum | Labels |\n" in text  # no enum comment here: no Comment column
     assert "```sql\n\nBEGIN\n" in text and "```text\nSFUNC = shop.sum_step" in text
 
 
@@ -554,6 +555,7 @@ def hostile_kinds_snapshot(name: str, body: str) -> Snapshot:
         )
     )
     snap.add(Extension(name, name, name))
+    snap.add(EnumType(name, name + "e", [name, ""], comment=name))
     snap.add(
         Function(
             name,
@@ -749,6 +751,8 @@ def all_kinds_snapshots(draw: st.DrawFn) -> Snapshot:
             snap.schema_comments[schema] = draw(_TEXT)
         if draw(st.booleans()):
             snap.schema_privileges[schema] = draw(st.lists(_grant(), min_size=1, max_size=2))
+    for enum in snap.enums.values():
+        enum.comment = draw(_opt(_TEXT))
     domains = [domain_type_spelling(d.schema, d.name) for d in snap.domains.values()]
     keys = list(snap.tables)
     for table in snap.tables.values():

@@ -771,10 +771,9 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
 
     if enums:
         out += ["## Enums", ""]
-        out += _table(
-            ENUMS_HEAD, [[display_name(e.schema, e.name), escape_list(e.labels)] for e in enums]
-        )
-        out.append("")
+        rows = [[display_name(e.schema, e.name), escape_list(e.labels)] for e in enums]
+        head = _head(ENUMS_HEAD, _with_comment(rows, [e.comment for e in enums]))
+        out += [*_table(head, rows), ""]
 
     for title, _attr in present:
         out += [f"## {title}", ""]

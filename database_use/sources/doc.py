@@ -642,14 +642,20 @@ class _Parser:
 
     # -- enums ----------------------------------------------------------------------------
     def enums(self) -> None:
-        for line_no, (name, labels) in self.grid(ENUMS_HEAD):
+        for line_no, cells in self.grid(ENUMS_HEAD, may_comment=True):
+            name, labels = cells[:2]
             parts = split_qualified(unescape(name))
             if not parts or len(parts) != 2:
                 raise self.error("a schema-qualified enum name such as 'public.user_role'", line_no)
             if f"{parts[0]}.{parts[1]}" in self.snap.enums:
                 raise self.error("each enum once", line_no)
             self.snap.add_enum(
-                EnumType(schema=parts[0], name=parts[1], labels=unescape_list(labels))
+                EnumType(
+                    schema=parts[0],
+                    name=parts[1],
+                    labels=unescape_list(labels),
+                    comment=_comment_cell(cells, 2),
+                )
             )
         self.end_grid_section("enums")
 
