@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from database_use import service
 from database_use.errors import DocParseError
 from database_use.project import Project
-from database_use.render.doc import domain_type_spelling, render_doc
+from database_use.render.doc import render_doc
+from database_use.render.doc_kinds import domain_type_spelling
 from database_use.schema.snapshot import (
     PRIVILEGE_ORDER,
     Attribute,

@@ -3,38 +3,47 @@
 The same schema always renders to the same bytes: objects are sorted (schemas, tables,
 enums by name; columns in their table order; constraints and indexes by name, then by
 structure), and nothing time- or statistics-dependent goes in (no row counts, sizes,
-server version or dates). ``database_use.sources.doc`` parses the doc back into a snapshot, so
-this module also owns the small text codec both sides share:
-
-- every value in a heading, list line or table cell is *escaped*: Markdown specials
-  (``\\ ` * _ [ ] | ~ # $ <``; not an underscore inside a word, ``>`` only first, ``&``
-  only before something entity-like) get a backslash, a newline becomes ``<br>``,
-  control/format characters and leading/trailing whitespace become ``&#N;``.
-  Escaped text therefore never holds a raw ``*``, ``|`` or ``<``, which is what lets the
-  doc use those for its own markers (``*identity always*``, cell separators, ``<br>``);
-- an empty string is the marker ``*(empty)*`` (a blank cell means "none");
-- lists inside one cell are joined with ``, `` and commas inside items are ``\\,``;
-- schema-qualified names are written as PostgreSQL would quote them (``public.users``,
-  ``"Sales"."order lines"``) so schema and name split unambiguously;
-- privileges in one cell (sequences, functions, schemas) are ``grantee: PRIV PRIV`` items
-  joined like a list, a privilege held WITH GRANT OPTION marked ``*`` (as in PostgreSQL's
-  ``aclitem``); a table's privileges, column grants included, are a table of their own.
+server version or dates). ``database_use.sources.doc`` parses the doc back into a snapshot;
+the small text codec both sides share (escaping, lists, quoted names, code fences) is
+``database_use.render.doc_text`` and is re-exported here.
 
 Kinds and facts added later (sequences, domains, composite and range types, functions,
-extensions, schema comments and privileges; partitioning, row-level security, triggers,
-policies, rules, privileges and constraint comments on tables) appear only when present, so
-the doc of a schema that has none of them did not change by a byte. Function bodies are
-fenced code blocks whose fence is longer than any backtick run in the body.
+extensions, schema comments and privileges: ``database_use.render.doc_kinds``; per table
+partitioning, row-level security, triggers, policies, rules, privileges and constraint,
+index and enum comments) appear only when present, so the doc of a schema that has none of
+them did not change by a byte.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
 from typing import Any
 
-from database_use.schema.snapshot import Grant, Snapshot, Table
+from database_use.render.doc_kinds import (
+    OBJECT_RENDERERS,
+    OBJECT_SECTIONS,
+    not_null_domain_types,
+    table_subsections,
+)
+from database_use.render.doc_text import (  # noqa: F401 - the codec is re-exported
+    EMPTY,
+    by_name,
+    cell,
+    code_block,
+    display_name,
+    escape,
+    escape_list,
+    md_table,
+    qualified,
+    quote_ident,
+    split_escaped,
+    split_qualified,
+    uncell,
+    unescape,
+    unescape_list,
+    yes_no,
+)
+from database_use.schema.snapshot import Snapshot, Table
 
 FORMAT_VERSION = 1
 TITLE = "# Database schema"
@@ -47,7 +56,6 @@ HEADER_RE = re.compile(r"^<!-- database-use: schema-hash=([0-9a-f]{1,64}) format
 MERMAID_MAX_ENTITIES = 100
 _LEFT_OUT_NAMES = 40  # how many left-out tables a diagram note names before "and N more"
 
-EMPTY = "*(empty)*"
 IDENTITY_MARK = {"always": "*identity always*", "by default": "*identity by default*"}
 GENERATED_MARK = "*generated*"
 DEFAULT_MARK = "*default*"
@@ -69,281 +77,16 @@ INDEXES_HEAD = ("Name", "Columns", "Unique", "Method", "Where", "Include")
 REFERENCED_BY_HEAD = ("Table", "Columns", "Referenced columns", "Constraint", "On delete")
 ENUMS_HEAD = ("Enum", "Labels")
 COMMENT_HEAD = "Comment"  # the extra last column of Constraints, Foreign keys and Indexes
-TRIGGERS_HEAD = (
-    "Name",
-    "Timing",
-    "Events",
-    "Level",
-    "Function",
-    "When",
-    "Enabled",
-    "Extra",
-    "Comment",
-)
-POLICIES_HEAD = ("Name", "Command", "Type", "Roles", "Using", "With check", "Comment")
-RULES_HEAD = ("Name", "Event", "Enabled", "Definition", "Comment")
-TABLE_PRIVILEGES_HEAD = ("Grantee", "Column", "Privileges", "Grantable")
-SEQUENCES_HEAD = (
-    "Sequence",
-    "Type",
-    "Start",
-    "Increment",
-    "Min",
-    "Max",
-    "Cycle",
-    "Cache",
-    "Owned by",
-    "Privileges",
-    "Comment",
-)
-DOMAIN_CHECKS_HEAD = ("Name", "Type", "Expression", "Comment")
-ATTRIBUTES_HEAD = ("Attribute", "Type", "Collation")
-RANGE_TYPES_HEAD = (
-    "Range type",
-    "Subtype",
-    "Subtype opclass",
-    "Collation",
-    "Canonical",
-    "Subtype diff",
-    "Multirange",
-    "Comment",
-)
-EXTENSIONS_HEAD = ("Extension", "Version", "Schema")
-SCHEMAS_HEAD = ("Schema", "Comment", "Privileges")
 NULLABLE_DOMAIN = "yes (domain NOT NULL)"  # nullable column whose domain type is NOT NULL
 PARTITIONS = "Partitions"  # the derived partition tree of a partitioned table
 # The sections of kinds added later, in doc order (between Enums and Relationships).
-OBJECT_SECTIONS = (
-    ("Sequences", "sequences"),
-    ("Domains", "domains"),
-    ("Composite types", "composite_types"),
-    ("Range types", "range_types"),
-    ("Functions", "functions"),
-    ("Extensions", "extensions"),
-)
-
-# ---------------------------------------------------------------------------------------------
-# the text codec
-# ---------------------------------------------------------------------------------------------
-_BACKSLASHED = frozenset("\\`*_[]|~#$<")
-_ENTITY_LIKE = re.compile(r"&#?[A-Za-z0-9]+;")
-_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|(lt|gt|amp|quot|nbsp));")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "nbsp": "\u00a0"}
-_BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-def _numeric(ch: str) -> bool:
-    # Control, format (bidi overrides, zero-width), separator and surrogate characters are
-    # written as &#N; so they can neither break a line nor hide in the rendered doc.
-    if " " <= ch < "\x7f":
-        return False
-    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\n"
-
-
-# Text made only of these (no edge spaces, no word-edge underscores) escapes to itself: the
-# fast path for the vast majority of names and types in a 10,000-table doc.
-_PLAIN = re.compile(r"[A-Za-z0-9_ (),.:;'\"=+/%!?@{}^-]*\Z")
-_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-
-
-@lru_cache(maxsize=65536)  # names, types and defaults repeat across thousands of tables
-def escape(text: str, *, list_item: bool = False) -> str:
-    """Escape one value for a heading, list line or table cell (see the module docstring)."""
-    if text == "":
-        return EMPTY
-    if (
-        _PLAIN.match(text)
-        and text[0] != " "
-        and text[-1] != " "
-        and not (list_item and "," in text)
-        and not ("_" in text and _EDGE_UNDERSCORE.search(text))
-    ):
-        return text
-    last = len(text) - 1
-    out: list[str] = []
-    for i, ch in enumerate(text):
-        if ch == "_" and 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum():
-            # Intraword underscores never make emphasis (CommonMark), so ``owner_id``
-            # stays as people and agents type it.
-            out.append(ch)
-        elif (
-            ch in _BACKSLASHED
-            or (list_item and ch == ",")
-            or (ch == ">" and i == 0)  # a blockquote marker only at the start
-            or (ch == "&" and _ENTITY_LIKE.match(text, i))
-        ):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("<br>")
-        elif (ch.isspace() and (i == 0 or i == last)) or _numeric(ch):
-            out.append(f"&#{ord(ch)};")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def unescape(raw: str) -> str:
-    """Invert :func:`escape`; also accepts what a person would type by hand."""
-    if raw == EMPTY:
-        return ""
-    if "\\" not in raw and "&" not in raw and "<" not in raw:
-        return raw
-    out: list[str] = []
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == "\\" and i + 1 < n and raw[i + 1] in _ASCII_PUNCT:
-            out.append(raw[i + 1])
-            i += 2
-            continue
-        if ch == "&":
-            m = _ENTITY_RE.match(raw, i)
-            if m:
-                out.append(_entity_char(m))
-                i = m.end()
-                continue
-        elif ch == "<":
-            m = _BR_RE.match(raw, i)
-            if m:
-                out.append("\n")
-                i = m.end()
-                continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _entity_char(m: re.Match[str]) -> str:
-    dec, hexa, named = m.groups()
-    if named:
-        return _NAMED[named]
-    code = int(dec) if dec else int(hexa, 16)
-    return chr(code) if code <= 0x10FFFF else "\ufffd"
-
-
-def cell(value: str | None) -> str:
-    """A table cell: blank for None, the empty marker for "", otherwise escaped."""
-    return "" if value is None else escape(value)
-
-
-def uncell(raw: str) -> str | None:
-    return None if raw == "" else unescape(raw)
-
-
-def escape_list(items: list[str]) -> str:
-    return ", ".join(escape(item, list_item=True) for item in items)
-
-
-def split_escaped(raw: str, sep: str) -> list[str]:
-    """Split ``raw`` on the single character ``sep`` where it is not backslash-escaped."""
-    if "\\" not in raw:
-        return raw.split(sep)
-    parts: list[str] = []
-    cur: list[str] = []
-    for m in _splitter(sep).finditer(raw):
-        token = m.group()
-        if token == sep:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(token)
-    parts.append("".join(cur))
-    return parts
-
-
-@lru_cache(maxsize=8)
-def _splitter(sep: str) -> re.Pattern[str]:
-    # An escape pair, a run of ordinary characters, or the separator itself.
-    s = re.escape(sep)
-    return re.compile(rf"\\.|[^\\{s}]+|{s}|\\", re.S)
-
-
-def unescape_list(raw: str) -> list[str]:
-    if raw.strip(" \t") == "":
-        return []
-    return [unescape(part.strip(" \t")) for part in split_escaped(raw, ",")]
-
-
-_SIMPLE_IDENT = re.compile(r"[a-z_][a-z0-9_$]*\Z")
-
-
-def quote_ident(name: str) -> str:
-    """PostgreSQL quoting: bare when the name needs none, else in double quotes."""
-    if _SIMPLE_IDENT.match(name):
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
-
-
-def split_qualified(text: str) -> list[str] | None:
-    """``schema.name`` (quoted as PostgreSQL does) → its parts; None when malformed."""
-    parts: list[str] = []
-    i, n = 0, len(text)
-    while True:
-        if i < n and text[i] == '"':
-            buf: list[str] = []
-            j = i + 1
-            while True:
-                if j >= n:
-                    return None
-                if text[j] == '"':
-                    if j + 1 < n and text[j + 1] == '"':
-                        buf.append('"')
-                        j += 2
-                        continue
-                    break
-                buf.append(text[j])
-                j += 1
-            parts.append("".join(buf))
-            i = j + 1
-        else:
-            j = i
-            while j < n and text[j] not in '."':
-                j += 1
-            if j == i:
-                return None
-            parts.append(text[i:j])
-            i = j
-        if i == n:
-            return parts
-        if text[i] != ".":
-            return None
-        i += 1
-
-
-def display_name(schema: str, name: str) -> str:
-    return escape(qualified(schema, name))
 
 
 # ---------------------------------------------------------------------------------------------
 # rendering
 # ---------------------------------------------------------------------------------------------
-def _row(cells: list[str] | tuple[str, ...]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _table(head: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    return [_row(head), _row(["---"] * len(head)), *(_row(r) for r in rows)]
-
-
-def _by_name(items: list[Any]) -> list[Any]:
-    """Sort by name, then by structure (unnamed items first) — stable across sources."""
-    if len(items) < 2:
-        return list(items)
-    # repr of a dataclass lists every field in a fixed order: a cheap structural tie-break.
-    return sorted(items, key=lambda x: (x.name is not None, x.name or "", repr(x)))
-
-
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
 def _deferrable(deferrable: bool, initially_deferred: bool, validated: bool = True) -> str:
-    text = _yes_no(deferrable)
+    text = yes_no(deferrable)
     text = text + ", initially deferred" if initially_deferred else text
     return text if validated else text + ", not valid"
 
@@ -389,7 +132,7 @@ def _column_keys(snapshot: Snapshot, table: Table) -> dict[str, list[str]]:
     if table.primary_key:
         for name in table.primary_key.columns:
             keys.setdefault(name, []).append("PK")
-    for fk in _by_name(table.foreign_keys):
+    for fk in by_name(table.foreign_keys):
         target = _ref_target(snapshot, fk.ref_table)
         for i, name in enumerate(fk.columns):
             ref_col = fk.ref_columns[i] if i < len(fk.ref_columns) else "?"
@@ -468,81 +211,6 @@ def _partition_lines(
     return out
 
 
-def _grant_rows(grants: list[Grant]) -> list[list[str]]:
-    return [
-        [escape(g.grantee), cell(g.column), escape_list(g.privileges), escape_list(g.grantable)]
-        for g in sorted(grants, key=_grant_key)
-    ]
-
-
-def _grant_key(g: Grant) -> tuple[Any, ...]:
-    return (g.column is not None, g.column or "", g.grantee, g.privileges, g.grantable)
-
-
-def grants_cell(grants: list[Grant]) -> str:
-    """Privileges in one cell or line: ``grantee: PRIV PRIV*`` items (``*``: grantable)."""
-    items = []
-    for g in sorted(grants, key=_grant_key):
-        privs = " ".join(p + ("*" if p in g.grantable else "") for p in g.privileges)
-        items.append(escape(f"{g.grantee}: {privs}", list_item=True))
-    return ", ".join(items)
-
-
-def _table_subsections(t: Table) -> list[str]:
-    """Triggers, policies, rules and privileges: each only when the table has some."""
-    out: list[str] = []
-    if t.triggers:
-        rows = [
-            [
-                escape(x.name),
-                escape(x.timing),
-                escape_list(x.events),
-                escape(x.level),
-                escape(x.function),
-                cell(x.when),
-                escape(x.enabled),
-                cell(x.extra),
-                cell(x.comment),
-            ]
-            for x in _by_name(t.triggers)
-        ]
-        out += ["#### Triggers", "", *_table(TRIGGERS_HEAD, rows), ""]
-    if t.policies:
-        rows = [
-            [
-                escape(p.name),
-                escape(p.command),
-                "permissive" if p.permissive else "restrictive",
-                escape_list(p.roles),
-                cell(p.using),
-                cell(p.with_check),
-                cell(p.comment),
-            ]
-            for p in _by_name(t.policies)
-        ]
-        out += ["#### Policies", "", *_table(POLICIES_HEAD, rows), ""]
-    if t.rules:
-        rows = [
-            [
-                escape(r.name),
-                escape(r.event),
-                escape(r.enabled),
-                escape(r.definition),
-                cell(r.comment),
-            ]
-            for r in _by_name(t.rules)
-        ]
-        out += ["#### Rules", "", *_table(RULES_HEAD, rows), ""]
-    if t.privileges:
-        out += [
-            "#### Privileges",
-            "",
-            *_table(TABLE_PRIVILEGES_HEAD, _grant_rows(t.privileges)),
-            "",
-        ]
-    return out
-
-
 def _render_table(
     snapshot: Snapshot,
     t: Table,
@@ -567,7 +235,7 @@ def _render_table(
     out.append("")
     keys = _column_keys(snapshot, t)
     out += ["#### Columns", ""]
-    out += _table(
+    out += md_table(
         COLUMNS_HEAD,
         [
             [
@@ -575,7 +243,7 @@ def _render_table(
                 _type_cell(c),
                 NULLABLE_DOMAIN
                 if c.nullable and c.type in context.not_null_types
-                else _yes_no(c.nullable),
+                else yes_no(c.nullable),
                 _default_cell(c),
                 ", ".join(keys.get(c.name, [])),
                 cell(c.comment),
@@ -591,7 +259,7 @@ def _render_table(
             [cell(t.primary_key.name), "PRIMARY KEY", escape_list(t.primary_key.columns), ""]
         )
         comments.append(t.primary_key.comment)
-    for u in _by_name(t.unique_constraints):
+    for u in by_name(t.unique_constraints):
         constraint_rows.append(
             [
                 cell(u.name),
@@ -601,19 +269,19 @@ def _render_table(
             ]
         )
         comments.append(u.comment)
-    for x in _by_name(t.exclusion_constraints):
+    for x in by_name(t.exclusion_constraints):
         constraint_rows.append([cell(x.name), "EXCLUDE", "", escape(x.definition)])
         comments.append(x.comment)
-    for c in _by_name(t.check_constraints):
+    for c in by_name(t.check_constraints):
         constraint_rows.append(
             [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
         )
         comments.append(c.comment)
     if constraint_rows:
         head = _head(CONSTRAINTS_HEAD, _with_comment(constraint_rows, comments))
-        out += ["#### Constraints", "", *_table(head, constraint_rows), ""]
+        out += ["#### Constraints", "", *md_table(head, constraint_rows), ""]
     if t.foreign_keys:
-        fks = _by_name(t.foreign_keys)
+        fks = by_name(t.foreign_keys)
         rows = [
             [
                 cell(fk.name),
@@ -627,14 +295,14 @@ def _render_table(
             for fk in fks
         ]
         head = _head(FOREIGN_KEYS_HEAD, _with_comment(rows, [fk.comment for fk in fks]))
-        out += ["#### Foreign keys", "", *_table(head, rows), ""]
+        out += ["#### Foreign keys", "", *md_table(head, rows), ""]
     if t.indexes:
-        indexes = _by_name(t.indexes)
+        indexes = by_name(t.indexes)
         rows = [
             [
                 cell(i.name),
                 escape_list(i.columns),
-                _yes_no(i.unique) + (NULLS_NOT_DISTINCT if i.nulls_not_distinct else ""),
+                yes_no(i.unique) + (NULLS_NOT_DISTINCT if i.nulls_not_distinct else ""),
                 _method_cell(i),
                 cell(i.where),
                 escape_list(i.include),
@@ -642,11 +310,11 @@ def _render_table(
             for i in indexes
         ]
         head = _head(INDEXES_HEAD, _with_comment(rows, [i.comment for i in indexes]))
-        out += ["#### Indexes", "", *_table(head, rows), ""]
+        out += ["#### Indexes", "", *md_table(head, rows), ""]
     if context.children.get(t.qualified_name):
         tree = _partition_lines(t, context.children, context.anchors)
         out += [f"#### {PARTITIONS}", "", *tree, ""]
-    out += _table_subsections(t)
+    out += table_subsections(t)
     if referenced_by:
         rows = [
             [
@@ -658,9 +326,9 @@ def _render_table(
             ]
             for src, fk in referenced_by
         ]
-        out += ["#### Referenced by", "", *_table(REFERENCED_BY_HEAD, rows), ""]
+        out += ["#### Referenced by", "", *md_table(REFERENCED_BY_HEAD, rows), ""]
     if t.definition is not None:
-        out += ["#### Definition", "", *_code_block("sql", t.definition), ""]
+        out += ["#### Definition", "", *code_block("sql", t.definition), ""]
     return out
 
 
@@ -674,37 +342,6 @@ class _Context:
             if t.partition_of is not None and t.partition_of in snapshot.tables:
                 self.children.setdefault(t.partition_of, []).append(t)
         self.not_null_types = not_null_domain_types(snapshot)
-
-
-def domain_type_spelling(schema: str, name: str) -> str:
-    """How a column's type names a user type: schema-qualified only outside ``public``."""
-    return quote_ident(name) if schema == "public" else qualified(schema, name)
-
-
-def not_null_domain_types(snapshot: Snapshot) -> frozenset[str]:
-    """The type spellings of domains that are NOT NULL themselves or through their base."""
-    if not snapshot.domains:
-        return frozenset()
-    by_spelling = {domain_type_spelling(d.schema, d.name): d for d in snapshot.domains.values()}
-    by_spelling.update({d.qualified_name: d for d in snapshot.domains.values()})
-    out: set[str] = set()
-    for spelling, domain in by_spelling.items():
-        seen: set[str] = set()
-        current = domain
-        while current is not None and current.qualified_name not in seen:
-            if not current.nullable:
-                out.add(spelling)
-                break
-            seen.add(current.qualified_name)
-            current = by_spelling.get(current.base_type)
-    return frozenset(out)
-
-
-def _code_block(lang: str, text: str) -> list[str]:
-    # The fence is longer than any run of backticks in the text, so the text is verbatim.
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [f"{fence}{lang}", *text.split("\n"), fence]
 
 
 def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
@@ -721,7 +358,7 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
     referenced: dict[str, list[Any]] = {}
     fk_count = 0
     for src in tables:
-        for fk in _by_name(src.foreign_keys):
+        for fk in by_name(src.foreign_keys):
             fk_count += 1
             target = _ref_target(snapshot, fk.ref_table)
             referenced.setdefault(f"{target[0]}.{target[1]}", []).append((src, fk))
@@ -773,170 +410,15 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
         out += ["## Enums", ""]
         rows = [[display_name(e.schema, e.name), escape_list(e.labels)] for e in enums]
         head = _head(ENUMS_HEAD, _with_comment(rows, [e.comment for e in enums]))
-        out += [*_table(head, rows), ""]
+        out += [*md_table(head, rows), ""]
 
     for title, _attr in present:
         out += [f"## {title}", ""]
-        out += _OBJECT_RENDERERS[title](snapshot)
+        out += OBJECT_RENDERERS[title](snapshot)
 
     out += ["## Relationships", ""]
     out += _render_mermaid(snapshot, tables)
     return "\n".join(out).rstrip("\n") + "\n"
-
-
-# ---------------------------------------------------------------------------------------------
-# kinds outside tables: sequences, domains, composite and range types, functions, extensions,
-# schemas
-# ---------------------------------------------------------------------------------------------
-def _sorted_objects(objs: dict[str, Any]) -> list[Any]:
-    return sorted(objs.values(), key=lambda o: (o.schema, o.name))
-
-
-def _int_cell(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
-def _render_sequences(snapshot: Snapshot) -> list[str]:
-    rows = [
-        [
-            display_name(q.schema, q.name),
-            escape(q.data_type),
-            str(q.start),
-            str(q.increment),
-            _int_cell(q.min_value),
-            _int_cell(q.max_value),
-            _yes_no(q.cycle),
-            str(q.cache),
-            cell(q.owned_by),
-            grants_cell(q.privileges),
-            cell(q.comment),
-        ]
-        for q in _sorted_objects(snapshot.sequences)
-    ]
-    return [*_table(SEQUENCES_HEAD, rows), ""]
-
-
-def _render_domains(snapshot: Snapshot) -> list[str]:
-    out: list[str] = []
-    for d in _sorted_objects(snapshot.domains):
-        out += [f"### {display_name(d.schema, d.name)}", "", f"- Base type: {escape(d.base_type)}"]
-        out.append(f"- Nullable: {_yes_no(d.nullable)}")
-        if d.default is not None:
-            out.append(f"- Default: {escape(d.default)}")
-        if d.collation is not None:
-            out.append(f"- Collation: {escape(d.collation)}")
-        if d.comment is not None:
-            out.append(f"- Comment: {escape(d.comment)}")
-        out.append("")
-        if d.checks:
-            rows = [
-                [
-                    cell(c.name),
-                    "CHECK" if c.validated else "CHECK NOT VALID",
-                    escape(c.expression),
-                    cell(c.comment),
-                ]
-                for c in _by_name(d.checks)
-            ]
-            out += ["#### Checks", "", *_table(DOMAIN_CHECKS_HEAD, rows), ""]
-    return out
-
-
-def _render_composite_types(snapshot: Snapshot) -> list[str]:
-    out: list[str] = []
-    for c in _sorted_objects(snapshot.composite_types):
-        out += [f"### {display_name(c.schema, c.name)}", ""]
-        if c.comment is not None:
-            out += [f"- Comment: {escape(c.comment)}", ""]
-        rows = [[escape(a.name), escape(a.type), cell(a.collation)] for a in c.attributes]
-        out += ["#### Attributes", "", *_table(ATTRIBUTES_HEAD, rows), ""]
-    return out
-
-
-def _render_range_types(snapshot: Snapshot) -> list[str]:
-    rows = [
-        [
-            display_name(r.schema, r.name),
-            escape(r.subtype),
-            cell(r.subtype_opclass),
-            cell(r.collation),
-            cell(r.canonical),
-            cell(r.subtype_diff),
-            cell(r.multirange),
-            cell(r.comment),
-        ]
-        for r in _sorted_objects(snapshot.range_types)
-    ]
-    return [*_table(RANGE_TYPES_HEAD, rows), ""]
-
-
-FUNCTION_LANGS = ("sql", "text")  # the code block's info string: sql for SQL and PL/pgSQL
-
-
-def function_heading(schema: str, name: str, identity_arguments: str) -> str:
-    return escape(f"{qualified(schema, name)}({identity_arguments})")
-
-
-def _render_functions(snapshot: Snapshot) -> list[str]:
-    out: list[str] = []
-    for f in sorted(snapshot.functions.values(), key=lambda f: (f.schema, f.name, f.signature)):
-        out += [f"### {function_heading(f.schema, f.name, f.identity_arguments)}", ""]
-        out.append(f"- Kind: {escape(f.kind)}")
-        if f.arguments != f.identity_arguments:
-            out.append(f"- Arguments: {escape(f.arguments)}")
-        if f.returns is not None:
-            out.append(f"- Returns: {escape(f.returns)}")
-        out += [
-            f"- Language: {escape(f.language)}",
-            f"- Volatility: {escape(f.volatility)}",
-            f"- Strict: {_yes_no(f.strict)}",
-            f"- Security definer: {_yes_no(f.security_definer)}",
-            f"- Parallel: {escape(f.parallel)}",
-            f"- Leakproof: {_yes_no(f.leakproof)}",
-        ]
-        if f.config:
-            out.append(f"- Config: {escape_list(f.config)}")
-        if f.privileges:
-            out.append(f"- Privileges: {grants_cell(f.privileges)}")
-        if f.comment is not None:
-            out.append(f"- Comment: {escape(f.comment)}")
-        lang = "sql" if f.language in ("sql", "plpgsql") else "text"
-        out += ["", "#### Body", "", *_code_block(lang, f.body), ""]
-    return out
-
-
-def _render_extensions(snapshot: Snapshot) -> list[str]:
-    rows = [
-        [escape(e.name), escape(e.version), escape(e.schema)]
-        for e in sorted(snapshot.extensions.values(), key=lambda e: e.name)
-    ]
-    return [*_table(EXTENSIONS_HEAD, rows), ""]
-
-
-def _render_schemas(snapshot: Snapshot) -> list[str]:
-    names = sorted(
-        set(snapshot.schema_comments) | {k for k, v in snapshot.schema_privileges.items() if v}
-    )
-    rows = [
-        [
-            escape(name),
-            cell(snapshot.schema_comments.get(name)),
-            grants_cell(snapshot.schema_privileges.get(name, [])),
-        ]
-        for name in names
-    ]
-    return [*_table(SCHEMAS_HEAD, rows), ""]
-
-
-_OBJECT_RENDERERS = {
-    "Sequences": _render_sequences,
-    "Domains": _render_domains,
-    "Composite types": _render_composite_types,
-    "Range types": _render_range_types,
-    "Functions": _render_functions,
-    "Extensions": _render_extensions,
-    "Schemas": _render_schemas,
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -962,7 +444,7 @@ def _is_unique_on(table: Table, columns: list[str]) -> bool:
 def _render_mermaid(snapshot: Snapshot, tables: list[Table]) -> list[str]:
     by_schema: dict[str, list[tuple[Table, Any, tuple[str, str]]]] = {}
     for src in tables:
-        for fk in _by_name(src.foreign_keys):
+        for fk in by_name(src.foreign_keys):
             by_schema.setdefault(src.schema, []).append(
                 (src, fk, _ref_target(snapshot, fk.ref_table))
             )
