@@ -14,6 +14,7 @@ partition's own "Partition of" line) and in the per-kind sections (read by
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from database_use import hints
@@ -315,8 +316,9 @@ class _Parser(KindsParser):
             if name == PARTITIONS:
                 self.skip_list()  # derived from each partition's "Partition of" line
                 continue
-            self.heading_matches_table(name)
-            rows = self.grid(SUBSECTIONS[name], may_comment=name in _COMMENTED)
+            rows = self.grid(
+                SUBSECTIONS[name], may_comment=name in _COMMENTED, heading=(name, self.i - 1)
+            )
             handler = {
                 "Columns": self.columns,
                 "Constraints": self.constraints,
@@ -332,24 +334,6 @@ class _Parser(KindsParser):
                 handler(table, rows)
         self.where = section
         self.snap.add_table(table)
-
-    def heading_matches_table(self, name: str) -> None:
-        """A heading renamed by hand over another subsection's table: name the heading."""
-        heading, start = self.i - 1, self.i
-        self.skip_blank()
-        cells = self.row_cells()
-        self.i = start
-        if cells is None:
-            return
-        got = [c.lower() for c in cells]
-        for other, head in SUBSECTIONS.items():
-            heads = [list(head), [*head, COMMENT_HEAD]] if other in _COMMENTED else [list(head)]
-            if other != name and any(got == [h.lower() for h in x] for x in heads):
-                raise self.error(
-                    f"a known subsection heading for the table below it (that table is "
-                    f"'{other}', not '{name}')",
-                    heading,
-                )
 
     def properties(self, allowed: tuple[str, ...]) -> dict[str, tuple[int, str]]:
         """The ``- Label: value`` lines here: label → (line index, raw value)."""
@@ -411,16 +395,28 @@ class _Parser(KindsParser):
             self.i += 1
 
     def grid(
-        self, head: tuple[str, ...], *, may_comment: bool = False
+        self,
+        head: tuple[str, ...],
+        *,
+        may_comment: bool = False,
+        heading: tuple[str, int] | None = None,
     ) -> list[tuple[int, list[str]]]:
         """A Markdown table with exactly ``head`` (and a last Comment column when
-        ``may_comment``); its rows as (line index, raw cells)."""
+        ``may_comment``); its rows as (line index, raw cells). ``heading``: the subsection
+        (name, line) the table is under, named when the table is another subsection's."""
         self.skip_blank()
         cells = self.row_cells()
-        got = [c.lower() for c in cells] if cells is not None else None
-        if may_comment and got == [h.lower() for h in (*head, COMMENT_HEAD)]:
+        got = tuple(c.lower() for c in cells) if cells is not None else None
+        if may_comment and got == _lower((*head, COMMENT_HEAD)):
             head = (*head, COMMENT_HEAD)
-        if got != [h.lower() for h in head]:
+        if got != _lower(head):
+            other = _HEAD_OWNER.get(got) if got is not None else None
+            if heading is not None and other is not None and other != heading[0]:
+                raise self.error(
+                    f"a known subsection heading for the table below it (that table is "
+                    f"'{other}', not '{heading[0]}')",
+                    heading[1],
+                )
             raise self.error("the table header | " + " | ".join(head) + " |")
         self.i += 1
         line = self.peek()
@@ -630,6 +626,19 @@ class _Parser(KindsParser):
         line = self.peek()
         if line is not None and not line.startswith("## "):
             raise self.error(f"the next '## ' section after the {what} table")
+
+
+@lru_cache(maxsize=64)
+def _lower(head: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(h.lower() for h in head)
+
+
+# A subsection's table header (with and without the Comment column) → the subsection.
+_HEAD_OWNER = {
+    _lower(h): name
+    for name, head in SUBSECTIONS.items()
+    for h in ((head, (*head, COMMENT_HEAD)) if name in _COMMENTED else (head,))
+}
 
 
 def _comment_cell(cells: list[str], index: int) -> str | None:
