@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,6 +47,7 @@ from database_use.schema.snapshot import (
     UniqueConstraint,
 )
 from database_use.sources.doc import doc_header_hash, parse_doc
+from database_use.sources.live import from_database
 from tests.conftest import REPO_ROOT
 from tests.test_render_doc import _NAME, _TEXT, example_snapshot, snapshots
 
@@ -969,3 +971,17 @@ def test_doc_part_reaches_every_new_section(tmp_path) -> None:
     assert "- Partition of: shop.orders" in service.doc_part(project, table="shop.orders_2026")
     assert "SFUNC" in service.doc_part(project, table="shop.total(numeric)")
     assert "#### Checks" in service.doc_part(project, table="shop.sku")
+
+
+# --------------------------------------------------------------------------------------------
+# the live all-kinds schema through the doc (whatever the live source reads of it)
+# --------------------------------------------------------------------------------------------
+def test_live_all_kinds_schema_round_trips_through_the_doc(db_url: str) -> None:
+    corpus = REPO_ROOT / "tests" / "corpus" / "all_kinds.sql"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(corpus.read_text())
+    live = from_database(db_url)
+    assert "shop.orders" in live.tables
+    parsed = _round_trip(live)
+    for signature, function in live.functions.items():
+        assert parsed.functions[signature].body == function.body
