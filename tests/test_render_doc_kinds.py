@@ -10,6 +10,7 @@ source does. ``UPDATE_GOLDEN=1 pytest tests/test_render_doc_kinds.py`` rewrites
 from __future__ import annotations
 
 import os
+import random
 import re
 
 import psycopg
@@ -920,6 +921,34 @@ def test_malformed_sections_name_the_section_and_line(
     assert f"line {_line_of(text, old)}:" in message, message
     assert where in message and fragment in message, message
     assert "\n" not in message and "Traceback" not in message
+
+
+def test_randomly_damaged_docs_fail_with_one_line_never_a_traceback() -> None:
+    texts = [
+        render_doc(all_kinds_snapshot()),
+        render_doc(hostile_kinds_snapshot('a|"b', "```\n## x")),
+    ]
+    rng = random.Random(12)
+    failures = 0
+    for _ in range(600):
+        lines = rng.choice(texts).split("\n")
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(lines))
+            op = rng.randrange(4)
+            if op == 0:
+                del lines[i]
+            elif op == 1:
+                lines.insert(i, lines[rng.randrange(len(lines))])
+            elif lines[i]:
+                j = rng.randrange(len(lines[i]))
+                extra = rng.choice('|`*\\:-# ()",') if op == 2 else ""
+                lines[i] = lines[i][:j] + extra + lines[i][j + 1 :]
+        try:
+            parse_doc("\n".join(lines))
+        except DocParseError as exc:
+            failures += 1
+            assert "\n" not in exc.message and exc.message.startswith("schema doc line ")
+    assert failures > 300, failures  # most damage is noticed; the rest changed only free text
 
 
 def test_unclosed_function_body_names_its_opening_line() -> None:
