@@ -9,9 +9,10 @@ parser's line helpers (``grid``, ``properties``, ``code_block``, ``error``, ...)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from database_use.errors import DocParseError
 from database_use.render.doc_kinds import (
     ATTRIBUTES_HEAD,
     DOMAIN_CHECKS_HEAD,
@@ -54,8 +55,17 @@ _INT_RE = re.compile(r"^-?[0-9]+$")
 class KindsParser:
     """Section readers for the kinds outside the original doc (a mixin of the doc parser)."""
 
+    # Provided by the doc parser this is mixed into (database_use.sources.doc._Parser).
     snap: Snapshot
     where: str | None
+    error: Callable[..., DocParseError]
+    grid: Callable[..., list[tuple[int, list[str]]]]
+    properties: Callable[[tuple[str, ...]], dict[str, tuple[int, str]]]
+    code_block: Callable[[str | tuple[str, ...]], str]
+    end_grid_section: Callable[[str], None]
+    yes_no: Callable[[str, int, str], bool]
+    peek: Callable[[], str | None]
+    skip_blank: Callable[[], None]
 
     def number(self, raw: str, line_no: int, what: str, *, blank: bool = False) -> int | None:
         if blank and raw == "":
