@@ -766,22 +766,53 @@ def doc_text(project: Project) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def _doc_lines(text: str) -> list[tuple[str, bool]]:
+    """Each line of the doc and whether it is inside a fenced code block (a view definition or
+    a function body may hold lines that look like headings)."""
+    out: list[tuple[str, bool]] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        if fence is None:
+            out.append((line, False))
+            fence = _fence_opened(line)
+        else:
+            out.append((line, True))
+            if line.rstrip() == fence:
+                fence = None
+    return out
+
+
+def _fence_opened(line: str) -> str | None:
+    """The fence a line opens (three or more backticks, then an info word), else None."""
+    line = line.rstrip()
+    fence = line[: len(line) - len(line.lstrip("`"))]
+    info = line[len(fence) :]
+    if len(fence) < 3 or not all(ch.isalnum() or ch in "_-" for ch in info):
+        return None
+    return fence
+
+
 def _doc_sections(text: str) -> list[tuple[str, str]]:
     """``[(title, text)]`` of the doc's ``## `` sections; the part before them is "Header"."""
     sections: list[tuple[str, list[str]]] = [("Header", [])]
-    for line in text.split("\n"):
-        if line.startswith("## "):
+    for line, fenced in _doc_lines(text):
+        if not fenced and line.startswith("## "):
             sections.append((line[3:].strip(), []))
         sections[-1][1].append(line)
     return [(title, "\n".join(lines).strip("\n") + "\n") for title, lines in sections]
 
 
 def _doc_tables(text: str) -> dict[str, str]:
-    """Each table's (or view's) block of the doc, by the name its ``### `` heading shows."""
+    """Each table's (or view's, or other object's) block of the doc, by the name its ``### ``
+    heading shows."""
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
     anchor: str | None = None
-    for line in text.split("\n"):
+    for line, fenced in _doc_lines(text):
+        if fenced:
+            if current is not None:
+                current.append(line)
+            continue
         if line.startswith("<a id="):
             anchor = line
             continue
@@ -796,6 +827,13 @@ def _doc_tables(text: str) -> dict[str, str]:
             current.append(line)
         anchor = None
     return {name: "\n".join(lines).strip("\n") + "\n" for name, lines in blocks.items()}
+
+
+def _section_key(title: str) -> str:
+    """Section names match in any case and with ``-``, ``_`` or ``%20`` for the space."""
+    for sep in ("%20", "-", "_"):
+        title = title.replace(sep, " ")
+    return " ".join(title.lower().split())
 
 
 def _cut(text: str, budget: int, rest: str) -> str:
@@ -827,8 +865,8 @@ def doc_part(
         return _cut(found, budget, whole) if budget else found
     sections = _doc_sections(text)
     if section:
-        by_title = {title.lower(): body for title, body in sections}
-        found = by_title.get(section.lower())
+        by_title = {_section_key(title): body for title, body in sections}
+        found = by_title.get(_section_key(section))
         if found is None:
             raise _not_found("doc section", section, [title for title, _ in sections])
         rest = f"read one table with schema://doc/tables/{{name}}; {whole}"

@@ -3,28 +3,46 @@
 The same schema always renders to the same bytes: objects are sorted (schemas, tables,
 enums by name; columns in their table order; constraints and indexes by name, then by
 structure), and nothing time- or statistics-dependent goes in (no row counts, sizes,
-server version or dates). ``database_use.sources.doc`` parses the doc back into a snapshot, so
-this module also owns the small text codec both sides share:
+server version or dates). ``database_use.sources.doc`` parses the doc back into a snapshot;
+the small text codec both sides share (escaping, lists, quoted names, code fences) is
+``database_use.render.doc_text`` and is re-exported here.
 
-- every value in a heading, list line or table cell is *escaped*: Markdown specials
-  (``\\ ` * _ [ ] | ~ # $ <``; not an underscore inside a word, ``>`` only first, ``&``
-  only before something entity-like) get a backslash, a newline becomes ``<br>``,
-  control/format characters and leading/trailing whitespace become ``&#N;``.
-  Escaped text therefore never holds a raw ``*``, ``|`` or ``<``, which is what lets the
-  doc use those for its own markers (``*identity always*``, cell separators, ``<br>``);
-- an empty string is the marker ``*(empty)*`` (a blank cell means "none");
-- lists inside one cell are joined with ``, `` and commas inside items are ``\\,``;
-- schema-qualified names are written as PostgreSQL would quote them (``public.users``,
-  ``"Sales"."order lines"``) so schema and name split unambiguously.
+Kinds and facts added later (sequences, domains, composite and range types, functions,
+extensions, schema comments and privileges: ``database_use.render.doc_kinds``; per table
+partitioning, row-level security, triggers, policies, rules, privileges and constraint,
+index and enum comments) appear only when present, so the doc of a schema that has none of
+them did not change by a byte.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
 from typing import Any
 
+from database_use.render.doc_kinds import (
+    OBJECT_RENDERERS,
+    OBJECT_SECTIONS,
+    not_null_domain_types,
+    table_subsections,
+)
+from database_use.render.doc_text import (  # noqa: F401 - the codec is re-exported
+    EMPTY,
+    by_name,
+    cell,
+    code_block,
+    display_name,
+    escape,
+    escape_list,
+    md_table,
+    qualified,
+    quote_ident,
+    split_escaped,
+    split_qualified,
+    uncell,
+    unescape,
+    unescape_list,
+    yes_no,
+)
 from database_use.schema.snapshot import Snapshot, Table
 
 FORMAT_VERSION = 1
@@ -38,7 +56,6 @@ HEADER_RE = re.compile(r"^<!-- database-use: schema-hash=([0-9a-f]{1,64}) format
 MERMAID_MAX_ENTITIES = 100
 _LEFT_OUT_NAMES = 40  # how many left-out tables a diagram note names before "and N more"
 
-EMPTY = "*(empty)*"
 IDENTITY_MARK = {"always": "*identity always*", "by default": "*identity by default*"}
 GENERATED_MARK = "*generated*"
 DEFAULT_MARK = "*default*"
@@ -59,229 +76,17 @@ FOREIGN_KEYS_HEAD = (
 INDEXES_HEAD = ("Name", "Columns", "Unique", "Method", "Where", "Include")
 REFERENCED_BY_HEAD = ("Table", "Columns", "Referenced columns", "Constraint", "On delete")
 ENUMS_HEAD = ("Enum", "Labels")
-
-# ---------------------------------------------------------------------------------------------
-# the text codec
-# ---------------------------------------------------------------------------------------------
-_BACKSLASHED = frozenset("\\`*_[]|~#$<")
-_ENTITY_LIKE = re.compile(r"&#?[A-Za-z0-9]+;")
-_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|(lt|gt|amp|quot|nbsp));")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "nbsp": "\u00a0"}
-_BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-def _numeric(ch: str) -> bool:
-    # Control, format (bidi overrides, zero-width), separator and surrogate characters are
-    # written as &#N; so they can neither break a line nor hide in the rendered doc.
-    if " " <= ch < "\x7f":
-        return False
-    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\n"
-
-
-# Text made only of these (no edge spaces, no word-edge underscores) escapes to itself: the
-# fast path for the vast majority of names and types in a 10,000-table doc.
-_PLAIN = re.compile(r"[A-Za-z0-9_ (),.:;'\"=+/%!?@{}^-]*\Z")
-_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-
-
-@lru_cache(maxsize=65536)  # names, types and defaults repeat across thousands of tables
-def escape(text: str, *, list_item: bool = False) -> str:
-    """Escape one value for a heading, list line or table cell (see the module docstring)."""
-    if text == "":
-        return EMPTY
-    if (
-        _PLAIN.match(text)
-        and text[0] != " "
-        and text[-1] != " "
-        and not (list_item and "," in text)
-        and not ("_" in text and _EDGE_UNDERSCORE.search(text))
-    ):
-        return text
-    last = len(text) - 1
-    out: list[str] = []
-    for i, ch in enumerate(text):
-        if ch == "_" and 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum():
-            # Intraword underscores never make emphasis (CommonMark), so ``owner_id``
-            # stays as people and agents type it.
-            out.append(ch)
-        elif (
-            ch in _BACKSLASHED
-            or (list_item and ch == ",")
-            or (ch == ">" and i == 0)  # a blockquote marker only at the start
-            or (ch == "&" and _ENTITY_LIKE.match(text, i))
-        ):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("<br>")
-        elif (ch.isspace() and (i == 0 or i == last)) or _numeric(ch):
-            out.append(f"&#{ord(ch)};")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def unescape(raw: str) -> str:
-    """Invert :func:`escape`; also accepts what a person would type by hand."""
-    if raw == EMPTY:
-        return ""
-    if "\\" not in raw and "&" not in raw and "<" not in raw:
-        return raw
-    out: list[str] = []
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == "\\" and i + 1 < n and raw[i + 1] in _ASCII_PUNCT:
-            out.append(raw[i + 1])
-            i += 2
-            continue
-        if ch == "&":
-            m = _ENTITY_RE.match(raw, i)
-            if m:
-                out.append(_entity_char(m))
-                i = m.end()
-                continue
-        elif ch == "<":
-            m = _BR_RE.match(raw, i)
-            if m:
-                out.append("\n")
-                i = m.end()
-                continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _entity_char(m: re.Match[str]) -> str:
-    dec, hexa, named = m.groups()
-    if named:
-        return _NAMED[named]
-    code = int(dec) if dec else int(hexa, 16)
-    return chr(code) if code <= 0x10FFFF else "\ufffd"
-
-
-def cell(value: str | None) -> str:
-    """A table cell: blank for None, the empty marker for "", otherwise escaped."""
-    return "" if value is None else escape(value)
-
-
-def uncell(raw: str) -> str | None:
-    return None if raw == "" else unescape(raw)
-
-
-def escape_list(items: list[str]) -> str:
-    return ", ".join(escape(item, list_item=True) for item in items)
-
-
-def split_escaped(raw: str, sep: str) -> list[str]:
-    """Split ``raw`` on the single character ``sep`` where it is not backslash-escaped."""
-    if "\\" not in raw:
-        return raw.split(sep)
-    parts: list[str] = []
-    cur: list[str] = []
-    for m in _splitter(sep).finditer(raw):
-        token = m.group()
-        if token == sep:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(token)
-    parts.append("".join(cur))
-    return parts
-
-
-@lru_cache(maxsize=8)
-def _splitter(sep: str) -> re.Pattern[str]:
-    # An escape pair, a run of ordinary characters, or the separator itself.
-    s = re.escape(sep)
-    return re.compile(rf"\\.|[^\\{s}]+|{s}|\\", re.S)
-
-
-def unescape_list(raw: str) -> list[str]:
-    if raw.strip(" \t") == "":
-        return []
-    return [unescape(part.strip(" \t")) for part in split_escaped(raw, ",")]
-
-
-_SIMPLE_IDENT = re.compile(r"[a-z_][a-z0-9_$]*\Z")
-
-
-def quote_ident(name: str) -> str:
-    """PostgreSQL quoting: bare when the name needs none, else in double quotes."""
-    if _SIMPLE_IDENT.match(name):
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
-
-
-def split_qualified(text: str) -> list[str] | None:
-    """``schema.name`` (quoted as PostgreSQL does) → its parts; None when malformed."""
-    parts: list[str] = []
-    i, n = 0, len(text)
-    while True:
-        if i < n and text[i] == '"':
-            buf: list[str] = []
-            j = i + 1
-            while True:
-                if j >= n:
-                    return None
-                if text[j] == '"':
-                    if j + 1 < n and text[j + 1] == '"':
-                        buf.append('"')
-                        j += 2
-                        continue
-                    break
-                buf.append(text[j])
-                j += 1
-            parts.append("".join(buf))
-            i = j + 1
-        else:
-            j = i
-            while j < n and text[j] not in '."':
-                j += 1
-            if j == i:
-                return None
-            parts.append(text[i:j])
-            i = j
-        if i == n:
-            return parts
-        if text[i] != ".":
-            return None
-        i += 1
-
-
-def display_name(schema: str, name: str) -> str:
-    return escape(qualified(schema, name))
+COMMENT_HEAD = "Comment"  # the extra last column of Constraints, Foreign keys and Indexes
+NULLABLE_DOMAIN = "yes (domain NOT NULL)"  # nullable column whose domain type is NOT NULL
+PARTITIONS = "Partitions"  # the derived partition tree of a partitioned table
+# The sections of kinds added later, in doc order (between Enums and Relationships).
 
 
 # ---------------------------------------------------------------------------------------------
 # rendering
 # ---------------------------------------------------------------------------------------------
-def _row(cells: list[str] | tuple[str, ...]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _table(head: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    return [_row(head), _row(["---"] * len(head)), *(_row(r) for r in rows)]
-
-
-def _by_name(items: list[Any]) -> list[Any]:
-    """Sort by name, then by structure (unnamed items first) — stable across sources."""
-    if len(items) < 2:
-        return list(items)
-    # repr of a dataclass lists every field in a fixed order: a cheap structural tie-break.
-    return sorted(items, key=lambda x: (x.name is not None, x.name or "", repr(x)))
-
-
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
 def _deferrable(deferrable: bool, initially_deferred: bool, validated: bool = True) -> str:
-    text = _yes_no(deferrable)
+    text = yes_no(deferrable)
     text = text + ", initially deferred" if initially_deferred else text
     return text if validated else text + ", not valid"
 
@@ -327,7 +132,7 @@ def _column_keys(snapshot: Snapshot, table: Table) -> dict[str, list[str]]:
     if table.primary_key:
         for name in table.primary_key.columns:
             keys.setdefault(name, []).append("PK")
-    for fk in _by_name(table.foreign_keys):
+    for fk in by_name(table.foreign_keys):
         target = _ref_target(snapshot, fk.ref_table)
         for i, name in enumerate(fk.columns):
             ref_col = fk.ref_columns[i] if i < len(fk.ref_columns) else "?"
@@ -368,21 +173,77 @@ def _default_cell(column: Any) -> str:
     return PART_SEP.join(parts)
 
 
-def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list[Any]) -> list[str]:
+def _with_comment(rows: list[list[str]], comments: list[str | None]) -> bool:
+    """Add a Comment cell to each row when any item has a comment (else leave them as they are)."""
+    if all(c is None for c in comments):
+        return False
+    for row, comment in zip(rows, comments, strict=True):
+        row.append(cell(comment))
+    return True
+
+
+def _head(head: tuple[str, ...], commented: bool) -> tuple[str, ...]:
+    return (*head, COMMENT_HEAD) if commented else head
+
+
+def _rls_text(t: Table) -> str:
+    return ("enabled" if t.rls_enabled else "disabled") + (", forced" if t.rls_forced else "")
+
+
+def _partition_lines(
+    t: Table, children: dict[str, list[Table]], anchors: dict[str, str]
+) -> list[str]:
+    """The partition tree below ``t``: one nested list line per partition, with its bound."""
+    out: list[str] = []
+    seen = {t.qualified_name}
+
+    def walk(parent: str, depth: int) -> None:
+        for child in children.get(parent, []):
+            if child.qualified_name in seen:
+                continue
+            seen.add(child.qualified_name)
+            bound = "" if child.partition_bound is None else " " + escape(child.partition_bound)
+            link = f"[{display_name(child.schema, child.name)}](#{anchors[child.qualified_name]})"
+            out.append("  " * depth + f"- {link}{bound}")
+            walk(child.qualified_name, depth + 1)
+
+    walk(t.qualified_name, 0)
+    return out
+
+
+def _render_table(
+    snapshot: Snapshot,
+    t: Table,
+    anchor: str,
+    referenced_by: list[Any],
+    context: _Context,
+) -> list[str]:
     out = [f'<a id="{anchor}"></a>', f"### {display_name(t.schema, t.name)}", ""]
     out.append(f"- Kind: {t.kind}")
     if t.comment is not None:
         out.append(f"- Comment: {escape(t.comment)}")
+    if t.partition_key is not None:
+        out.append(f"- Partition key: {escape(t.partition_key)}")
+    if t.partition_of is not None:
+        parent = _ref_target(snapshot, t.partition_of)
+        bound = "" if t.partition_bound is None else " " + escape(t.partition_bound)
+        out.append(f"- Partition of: {escape(qualified(*parent))}{bound}")
+    elif t.partition_bound is not None:
+        out.append(f"- Partition bound: {escape(t.partition_bound)}")
+    if t.rls_enabled or t.rls_forced:
+        out.append(f"- Row-level security: {_rls_text(t)}")
     out.append("")
     keys = _column_keys(snapshot, t)
     out += ["#### Columns", ""]
-    out += _table(
+    out += md_table(
         COLUMNS_HEAD,
         [
             [
                 escape(c.name),
                 _type_cell(c),
-                _yes_no(c.nullable),
+                NULLABLE_DOMAIN
+                if c.nullable and c.type in context.not_null_types
+                else yes_no(c.nullable),
                 _default_cell(c),
                 ", ".join(keys.get(c.name, [])),
                 cell(c.comment),
@@ -392,30 +253,35 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
     )
     out.append("")
     constraint_rows: list[list[str]] = []
+    comments: list[str | None] = []
     if t.primary_key is not None:
         constraint_rows.append(
             [cell(t.primary_key.name), "PRIMARY KEY", escape_list(t.primary_key.columns), ""]
         )
-    constraint_rows += [
-        [
-            cell(u.name),
-            "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE",
-            escape_list(u.columns),
-            "",
-        ]
-        for u in _by_name(t.unique_constraints)
-    ]
-    constraint_rows += [
-        [cell(x.name), "EXCLUDE", "", escape(x.definition)]
-        for x in _by_name(t.exclusion_constraints)
-    ]
-    constraint_rows += [
-        [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
-        for c in _by_name(t.check_constraints)
-    ]
+        comments.append(t.primary_key.comment)
+    for u in by_name(t.unique_constraints):
+        constraint_rows.append(
+            [
+                cell(u.name),
+                "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE",
+                escape_list(u.columns),
+                "",
+            ]
+        )
+        comments.append(u.comment)
+    for x in by_name(t.exclusion_constraints):
+        constraint_rows.append([cell(x.name), "EXCLUDE", "", escape(x.definition)])
+        comments.append(x.comment)
+    for c in by_name(t.check_constraints):
+        constraint_rows.append(
+            [cell(c.name), "CHECK" if c.validated else "CHECK NOT VALID", "", escape(c.expression)]
+        )
+        comments.append(c.comment)
     if constraint_rows:
-        out += ["#### Constraints", "", *_table(CONSTRAINTS_HEAD, constraint_rows), ""]
+        head = _head(CONSTRAINTS_HEAD, _with_comment(constraint_rows, comments))
+        out += ["#### Constraints", "", *md_table(head, constraint_rows), ""]
     if t.foreign_keys:
+        fks = by_name(t.foreign_keys)
         rows = [
             [
                 cell(fk.name),
@@ -426,22 +292,29 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
                 escape(fk.on_update),
                 _deferrable(fk.deferrable, fk.initially_deferred, fk.validated),
             ]
-            for fk in _by_name(t.foreign_keys)
+            for fk in fks
         ]
-        out += ["#### Foreign keys", "", *_table(FOREIGN_KEYS_HEAD, rows), ""]
+        head = _head(FOREIGN_KEYS_HEAD, _with_comment(rows, [fk.comment for fk in fks]))
+        out += ["#### Foreign keys", "", *md_table(head, rows), ""]
     if t.indexes:
+        indexes = by_name(t.indexes)
         rows = [
             [
                 cell(i.name),
                 escape_list(i.columns),
-                _yes_no(i.unique) + (NULLS_NOT_DISTINCT if i.nulls_not_distinct else ""),
+                yes_no(i.unique) + (NULLS_NOT_DISTINCT if i.nulls_not_distinct else ""),
                 _method_cell(i),
                 cell(i.where),
                 escape_list(i.include),
             ]
-            for i in _by_name(t.indexes)
+            for i in indexes
         ]
-        out += ["#### Indexes", "", *_table(INDEXES_HEAD, rows), ""]
+        head = _head(INDEXES_HEAD, _with_comment(rows, [i.comment for i in indexes]))
+        out += ["#### Indexes", "", *md_table(head, rows), ""]
+    if context.children.get(t.qualified_name):
+        tree = _partition_lines(t, context.children, context.anchors)
+        out += [f"#### {PARTITIONS}", "", *tree, ""]
+    out += table_subsections(t)
     if referenced_by:
         rows = [
             [
@@ -453,17 +326,22 @@ def _render_table(snapshot: Snapshot, t: Table, anchor: str, referenced_by: list
             ]
             for src, fk in referenced_by
         ]
-        out += ["#### Referenced by", "", *_table(REFERENCED_BY_HEAD, rows), ""]
+        out += ["#### Referenced by", "", *md_table(REFERENCED_BY_HEAD, rows), ""]
     if t.definition is not None:
-        out += ["#### Definition", "", *_code_block("sql", t.definition), ""]
+        out += ["#### Definition", "", *code_block("sql", t.definition), ""]
     return out
 
 
-def _code_block(lang: str, text: str) -> list[str]:
-    # The fence is longer than any run of backticks in the text, so the text is verbatim.
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [f"{fence}{lang}", *text.split("\n"), fence]
+class _Context:
+    """What every table's part needs from the whole snapshot, computed once."""
+
+    def __init__(self, snapshot: Snapshot, tables: list[Table], anchors: dict[str, str]) -> None:
+        self.anchors = anchors
+        self.children: dict[str, list[Table]] = {}
+        for t in tables:  # already sorted by schema and name
+            if t.partition_of is not None and t.partition_of in snapshot.tables:
+                self.children.setdefault(t.partition_of, []).append(t)
+        self.not_null_types = not_null_domain_types(snapshot)
 
 
 def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
@@ -476,14 +354,23 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
     views = [t for t in tables if t.is_view]
     enums = sorted(snapshot.enums.values(), key=lambda e: (e.schema, e.name))
     anchors = _anchors(tables)
+    context = _Context(snapshot, tables, anchors)
     referenced: dict[str, list[Any]] = {}
     fk_count = 0
     for src in tables:
-        for fk in _by_name(src.foreign_keys):
+        for fk in by_name(src.foreign_keys):
             fk_count += 1
             target = _ref_target(snapshot, fk.ref_table)
             referenced.setdefault(f"{target[0]}.{target[1]}", []).append((src, fk))
-    schemas = sorted(set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums})
+    objects = {attr: getattr(snapshot, attr) for _title, attr in OBJECT_SECTIONS}
+    schemas = set(snapshot.schemas) | {t.schema for t in tables} | {e.schema for e in enums}
+    for attr, objs in objects.items():
+        if attr != "extensions":
+            schemas |= {o.schema for o in objs.values()}
+    present = [(title, attr) for title, attr in OBJECT_SECTIONS if objects[attr]]
+    if snapshot.schema_comments or any(snapshot.schema_privileges.values()):
+        present.append(("Schemas", ""))
+    counts = "".join(f" · {title}: {len(objects[attr])}" for title, attr in present if attr)
 
     out = [
         f"<!-- database-use: schema-hash={schema_hash or snapshot.schema_hash()} "
@@ -492,9 +379,9 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
         "",
         f"> {DOC_NOTE}",
         "",
-        f"- Schemas: {escape_list(schemas)}",
+        f"- Schemas: {escape_list(sorted(schemas))}",
         f"- Tables: {len(relations)} · Views: {len(views)} · Enums: {len(enums)} · "
-        f"Foreign keys: {fk_count}",
+        f"Foreign keys: {fk_count}{counts}",
         "",
         "## Contents",
         "",
@@ -508,6 +395,7 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
             ]
     if enums:
         out.append("- [Enums](#enums)")
+    out += [f"- [{title}](#{_slug(title)})" for title, _attr in present]
     out += ["- [Relationships](#relationships)", ""]
 
     for title, group in (("Tables", relations), ("Views", views)):
@@ -516,14 +404,17 @@ def render_doc(snapshot: Snapshot, *, schema_hash: str | None = None) -> str:
         out += [f"## {title}", ""]
         for t in group:
             refs = referenced.get(f"{t.schema}.{t.name}", [])
-            out += _render_table(snapshot, t, anchors[t.qualified_name], refs)
+            out += _render_table(snapshot, t, anchors[t.qualified_name], refs, context)
 
     if enums:
         out += ["## Enums", ""]
-        out += _table(
-            ENUMS_HEAD, [[display_name(e.schema, e.name), escape_list(e.labels)] for e in enums]
-        )
-        out.append("")
+        rows = [[display_name(e.schema, e.name), escape_list(e.labels)] for e in enums]
+        head = _head(ENUMS_HEAD, _with_comment(rows, [e.comment for e in enums]))
+        out += [*md_table(head, rows), ""]
+
+    for title, _attr in present:
+        out += [f"## {title}", ""]
+        out += OBJECT_RENDERERS[title](snapshot)
 
     out += ["## Relationships", ""]
     out += _render_mermaid(snapshot, tables)
@@ -553,7 +444,7 @@ def _is_unique_on(table: Table, columns: list[str]) -> bool:
 def _render_mermaid(snapshot: Snapshot, tables: list[Table]) -> list[str]:
     by_schema: dict[str, list[tuple[Table, Any, tuple[str, str]]]] = {}
     for src in tables:
-        for fk in _by_name(src.foreign_keys):
+        for fk in by_name(src.foreign_keys):
             by_schema.setdefault(src.schema, []).append(
                 (src, fk, _ref_target(snapshot, fk.ref_table))
             )
