@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from database_use.sources import models_cache
-from database_use.sources.models import load_models
+from database_use.errors import NotFound
+from database_use.sources import models, models_cache
+from database_use.sources.models import load_models, loading_ahead
 
 
 def _tables(snap):
@@ -89,6 +91,46 @@ def test_cache_can_be_switched_off(project, monkeypatch):
     monkeypatch.setenv("DATABASE_USE_MODELS_CACHE", "0")
     load_models(project)
     assert not models_cache.cache_path(project).exists()
+
+
+# -- a load begun ahead (the CLI's compare starts the child before the live read) --------------
+
+
+def _snapshot_json(snap) -> str:
+    return json.dumps(snap.to_dict(), sort_keys=True)
+
+
+def test_a_load_begun_ahead_gives_the_same_answer_and_cache(project, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    plain = load_models(other)
+    with loading_ahead(project):
+        assert (project.resolve(), True) in models._AHEAD  # started before anyone asked
+        ahead = load_models(project)
+        assert not models._AHEAD  # collected, not kept
+    assert ahead.loaded_in == plain.loaded_in == "sandbox"
+    assert _snapshot_json(ahead) == _snapshot_json(plain)
+    assert ahead.model_origins == plain.model_origins
+    # the cache it wrote (from the child's own dict) serves the same snapshot
+    assert _snapshot_json(load_models(project)) == _snapshot_json(plain)
+    assert load_models(project).loaded_in == "cache"
+
+
+def test_a_load_begun_ahead_and_never_collected_is_stopped(project):
+    with loading_ahead(project):
+        running = models._AHEAD[(project.resolve(), True)]
+        child = running.child.proc
+    assert child.poll() is not None  # stopped on the way out, not left running
+    assert not models._AHEAD
+    assert not models_cache.cache_path(project).exists()  # and nothing half-written
+
+
+def test_a_load_that_cannot_start_ahead_raises_in_its_turn(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    # no models files: entering raises nothing, the load inside raises as without it
+    with loading_ahead(empty), pytest.raises(NotFound, match="no models/models_"):
+        load_models(empty)
 
 
 # -- a package upgrade, in the layout users have: the venv inside the project root -------------

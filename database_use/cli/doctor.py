@@ -9,11 +9,15 @@ runs :func:`database_use.roles.create_readonly_role`. ``--dry-run`` shows and ru
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from database_use import doctor, roles
-from database_use.cli import terminal
 from database_use.cli.common import EXIT_DIFF, EXIT_ERROR, EXIT_OK, project_from_args
+
+if TYPE_CHECKING:  # pragma: no cover
+    from database_use import roles
+
+# doctor, roles and terminal (argon2, cryptography, the sandbox probe) are imported by the
+# handlers that use them: every other command registers these parsers without paying for them.
 
 
 def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -45,11 +49,15 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import doctor
+
     result = doctor.diagnose(project_from_args(args))
     return (EXIT_OK if result["ok"] else EXIT_DIFF), result, doctor.render_text(result)
 
 
 def _plan_text(plan: roles.ReadonlyPlan) -> str:
+    from database_use import roles
+
     lines = [
         f"Create the read-only role {plan.role!r} in database {plan.database!r} "
         f"as {plan.admin.role!r}:",
@@ -64,6 +72,9 @@ def _plan_text(plan: roles.ReadonlyPlan) -> str:
 
 
 def _roles(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import roles
+    from database_use.cli import terminal
+
     project = project_from_args(args)
     plan = roles.plan_readonly_role(project, args.role)
     if args.dry_run:

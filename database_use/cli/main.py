@@ -13,6 +13,7 @@ line on stderr, password masked). Each command calls one function of ``database_
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import re
@@ -149,10 +150,22 @@ def _introspect(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 def _compare(left: str, right: str):
     def handler(args: argparse.Namespace) -> tuple[int, Any, str]:
-        data = service.compare(project_from_args(args), left, right)
+        project = project_from_args(args)
+        with _models_ahead(project, "models" in (left, right)):
+            data = service.compare(project, left, right)
         return (EXIT_DIFF if data["differences"] else EXIT_OK), data, compare_text(data)
 
     return handler
+
+
+def _models_ahead(project: Any, wanted: bool) -> Any:
+    """The models load begun before the live read, when the command needs both (the child
+    then runs beside it; see ``models.loading_ahead``)."""
+    if not wanted:
+        return contextlib.nullcontext()
+    from database_use.sources.models import loading_ahead
+
+    return loading_ahead(project.root)
 
 
 def _generate_docs(args: argparse.Namespace) -> tuple[int, Any, str]:
@@ -177,7 +190,9 @@ def _validate(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def _report(args: argparse.Namespace) -> tuple[int, Any, str]:
-    data = service.report(project_from_args(args))
+    project = project_from_args(args)
+    with _models_ahead(project, True):
+        data = service.report(project)
     summary = data["summary"]
     lines = []
     for c in summary["comparisons"]:
