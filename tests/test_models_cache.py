@@ -125,6 +125,12 @@ def test_a_load_begun_ahead_and_never_collected_is_stopped(project):
     assert not models_cache.cache_path(project).exists()  # and nothing half-written
 
 
+def test_nothing_is_begun_for_a_caller_that_needs_no_models(project):
+    with loading_ahead(project, wanted=False):
+        assert not models._AHEAD
+    assert not models_cache.cache_path(project).exists()
+
+
 def test_a_load_that_cannot_start_ahead_raises_in_its_turn(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

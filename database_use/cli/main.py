@@ -13,7 +13,6 @@ line on stderr, password masked). Each command calls one function of ``database_
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import os
 import re
@@ -159,13 +158,11 @@ def _compare(left: str, right: str):
 
 
 def _models_ahead(project: Any, wanted: bool) -> Any:
-    """The models load begun before the live read, when the command needs both (the child
-    then runs beside it; see ``models.loading_ahead``)."""
-    if not wanted:
-        return contextlib.nullcontext()
+    """The models child begun before the live read when the command needs both, so it runs
+    beside it (``models.loading_ahead``: the same answer, sooner)."""
     from database_use.sources.models import loading_ahead
 
-    return loading_ahead(project.root)
+    return loading_ahead(project.root, wanted=wanted)
 
 
 def _generate_docs(args: argparse.Namespace) -> tuple[int, Any, str]:

@@ -76,8 +76,11 @@ _AHEAD: dict[tuple[Path, bool], Any] = {}
 
 
 @contextmanager
-def loading_ahead(project_root: str | Path, *, use_cache: bool = True) -> Iterator[None]:
-    """Begin the models load of ``project_root`` now; a ``load_models`` inside collects it.
+def loading_ahead(
+    project_root: str | Path, *, use_cache: bool = True, wanted: bool = True
+) -> Iterator[None]:
+    """Begin the models load of ``project_root`` now; a ``load_models`` inside collects it
+    (``wanted=False``: a caller that needs no models; nothing is begun).
 
     The models child then runs while the caller does other work (a compare reads the live
     database meanwhile), so a cold compare waits for the slower of the two, not their sum.
@@ -85,6 +88,9 @@ def loading_ahead(project_root: str | Path, *, use_cache: bool = True) -> Iterat
     (no models files, no sandbox) is left for ``load_models`` to raise in its turn; a load
     nobody collected is stopped on the way out, never kept for a later call.
     """
+    if not wanted:
+        yield
+        return
     root = Path(project_root).expanduser().resolve()
     key = (root, use_cache)
     if key not in _AHEAD:
