@@ -9,6 +9,7 @@ import shutil
 import site
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -116,11 +117,31 @@ def test_a_load_begun_ahead_gives_the_same_answer_and_cache(project, tmp_path):
     assert load_models(project).loaded_in == "cache"
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line names ``text`` (zombies have none), after letting
+    the ones just killed go (bounded: at most 5 s)."""
+    for _ in range(50):
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if text.encode() in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        if not found:
+            break
+        time.sleep(0.1)
+    return found
+
+
 def test_a_load_begun_ahead_and_never_collected_is_stopped(project):
     with loading_ahead(project):
         running = models._AHEAD[(project.resolve(), True)]
         child = running.child.proc
     assert child.poll() is not None  # stopped on the way out, not left running
+    # nor anything it started (bubblewrap's inner process, the interpreter)
+    assert _processes_mentioning(str(project)) == []
     assert not models._AHEAD
     assert not models_cache.cache_path(project).exists()  # and nothing half-written
 

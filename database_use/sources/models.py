@@ -20,6 +20,7 @@ import importlib.machinery
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -200,6 +201,9 @@ class _ChildRun:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # Its own process group: stopping it reaches bubblewrap's inner process too,
+            # which a kill of the outer one alone leaves behind.
+            process_group=0,
         )
         self.output: tuple[bytes, bytes] | None = None
         self.timed_out = False
@@ -211,14 +215,18 @@ class _ChildRun:
             self.output = self.proc.communicate(timeout=CHILD_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.timed_out = True
-            self.proc.kill()
+            self._kill()
             self.proc.communicate()
         except (OSError, ValueError):  # stopped by stop(): its pipes are gone
             pass
 
+    def _kill(self) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.kill()
+            self._kill()
         self.reader.join()
 
     def result(self) -> dict[str, Any]:
