@@ -380,7 +380,9 @@ def bench_one(
             jobs.append(
                 Job(
                     command,
-                    [sys.executable, str(CLI), command, "--project-root", str(root)],
+                    [sys.executable, str(CLI), command, "--project-root", str(root)]
+                    # issue 16's target is for the JSON answer (what an agent reads).
+                    + (["--format", "json"] if command == "introspect" else []),
                     # generate-docs is timed writing a fresh doc each time (the worst case);
                     # validate, next in the round, checks the doc generate-docs just wrote.
                     before_each=(lambda: doc.unlink(missing_ok=True))

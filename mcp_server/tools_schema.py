@@ -152,6 +152,14 @@ def introspect(
         return structured(IntrospectResult.model_validate(data))
 
 
+def _models_ahead(project: Any, wanted: bool) -> Any:
+    """The models child begun before the live read when the tool needs both, so it runs
+    beside it (``models.loading_ahead``: the same answer, sooner)."""
+    from database_use.sources.models import loading_ahead
+
+    return loading_ahead(project.root, wanted=wanted)
+
+
 def compare(
     ctx: Context,
     left: Annotated[
@@ -177,16 +185,18 @@ def compare(
                 f"compare needs two different sources, got left={left!r} and right={right!r}; "
                 "use e.g. left='db', right='models' or left='models', right='doc'"
             )
-        data = _service().compare(
-            project_from_ctx(ctx),
-            left,
-            right,
-            table=table,
-            kind=kind,
-            limit=limit,
-            offset=offset,
-            budget=PAGE_BUDGET,
-        )
+        project = project_from_ctx(ctx)
+        with _models_ahead(project, "models" in (left, right)):
+            data = _service().compare(
+                project,
+                left,
+                right,
+                table=table,
+                kind=kind,
+                limit=limit,
+                offset=offset,
+                budget=PAGE_BUDGET,
+            )
         return structured(CompareResult.model_validate(data))
 
 
@@ -223,7 +233,9 @@ def report(ctx: Context) -> Annotated[CallToolResult, ReportResult]:
     """Use when the person wants a written drift report: runs db vs models, models vs doc and db
     vs doc, writes JSON and Markdown under .roo/reports/ and returns their paths and the counts."""
     with schema_tool_errors("report"):
-        data = _service().report(project_from_ctx(ctx))
+        project = project_from_ctx(ctx)
+        with _models_ahead(project, True):
+            data = _service().report(project)
         return structured(ReportResult.model_validate(data))
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import site
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from database_use.sources import models_cache
-from database_use.sources.models import load_models
+from database_use.errors import NotFound
+from database_use.sources import models, models_cache
+from database_use.sources.models import load_models, loading_ahead
 
 
 def _tables(snap):
@@ -89,6 +92,72 @@ def test_cache_can_be_switched_off(project, monkeypatch):
     monkeypatch.setenv("DATABASE_USE_MODELS_CACHE", "0")
     load_models(project)
     assert not models_cache.cache_path(project).exists()
+
+
+# -- a load begun ahead (the CLI's compare starts the child before the live read) --------------
+
+
+def _snapshot_json(snap) -> str:
+    return json.dumps(snap.to_dict(), sort_keys=True)
+
+
+def test_a_load_begun_ahead_gives_the_same_answer_and_cache(project, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    plain = load_models(other)
+    with loading_ahead(project):
+        assert (project.resolve(), True) in models._AHEAD  # started before anyone asked
+        ahead = load_models(project)
+        assert not models._AHEAD  # collected, not kept
+    assert ahead.loaded_in == plain.loaded_in == "sandbox"
+    assert _snapshot_json(ahead) == _snapshot_json(plain)
+    assert ahead.model_origins == plain.model_origins
+    # the cache it wrote (from the child's own dict) serves the same snapshot
+    assert _snapshot_json(load_models(project)) == _snapshot_json(plain)
+    assert load_models(project).loaded_in == "cache"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line names ``text`` (zombies have none), after letting
+    the ones just killed go (bounded: at most 5 s)."""
+    for _ in range(50):
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if text.encode() in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        if not found:
+            break
+        time.sleep(0.1)
+    return found
+
+
+def test_a_load_begun_ahead_and_never_collected_is_stopped(project):
+    with loading_ahead(project):
+        running = models._AHEAD[(project.resolve(), True)]
+        child = running.child.proc
+    assert child.poll() is not None  # stopped on the way out, not left running
+    # nor anything it started (bubblewrap's inner process, the interpreter)
+    assert _processes_mentioning(str(project)) == []
+    assert not models._AHEAD
+    assert not models_cache.cache_path(project).exists()  # and nothing half-written
+
+
+def test_nothing_is_begun_for_a_caller_that_needs_no_models(project):
+    with loading_ahead(project, wanted=False):
+        assert not models._AHEAD
+    assert not models_cache.cache_path(project).exists()
+
+
+def test_a_load_that_cannot_start_ahead_raises_in_its_turn(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    # no models files: entering raises nothing, the load inside raises as without it
+    with loading_ahead(empty), pytest.raises(NotFound, match="no models/models_"):
+        load_models(empty)
 
 
 # -- a package upgrade, in the layout users have: the venv inside the project root -------------

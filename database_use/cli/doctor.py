@@ -15,15 +15,20 @@ runs :func:`database_use.roles.create_readonly_role`. ``--dry-run`` shows and ru
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from database_use import doctor, roles
-from database_use.cli import terminal
 from database_use.cli.common import EXIT_DIFF, EXIT_ERROR, EXIT_OK, project_from_args
+
+if TYPE_CHECKING:  # pragma: no cover
+    from database_use import roles
+
+# doctor, roles and terminal (argon2, cryptography, the sandbox probe) are imported by the
+# handlers that use them: every other command registers these parsers without paying for them.
 
 
 def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     """Register ``doctor`` and ``roles`` on ``subparsers``."""
+
     d = subparsers.add_parser(
         "doctor",
         parents=[parent],
@@ -79,11 +84,15 @@ def add_commands(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import doctor
+
     result = doctor.diagnose(project_from_args(args))
     return (EXIT_OK if result["ok"] else EXIT_DIFF), result, doctor.render_text(result)
 
 
 def _plan_text(plan: roles.ReadonlyPlan) -> str:
+    from database_use import roles
+
     lines = [
         f"Create the read-only role {plan.role!r} in database {plan.database!r} "
         f"as {plan.admin.role!r}:",
@@ -98,6 +107,9 @@ def _plan_text(plan: roles.ReadonlyPlan) -> str:
 
 
 def _roles(args: argparse.Namespace) -> tuple[int, Any, str]:
+    from database_use import roles
+    from database_use.cli import terminal
+
     if args.action == "setup":
         return _agent_setup(args)
     project = project_from_args(args)
@@ -142,6 +154,8 @@ def _admin_from_env(name: str, project: Any) -> str:
 
 
 def _admin_from_tty(tty: Any, base_url: str, user: str | None) -> str:
+    from database_use import roles
+    from database_use.cli import terminal
     from database_use.redact import remember_url
 
     user = user or terminal.read_line(tty, "Admin role that may create roles [postgres]: ")
@@ -154,6 +168,8 @@ def _admin_from_tty(tty: Any, base_url: str, user: str | None) -> str:
 
 
 def _agent_plan_text(plan: roles.AgentPlan) -> str:
+    from database_use import roles
+
     text = _plan_text(plan).replace(
         f"Create the read-only role {plan.role!r}", f"Create the agent role {plan.role!r}", 1
     )
@@ -168,6 +184,8 @@ def _agent_plan_text(plan: roles.AgentPlan) -> str:
 def _agent_setup(args: argparse.Namespace) -> tuple[int, Any, str]:
     from urllib.parse import unquote, urlsplit
 
+    from database_use import roles
+    from database_use.cli import terminal
     from database_use.settings import database_url as env_url
 
     project = project_from_args(args)
@@ -216,6 +234,8 @@ def _agent_setup(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 def _offer_readonly(tty: Any, project: Any, admin_url: str, owner: str) -> dict | None:
     """Offer the read-only script role too (DATABASE_READONLY_URL is not set)."""
+    from database_use import roles
+    from database_use.cli import terminal
     from database_use.project import Project
 
     answer = terminal.read_line(

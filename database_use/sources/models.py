@@ -20,10 +20,14 @@ import importlib.machinery
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import traceback
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +67,89 @@ def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot
     they import — a venv inside the project, a ``src/`` layout, another SQLAlchemy — cannot
     change this process, and the same files give the same snapshot in every process.
     Served from ``.roo/cache/`` when nothing that shaped it changed (see ``models_cache``).
+    A load begun by :func:`loading_ahead` for the same root is collected here.
     """
     root = Path(project_root).expanduser().resolve()
+    finish = _AHEAD.pop((root, use_cache), None) or _begin(root, use_cache)
+    return finish()
+
+
+# Loads begun ahead of their load_models call: (root, use_cache) -> collect the snapshot.
+_AHEAD: dict[tuple[Path, bool], Any] = {}
+
+
+@contextmanager
+def loading_ahead(
+    project_root: str | Path, *, use_cache: bool = True, wanted: bool = True
+) -> Iterator[None]:
+    """Begin the models load of ``project_root`` now; a ``load_models`` inside collects it
+    (``wanted=False``: a caller that needs no models; nothing is begun).
+
+    The models child then runs while the caller does other work (a compare reads the live
+    database meanwhile), so a cold compare waits for the slower of the two, not their sum.
+    The answer is the same child's: nothing but the start moves. Whatever this cannot start
+    (no models files, no sandbox) is left for ``load_models`` to raise in its turn; a load
+    nobody collected is stopped on the way out, never kept for a later call.
+    """
+    if not wanted:
+        yield
+        return
+    root = Path(project_root).expanduser().resolve()
+    key = (root, use_cache)
+    if key not in _AHEAD:
+        # What cannot start here, load_models meets again and raises in its turn.
+        with suppress(Exception):
+            _AHEAD[key] = _begin(root, use_cache)
+    try:
+        yield
+    finally:
+        finish = _AHEAD.pop(key, None)
+        if finish is not None:
+            finish.discard()
+
+
+class _Done:
+    """A load already finished (a cache hit): collecting it returns the snapshot."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+
+    def __call__(self) -> Snapshot:
+        return self.snap
+
+    def discard(self) -> None:
+        pass
+
+
+class _Running:
+    """A models child started: collecting it waits for its answer and builds the snapshot."""
+
+    def __init__(self, root: Path, files: list[Path], use_cache: bool) -> None:
+        self.root, self.files, self.use_cache = root, files, use_cache
+        self.child = _ChildRun(root)
+
+    def __call__(self) -> Snapshot:
+        result = self.child.result()
+        snap = Snapshot.from_dict(result["snapshot"])
+        snap.source = "models"
+        # How the models code ran, for every answer that used it: "sandbox" or "not sandboxed".
+        snap.loaded_in = result["loaded_in"]  # type: ignore[attr-defined]
+        # Where each table is declared, for fixes that name the file and class (not serialised).
+        snap.model_origins = {  # type: ignore[attr-defined]
+            k: tuple(v) for k, v in result["origins"].items() if k in snap.tables
+        }
+        if self.use_cache:
+            from database_use.sources import models_cache
+
+            # The child's own dict: what from_dict just read, without serialising it again.
+            models_cache.write(self.root, self.files, result["deps"], snap, data=result["snapshot"])
+        return snap
+
+    def discard(self) -> None:
+        self.child.stop()
+
+
+def _begin(root: Path, use_cache: bool) -> _Done | _Running:
     models_dir = root / "models"
     files = sorted(models_dir.glob("models_*.py")) if models_dir.is_dir() else []
     if not files:
@@ -74,19 +159,8 @@ def load_models(project_root: str | Path, *, use_cache: bool = True) -> Snapshot
     use_cache = use_cache and models_cache.enabled()
     if use_cache and (cached := models_cache.read(root, files)) is not None:
         cached.loaded_in = "cache"  # type: ignore[attr-defined]
-        return cached
-    result = _run_child(root)
-    snap = Snapshot.from_dict(result["snapshot"])
-    snap.source = "models"
-    # How the models code ran, for every answer that used it: "sandbox" or "not sandboxed".
-    snap.loaded_in = result["loaded_in"]  # type: ignore[attr-defined]
-    # Where each table is declared, for fixes that name the file and class (not serialised).
-    snap.model_origins = {  # type: ignore[attr-defined]
-        k: tuple(v) for k, v in result["origins"].items() if k in snap.tables
-    }
-    if use_cache:
-        models_cache.write(root, files, result["deps"], snap)
-    return snap
+        return _Done(cached)
+    return _Running(root, files, use_cache)
 
 
 def _child_env() -> dict[str, str]:
@@ -110,38 +184,70 @@ def child_argv(root: Path) -> list[str]:
     ]
 
 
-def _run_child(root: Path) -> dict[str, Any]:
-    """Load the models in a fresh interpreter, inside the sandbox: no URL, no network, the
-    project read-only (see :mod:`database_use.sandbox`)."""
-    state = sandbox.require(root, "loading the models")
-    bootstrap = child_argv(root)
-    env = _child_env()
-    if state.enabled:
-        bootstrap = sandbox.command(bootstrap, sandbox.Spec(root, network=False))
-        env = sandbox.environment({"PYTHONDONTWRITEBYTECODE": "1"})
-    try:
-        proc = subprocess.run(
+class _ChildRun:
+    """The models child, started at once: in a fresh interpreter, inside the sandbox (no URL,
+    no network, the project read-only; see :mod:`database_use.sandbox`). A thread drains its
+    output meanwhile, so a chatty models file cannot block it on a full pipe."""
+
+    def __init__(self, root: Path) -> None:
+        self.state = sandbox.require(root, "loading the models")
+        bootstrap = child_argv(root)
+        env = _child_env()
+        if self.state.enabled:
+            bootstrap = sandbox.command(bootstrap, sandbox.Spec(root, network=False))
+            env = sandbox.environment({"PYTHONDONTWRITEBYTECODE": "1"})
+        self.proc = subprocess.Popen(
             bootstrap,
             cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=CHILD_TIMEOUT_S,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # Its own process group: stopping it reaches bubblewrap's inner process too,
+            # which a kill of the outer one alone leaves behind.
+            process_group=0,
         )
-    except subprocess.TimeoutExpired:
-        raise ModelLoadError(
-            f"loading the models took longer than {CHILD_TIMEOUT_S} s and was stopped"
-        ) from None
-    try:
-        result = json.loads(proc.stdout.decode("utf-8"))
-    except ValueError:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = tail[-1] if tail else f"exit code {proc.returncode}"
-        raise ModelLoadError(f"cannot load the models: {detail[:300]}") from None
-    if "error" in result:
-        raise ModelLoadError(result["error"])
-    result["loaded_in"] = "sandbox" if state.enabled else sandbox.NOT_SANDBOXED
-    return result
+        self.output: tuple[bytes, bytes] | None = None
+        self.timed_out = False
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
+        try:
+            self.output = self.proc.communicate(timeout=CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+            self._kill()
+            self.proc.communicate()
+        except (OSError, ValueError):  # stopped by stop(): its pipes are gone
+            pass
+
+    def _kill(self) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self._kill()
+        self.reader.join()
+
+    def result(self) -> dict[str, Any]:
+        self.reader.join()
+        if self.timed_out:
+            raise ModelLoadError(
+                f"loading the models took longer than {CHILD_TIMEOUT_S} s and was stopped"
+            )
+        stdout, stderr = self.output or (b"", b"")
+        try:
+            result = json.loads(stdout.decode("utf-8"))
+        except ValueError:
+            tail = stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = tail[-1] if tail else f"exit code {self.proc.returncode}"
+            raise ModelLoadError(f"cannot load the models: {detail[:300]}") from None
+        if "error" in result:
+            raise ModelLoadError(result["error"])
+        result["loaded_in"] = "sandbox" if self.state.enabled else sandbox.NOT_SANDBOXED
+        return result
 
 
 def load_in_this_process(root: Path) -> dict[str, Any]:

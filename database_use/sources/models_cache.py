@@ -105,8 +105,13 @@ def read(root: Path, files: list[Path]) -> Snapshot | None:
         return None
 
 
-def write(root: Path, files: list[Path], deps: list[str], snap: Snapshot) -> None:
-    """Store the snapshot with the fingerprints of what shaped it; failures only skip caching."""
+def write(
+    root: Path, files: list[Path], deps: list[str], snap: Snapshot, data: dict | None = None
+) -> None:
+    """Store the snapshot with the fingerprints of what shaped it; failures only skip caching.
+
+    ``data``: the snapshot as a dict already (the models child's answer, which ``snap`` was
+    read from), stored instead of serialising ``snap`` again."""
     path = cache_path(root)
     try:
         installed = installed_roots()
@@ -117,15 +122,15 @@ def write(root: Path, files: list[Path], deps: list[str], snap: Snapshot) -> Non
                 log.info("models cache not written: %s cannot be read", dep)
                 return  # the key cannot be known: do not cache
             marks[dep] = mark
-        data = {
+        record = {
             "key": _environment_key(root, files),
             "deps": marks,
-            "snapshot": snap.to_dict(),
+            "snapshot": snap.to_dict() if data is None else data,
             "origins": getattr(snap, "model_origins", {}),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)
     except (OSError, ValueError) as exc:
         log.debug("models cache not written: %s", exc)
