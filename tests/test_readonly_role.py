@@ -160,6 +160,20 @@ def test_a_definer_function_it_may_call_makes_the_role_writable(proj, example_db
     run(proj, "after", "print('ran')\n")  # the fix the message names works
 
 
+def test_the_new_grants_are_in_the_doc_so_validate_stays_clean(proj, example_db_url, role_name):
+    """The role's grants are schema facts (the doc lists privileges): setup regenerates the doc."""
+    from database_use import service
+
+    (proj.root / ".env").write_text(f"DATABASE_URL={example_db_url}\n")
+    service.generate_docs(proj)
+    assert service.validate(proj)["ok"]
+    code, screen = setup_on_tty(proj, example_db_url, role_name)
+    assert code == 0, screen
+    assert "the new grants are schema facts" in screen and "regenerated" in screen
+    assert role_name in proj.doc_path.read_text(encoding="utf-8")
+    assert service.validate(proj)["ok"]
+
+
 def test_no_consent_no_role_and_env_unchanged(proj, example_db_url, role_name):
     env_file = proj.root / ".env"
     env_file.write_text(f"DATABASE_URL={example_db_url}\n")

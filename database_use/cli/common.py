@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from database_use.errors import DatabaseUseError
 from database_use.project import Project, open_project
@@ -21,6 +21,13 @@ from database_use.settings import mask_url
 Handler = Callable[[argparse.Namespace], tuple[int, Any, str]]
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr (exit 2), naming ``--help``, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
 def common_parent() -> argparse.ArgumentParser:

@@ -127,7 +127,25 @@ def _roles(args: argparse.Namespace) -> tuple[int, Any, str]:
         f"created role {plan.role!r} (checked: cannot write) and set {roles.ENV_KEY} in "
         f"{plan.env_path}; read-only script runs now use it"
     )
-    return EXIT_OK, result, text
+    return EXIT_OK, result, f"{text}\n{_doc_after_grants(project, result)}"
+
+
+def _doc_after_grants(project: Any, result: dict[str, Any]) -> str:
+    """A new role's grants are schema facts (the doc lists privileges): regenerate the doc when
+    there is one, so ``validate`` does not fail on the grants the person just made."""
+    from database_use import service
+    from database_use.errors import DatabaseUseError
+
+    if not project.doc_path.is_file():
+        result["doc"] = None
+        return "no schema doc yet: generate-docs will list the new grants"
+    try:
+        done = service.generate_docs(project)
+    except DatabaseUseError as exc:
+        result["doc"] = {"error": exc.message}
+        return f"the new grants are schema facts: run generate-docs ({exc.message})"
+    result["doc"] = {"path": done["path"], "changed": done["changed"]}
+    return f"the new grants are schema facts: {done['path']} regenerated"
 
 
 def _admin_from_env(name: str, project: Any) -> str:
@@ -229,6 +247,7 @@ def _agent_setup(args: argparse.Namespace) -> tuple[int, Any, str]:
             has_readonly = False
         if not has_readonly:
             result["readonly"] = _offer_readonly(tty, project, admin_url, owner)
+        terminal.show(tty, _doc_after_grants(project, result))
     return EXIT_OK, result, "done: run database-use doctor to see the tier"
 
 

@@ -25,6 +25,7 @@ from database_use.cli.common import (
     EXIT_DIFF,
     EXIT_ERROR,
     EXIT_OK,
+    OneLineParser,
     common_parent,
     fail,
     print_warnings,
@@ -369,7 +370,7 @@ class _VersionAction(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     parent = common_parent()
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
         parents=[parent],
         description="Inspect, compare, document and log changes to the project's PostgreSQL "

@@ -27,6 +27,7 @@ from database_use.cli.common import (
     EXIT_DIFF,
     EXIT_ERROR,
     EXIT_OK,
+    OneLineParser,
     common_parent,
     fail,
     project_from_args,
@@ -169,7 +170,7 @@ def _run(args: argparse.Namespace) -> tuple[int, Any, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="schema_compare.py",
         parents=[common_parent()],
         description="Compare any two schema sources and write JSON + Markdown reports under "
