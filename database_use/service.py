@@ -271,8 +271,9 @@ def introspect(
         raise InvalidRequest("give one of table=, kind= and object=, not several")
     if kind is not None:
         kind = objects.kind_argument(kind)
+    tier = _tier_ahead(project)
     if object is not None:
-        return {"tier": _tier(project), **_introspect_object(project, schema, object)}
+        return {"tier": tier(), **_introspect_object(project, schema, object)}
     schemas = [schema] if schema else None
     try:
         if table and not schema and "." in table and not table.startswith('"'):
@@ -290,14 +291,14 @@ def introspect(
             raise _not_found("schema", schema, _live(project).schemas) from None
         raise
     if table:
-        return {"tier": _tier(project), **_introspect_table(project, snap, table, schemas)}
+        return {"tier": tier(), **_introspect_table(project, snap, table, schemas)}
     if kind:
-        return {"tier": _tier(project), **_list_kind(snap, kind, limit, offset, pattern)}
+        return {"tier": tier(), **_list_kind(snap, kind, limit, offset, pattern)}
     result = _overview(snap, schema, verbose, limit, offset, _table_filter(pattern, has_column))
     if schemas is None:  # the whole database read: alembic_version is in it when it exists
         # whether the database is at the head of the project's migrations (None: no alembic)
         result["alembic"] = alembic_state.status(project, snap)
-    return {"tier": _tier(project), **result}
+    return {"tier": tier(), **result}
 
 
 def _tier(project: Project) -> str:
@@ -305,6 +306,32 @@ def _tier(project: Project) -> str:
     from database_use import doctor
 
     return doctor.cached_header(project)
+
+
+def _tier_ahead(project: Project) -> Any:
+    """:func:`_tier`, started in a thread; the returned call waits for it and gives the line
+    (or raises what it raised). Its role check and sandbox probe wait on the database and on
+    bubblewrap, which they now do while the live read runs instead of after it."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["line"] = _tier(project)
+        except BaseException as exc:  # handed to the caller, who raises it
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="database-use tier", daemon=True)
+    worker.start()
+
+    def result() -> str:
+        worker.join()
+        if "error" in box:
+            raise box["error"]
+        return box["line"]
+
+    return result
 
 
 def _introspect_table(
