@@ -29,9 +29,10 @@ def test_second_load_is_served_from_the_cache_and_equal(project):
     cache = models_cache.cache_path(project)
     assert cache.is_file()
     # Poison the file on disk only where a reload would not: prove the cache answered.
-    data = json.loads(cache.read_text())
-    data["snapshot"]["tables"][0]["comment"] = "served from cache"
-    cache.write_text(json.dumps(data))
+    header, snapshot = cache.read_text().split("\n", 1)
+    data = json.loads(snapshot)
+    data["tables"][0]["comment"] = "served from cache"
+    cache.write_text(header + "\n" + json.dumps(data))
     second = load_models(project)
     assert second.structure()["tables"][0]["comment"] == "served from cache"
     assert _tables(second) == _tables(first)
