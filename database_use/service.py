@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -56,7 +57,14 @@ MAX_LIMIT = 5_000
 def _live(project: Project, schemas: list[str] | None = None) -> Snapshot:
     from database_use.sources.live import from_database
 
-    return from_database(project, schemas=schemas)
+    return from_database(project, schemas=schemas, parallel=not _models_loading())
+
+
+def _models_loading() -> bool:
+    """A models child runs beside this process (``models.loading_ahead``): the live read then
+    keeps to one session, leaving the other core to the child, which is the longer wait."""
+    models = sys.modules.get("database_use.sources.models")  # not imported: nothing runs
+    return models is not None and models.running_ahead()
 
 
 def load_source(project: Project, which: str) -> Snapshot:

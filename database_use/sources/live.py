@@ -493,9 +493,13 @@ def _add_other_kinds(
 
 
 def from_database(
-    project_or_url: Project | str | Path, schemas: list[str] | None = None
+    project_or_url: Project | str | Path,
+    schemas: list[str] | None = None,
+    *,
+    parallel: bool = True,
 ) -> Snapshot:
-    """Snapshot of a project's database, or of the database at a URL (read-only session)."""
+    """Snapshot of a project's database, or of the database at a URL (read-only session;
+    with ``parallel``, a second one reads part of the catalog at the same time)."""
     if isinstance(project_or_url, str) and "://" in project_or_url:
         from database_use.connection import db
 
@@ -503,7 +507,7 @@ def from_database(
             return db.connect(readonly=True, url=project_or_url)
 
         with open_url() as conn:
-            return load_live(conn, schemas, open_side=open_url)
+            return load_live(conn, schemas, open_side=open_url if parallel else None)
     if isinstance(project_or_url, (str, Path)):
         from database_use.project import open_project
 
@@ -514,4 +518,4 @@ def from_database(
         return project.connect(readonly=True)
 
     with open_project_db() as conn:
-        return load_live(conn, schemas, open_side=open_project_db)
+        return load_live(conn, schemas, open_side=open_project_db if parallel else None)

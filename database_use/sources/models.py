@@ -108,6 +108,11 @@ def loading_ahead(
             finish.discard()
 
 
+def running_ahead() -> bool:
+    """Whether a models child begun by :func:`loading_ahead` is still running."""
+    return any(isinstance(f, _Running) and f.child.running() for f in _AHEAD.values())
+
+
 class _Done:
     """A load already finished (a cache hit): collecting it returns the snapshot."""
 
@@ -227,6 +232,9 @@ class _ChildRun:
     def _kill(self) -> None:
         with suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
