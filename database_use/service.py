@@ -689,6 +689,18 @@ def generate_docs(project: Project) -> dict[str, Any]:
     }
 
 
+def _finish_pending(project: Project) -> Any:
+    """``changes.pipeline.finish_pending``; the apply pipeline is imported only when a
+    journal is left (one directory listing tells), which validate's start-up need not pay."""
+    from database_use.changes import journal
+
+    if not journal.pending(project):
+        return journal.Pending()
+    from database_use.changes.pipeline import finish_pending
+
+    return finish_pending(project)
+
+
 CHANGES_NAMED = 3  # differences validate's message names before "and N more"
 
 
@@ -709,9 +721,7 @@ def validate(project: Project) -> dict[str, Any]:
     when the database has strict mode's ledger, ``ledger`` (:func:`ledger.check`: a log that
     disagrees with it makes ``ok`` false; a live schema that differs from its last row warns).
     """
-    from database_use.changes.pipeline import finish_pending
-
-    pending = finish_pending(project)  # an apply a crash left half done is finished first
+    pending = _finish_pending(project)  # an apply a crash left half done is finished first
     snap, live_hash, content = _render_live(project)
     path = project.doc_path
     warnings: list[str] = list(pending.warnings)
@@ -1049,12 +1059,11 @@ def log_change(
     tables "not checked" (see ``note``). Waits a few seconds at most for the log's lock
     (LockTimeout, nothing written).
     """
-    from database_use.changes.pipeline import finish_pending
     from database_use.errors import DatabaseUseError
     from database_use.settings import mask_url
 
     summary, names, clean = changelog.validate_entry_args(summary, details, tables, sql, extra)
-    pending = finish_pending(project)  # an apply left half done goes first: the log in order
+    pending = _finish_pending(project)  # an apply left half done goes first: the log in order
     snap = None
     unreachable = None
     if names or (record_hash and not clean.get("schema_hash_after")):
