@@ -62,16 +62,19 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
-
-from argon2.low_level import Type, hash_secret_raw
-from argon2.profiles import RFC_9106_LOW_MEMORY
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING, Any, Literal
 
 from database_use import policy
 from database_use.errors import ChangeRefused, ConfigError, InvalidRequest
+
+# argon2 and cryptography are imported where a key is derived, stored or checked: loading them
+# costs ~25-55 ms, and doctor (introspect's tier line, the server's start-up line) only asks
+# whether the approver file exists.
+if TYPE_CHECKING:  # pragma: no cover
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 log = logging.getLogger("database_use.approvals")
 
@@ -226,6 +229,9 @@ def _private_file(path: Path) -> None:
 
 
 def _derive(passphrase: str, salt: bytes, costs: dict[str, int]) -> Ed25519PrivateKey:
+    from argon2.low_level import Type, hash_secret_raw
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     seed = hash_secret_raw(
         passphrase.encode("utf-8"),
         salt,
@@ -239,6 +245,8 @@ def _derive(passphrase: str, salt: bytes, costs: dict[str, int]) -> Ed25519Priva
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
@@ -253,6 +261,8 @@ def setup_approver(passphrase: str, *, replace_existing: bool = False) -> Path:
     path = approver_path()
     if path.exists() and not replace_existing:
         raise ChangeRefused(f"an approver passphrase is already set ({path})")
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
     policy.ensure_private_dir()
     costs = {
         "time_cost": RFC_9106_LOW_MEMORY.time_cost,
@@ -300,6 +310,8 @@ def _approver(project: Any | None = None) -> dict[str, Any]:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise ChangeRefused(f"the approver file {path} is unreadable or malformed") from None
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     return {"costs": costs, "salt": salt, "public": Ed25519PublicKey.from_public_bytes(public)}
 
 
@@ -446,6 +458,8 @@ def load(project: Any, kind: str, subject_id: str) -> Approval:
         signature = bytes.fromhex(approval.signature)
     except (OSError, ValueError, TypeError):
         raise ChangeRefused(f"the approval record of {kind} {subject_id} is malformed") from None
+    from cryptography.exceptions import InvalidSignature
+
     public = _approver(project)["public"]
     try:
         public.verify(signature, approval.payload())

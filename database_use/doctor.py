@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import database_use
-from database_use import approvals, hints, policy, roles, sandbox, strict
+from database_use import hints, policy, roles, sandbox, strict
 from database_use.config import read_pyproject
 from database_use.errors import DatabaseUseError
 from database_use.installer import SERVER_NAME
@@ -277,6 +277,10 @@ def _config_dir(project: Project) -> Check:
 
 
 def _approver(project: Project) -> Check:
+    # imported here: approvals loads argon2 and cryptography (~25-55 ms), which introspect's
+    # tier line and the server's start-up line do not otherwise need
+    from database_use import approvals
+
     if approvals.approver_exists():
         return Check("approver", "approver passphrase", OK, f"set up ({approvals.approver_path()})")
     return Check(

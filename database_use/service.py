@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -56,7 +57,14 @@ MAX_LIMIT = 5_000
 def _live(project: Project, schemas: list[str] | None = None) -> Snapshot:
     from database_use.sources.live import from_database
 
-    return from_database(project, schemas=schemas)
+    return from_database(project, schemas=schemas, parallel=not _models_loading())
+
+
+def _models_loading() -> bool:
+    """A models child runs beside this process (``models.loading_ahead``): the live read then
+    keeps to one session, leaving the other core to the child, which is the longer wait."""
+    models = sys.modules.get("database_use.sources.models")  # not imported: nothing runs
+    return models is not None and models.running_ahead()
 
 
 def load_source(project: Project, which: str) -> Snapshot:
@@ -271,8 +279,9 @@ def introspect(
         raise InvalidRequest("give one of table=, kind= and object=, not several")
     if kind is not None:
         kind = objects.kind_argument(kind)
+    tier = _tier_ahead(project)
     if object is not None:
-        return {"tier": _tier(project), **_introspect_object(project, schema, object)}
+        return {"tier": tier(), **_introspect_object(project, schema, object)}
     schemas = [schema] if schema else None
     try:
         if table and not schema and "." in table and not table.startswith('"'):
@@ -290,14 +299,14 @@ def introspect(
             raise _not_found("schema", schema, _live(project).schemas) from None
         raise
     if table:
-        return {"tier": _tier(project), **_introspect_table(project, snap, table, schemas)}
+        return {"tier": tier(), **_introspect_table(project, snap, table, schemas)}
     if kind:
-        return {"tier": _tier(project), **_list_kind(snap, kind, limit, offset, pattern)}
+        return {"tier": tier(), **_list_kind(snap, kind, limit, offset, pattern)}
     result = _overview(snap, schema, verbose, limit, offset, _table_filter(pattern, has_column))
     if schemas is None:  # the whole database read: alembic_version is in it when it exists
         # whether the database is at the head of the project's migrations (None: no alembic)
         result["alembic"] = alembic_state.status(project, snap)
-    return {"tier": _tier(project), **result}
+    return {"tier": tier(), **result}
 
 
 def _tier(project: Project) -> str:
@@ -305,6 +314,32 @@ def _tier(project: Project) -> str:
     from database_use import doctor
 
     return doctor.cached_header(project)
+
+
+def _tier_ahead(project: Project) -> Any:
+    """:func:`_tier`, started in a thread; the returned call waits for it and gives the line
+    (or raises what it raised). Its role check and sandbox probe wait on the database and on
+    bubblewrap, which they now do while the live read runs instead of after it."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["line"] = _tier(project)
+        except BaseException as exc:  # handed to the caller, who raises it
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="database-use tier", daemon=True)
+    worker.start()
+
+    def result() -> str:
+        worker.join()
+        if "error" in box:
+            raise box["error"]
+        return box["line"]
+
+    return result
 
 
 def _introspect_table(
@@ -654,6 +689,18 @@ def generate_docs(project: Project) -> dict[str, Any]:
     }
 
 
+def _finish_pending(project: Project) -> Any:
+    """``changes.pipeline.finish_pending``; the apply pipeline is imported only when a
+    journal is left (one directory listing tells), which validate's start-up need not pay."""
+    from database_use.changes import journal
+
+    if not journal.pending(project):
+        return journal.Pending()
+    from database_use.changes.pipeline import finish_pending
+
+    return finish_pending(project)
+
+
 CHANGES_NAMED = 3  # differences validate's message names before "and N more"
 
 
@@ -674,9 +721,7 @@ def validate(project: Project) -> dict[str, Any]:
     when the database has strict mode's ledger, ``ledger`` (:func:`ledger.check`: a log that
     disagrees with it makes ``ok`` false; a live schema that differs from its last row warns).
     """
-    from database_use.changes.pipeline import finish_pending
-
-    pending = finish_pending(project)  # an apply a crash left half done is finished first
+    pending = _finish_pending(project)  # an apply a crash left half done is finished first
     snap, live_hash, content = _render_live(project)
     path = project.doc_path
     warnings: list[str] = list(pending.warnings)
@@ -1014,12 +1059,11 @@ def log_change(
     tables "not checked" (see ``note``). Waits a few seconds at most for the log's lock
     (LockTimeout, nothing written).
     """
-    from database_use.changes.pipeline import finish_pending
     from database_use.errors import DatabaseUseError
     from database_use.settings import mask_url
 
     summary, names, clean = changelog.validate_entry_args(summary, details, tables, sql, extra)
-    pending = finish_pending(project)  # an apply left half done goes first: the log in order
+    pending = _finish_pending(project)  # an apply left half done goes first: the log in order
     snap = None
     unreachable = None
     if names or (record_hash and not clean.get("schema_hash_after")):

@@ -29,9 +29,10 @@ def test_second_load_is_served_from_the_cache_and_equal(project):
     cache = models_cache.cache_path(project)
     assert cache.is_file()
     # Poison the file on disk only where a reload would not: prove the cache answered.
-    data = json.loads(cache.read_text())
-    data["snapshot"]["tables"][0]["comment"] = "served from cache"
-    cache.write_text(json.dumps(data))
+    header, snapshot = cache.read_text().split("\n", 1)
+    data = json.loads(snapshot)
+    data["tables"][0]["comment"] = "served from cache"
+    cache.write_text(header + "\n" + json.dumps(data))
     second = load_models(project)
     assert second.structure()["tables"][0]["comment"] == "served from cache"
     assert _tables(second) == _tables(first)
@@ -271,3 +272,21 @@ def test_a_package_upgrade_changes_the_answer(project, tmp_path):
     # 2.1 changes no module at all, only a data file the models read at import time
     _install(python, _release(tmp_path, "2.1", "    color = sa.Column(sa.Text)\n", 80))
     assert _load(python, project) == "sandbox id:integer name:character varying(80) color:text"
+
+
+def test_a_load_ahead_is_seen_running_until_it_is_collected(project):
+    """While a models child runs beside it, the live read keeps to one session (the child
+    needs the other core); the flag is down again once the load is collected or stopped."""
+    from database_use import service
+    from database_use.sources import models
+
+    (project / "models" / "models_slow.py").write_text("import time\ntime.sleep(1.5)\n")
+    assert not models.running_ahead() and not service._models_loading()
+    with loading_ahead(project, use_cache=False):
+        assert models.running_ahead() and service._models_loading()
+        snap = load_models(project, use_cache=False)
+        assert not models.running_ahead()
+    assert "public.users" in snap.tables
+    with loading_ahead(project, use_cache=False):
+        assert models.running_ahead()
+    assert not models.running_ahead()  # nobody collected it: stopped on the way out

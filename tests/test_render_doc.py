@@ -695,3 +695,19 @@ def test_imports_stay_light() -> None:
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_objects_sort_by_name_and_twins_by_structure() -> None:
+    """by_name: unnamed first, then by name; only items sharing a name fall back to their
+    structure, so every source gives one order (the fast path must agree with the full key)."""
+    from database_use.render.doc_text import by_name
+
+    a = Index(name="b_idx", columns=["x"])
+    b = Index(name="a_idx", columns=["y"])
+    unnamed = [Index(name=None, columns=["z"]), Index(name=None, columns=["w"])]
+    twins = [Index(name="t", columns=["q"]), Index(name="t", columns=["p"])]
+    full = lambda items: sorted(items, key=lambda x: (x.name is not None, x.name or "", repr(x)))  # noqa: E731
+    for items in ([a, b], [b, a, *unnamed], [*twins, a], [*reversed(twins), *unnamed, b]):
+        assert by_name(items) == full(items)
+    assert [i.name for i in by_name([a, b, unnamed[0]])] == [None, "a_idx", "b_idx"]
+    assert [i.columns for i in by_name(twins)] == [["p"], ["q"]]

@@ -826,7 +826,11 @@ def all_kinds_snapshots(draw: st.DrawFn) -> Snapshot:
     return snap
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(all_kinds_snapshots())
 def test_round_trip_property_every_kind(snap: Snapshot) -> None:
     text = render_doc(snap)

@@ -10,7 +10,7 @@ import pytest
 
 from database_use.errors import NotFound
 from database_use.project import Project
-from database_use.sources.live import QUERIES, from_database, load_live
+from database_use.sources.live import QUERIES, SIDE_QUERIES, from_database, load_live
 
 
 def run(url: str, statements: str) -> None:
@@ -144,15 +144,20 @@ def test_identity_generated_and_defaults(db_url: str) -> None:
     assert cols["f"].type == "integer[]"
 
 
+def _login_role(pg_server, db_url: str, prefix: str, attributes: str) -> tuple[str, str]:  # noqa: ANN001
+    """A new LOGIN role (the caller drops it) and the URL of ``db_url``'s database as it."""
+    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    pg_server.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' {attributes}")
+    parts = urlsplit(db_url)
+    return role, f"postgresql://{role}:{quote(password)}@{parts.hostname}:{parts.port}{parts.path}"
+
+
 def test_works_as_a_non_superuser_and_leaves_the_session_clean(
     pg_server, example_db_url: str
 ) -> None:  # noqa: ANN001
-    role = f"reader_{uuid.uuid4().hex[:8]}"
-    password = uuid.uuid4().hex
-    pg_server.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' NOSUPERUSER")
+    role, url = _login_role(pg_server, example_db_url, "reader", "NOSUPERUSER")
     try:
-        parts = urlsplit(example_db_url)
-        url = f"postgresql://{role}:{quote(password)}@{parts.hostname}:{parts.port}{parts.path}"
         with psycopg.connect(url) as conn:
             assert not conn.execute(
                 "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
@@ -201,3 +206,93 @@ def test_round_trips_do_not_grow_with_table_count(make_database) -> None:  # noq
     assert len(from_database(large).tables) == 30
     # the session's query, then one per kind (tests/test_live_kinds.py covers every kind)
     assert _count_round_trips(small) == _count_round_trips(large) == 1 + len(QUERIES)
+
+
+# -- the second session (from_database reads part of the catalog on another connection) ----------
+class MainCursor(psycopg.Cursor):
+    executes = 0
+
+    def execute(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        type(self).executes += 1
+        return super().execute(*args, **kwargs)
+
+
+class SideCursor(MainCursor):
+    executes = 0
+
+
+def _read_with_side(url: str, side_url: str) -> tuple[dict, int, int]:
+    """The snapshot of ``url`` read with a second session opened on ``side_url``, and the
+    statements each connection ran."""
+    MainCursor.executes = SideCursor.executes = 0
+    with psycopg.connect(url, cursor_factory=MainCursor) as conn:
+        snap = load_live(
+            conn, open_side=lambda: psycopg.connect(side_url, cursor_factory=SideCursor)
+        )
+    return snap.to_dict(), MainCursor.executes, SideCursor.executes
+
+
+def _names(data: dict) -> list[str]:
+    return sorted(f"{t['schema']}.{t['name']}" for t in data["tables"])
+
+
+def _objects_of_every_table_kind(url: str) -> None:
+    run(
+        url,
+        "CREATE SCHEMA s; CREATE TYPE s.mood AS ENUM ('ok', 'sad');"
+        "CREATE DOMAIN s.pos AS int CHECK (VALUE > 0);"
+        "CREATE TABLE s.t (id int PRIMARY KEY, m s.mood, p s.pos, u text UNIQUE NULLS NOT DISTINCT,"
+        " CHECK (p < 100)); CREATE INDEX t_lower ON s.t (lower(u)) INCLUDE (m);"
+        "CREATE TABLE s.c (id int REFERENCES s.t (id), n int); CREATE SEQUENCE s.seq;"
+        "CREATE FUNCTION s.f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
+        "CREATE TRIGGER tr BEFORE INSERT ON s.c FOR EACH ROW EXECUTE FUNCTION s.f();"
+        "ALTER TABLE s.c ENABLE ROW LEVEL SECURITY; CREATE POLICY pol ON s.c USING (n > 0);"
+        "GRANT SELECT ON s.c TO PUBLIC; COMMENT ON INDEX s.t_lower IS 'by name';",
+    )
+
+
+def test_a_second_session_reads_the_same_snapshot(db_url: str) -> None:
+    _objects_of_every_table_kind(db_url)
+    with psycopg.connect(db_url) as conn:
+        alone = load_live(conn).to_dict()
+    together, main, side = _read_with_side(db_url, db_url)
+    assert together == alone
+    assert len(together["tables"]) == 2 and together["sequences"] and together["functions"]
+    # the side session ran its share (snapshot import, session, its queries); the main one
+    # exported the snapshot and ran the rest
+    assert side == 2 + len(SIDE_QUERIES)
+    assert main == 2 + len(QUERIES) - len(SIDE_QUERIES)
+    assert from_database(db_url).to_dict() == alone
+
+
+def test_the_second_session_on_another_database_is_not_mixed_in(make_database) -> None:  # noqa: ANN001
+    """A second connection that reaches another database (another server behind the same
+    name, a replica, a pooler's other target) cannot import the snapshot: everything is then
+    read on the main connection, and nothing of the other database shows."""
+    ours, other = make_database("empty"), make_database("empty")
+    _objects_of_every_table_kind(ours)
+    run(
+        other,
+        "CREATE TABLE decoy (id int PRIMARY KEY, x int CHECK (x > 0)); CREATE INDEX ON decoy (x);",
+    )
+    with psycopg.connect(ours) as conn:
+        alone = load_live(conn).to_dict()
+    together, main, _side = _read_with_side(ours, other)
+    assert together == alone
+    assert _names(together) == ["s.c", "s.t"]
+    assert main == 2 + len(QUERIES)  # export, session and every query on the main connection
+
+
+def test_a_role_with_one_connection_still_gets_the_whole_snapshot(
+    pg_server, example_db_url: str
+) -> None:  # noqa: ANN001
+    role, url = _login_role(pg_server, example_db_url, "single", "CONNECTION LIMIT 1")
+    try:
+        with psycopg.connect(example_db_url) as conn:
+            alone = load_live(conn).to_dict()
+        together, main, side = _read_with_side(url, url)
+        assert together == alone and _names(together) == ["public.media", "public.users"]
+        assert side == 0 and main == 2 + len(QUERIES)  # its second connection was refused
+        assert from_database(url).to_dict() == alone
+    finally:
+        pg_server.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")

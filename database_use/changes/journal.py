@@ -32,7 +32,7 @@ import contextlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +47,17 @@ Outcome = Literal["committed", "aborted", "running", "unknown"]
 
 def journal_dir(project: Project) -> Path:
     return project.changes_dir / "journal"
+
+
+@dataclass
+class Pending:
+    """What ``pipeline.finish_pending`` did: applies it finished, and problems it left in place."""
+
+    finished: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {k: v for k, v in (("finished", self.finished), ("warnings", self.warnings)) if v}
 
 
 def pending(project: Project) -> list[str]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from database_use import approvals, hints, redact
 from database_use.changes import STATUSES, journal, strict_gate
+from database_use.changes.journal import Pending  # noqa: F401 - re-exported (changes.owner)
 from database_use.changes.plan import (
     Plan,
     normalize_request,
@@ -1069,17 +1070,6 @@ def applied_result(
         }
     )
     return result
-
-
-@dataclass
-class Pending:
-    """What :func:`finish_pending` did: applies it finished, and problems it left in place."""
-
-    finished: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return {k: v for k, v in (("finished", self.finished), ("warnings", self.warnings)) if v}
 
 
 def finish_pending(project: Project) -> Pending:

@@ -8,6 +8,7 @@ saved JSON snapshot last); ``fix`` says in one line what to change on the other 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from database_use.display import escape_for_display
@@ -57,7 +58,7 @@ class Sides:
     lname: str
     rname: str
 
-    @property
+    @cached_property  # asked for every attribute of every column: the sources do not change
     def authority(self) -> str:
         lrank = RANK.get(self.left.source, 9)
         rrank = RANK.get(self.right.source, 9)

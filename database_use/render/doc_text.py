@@ -235,7 +235,10 @@ def by_name(items: list[Any]) -> list[Any]:
     """Sort by name, then by structure (unnamed items first) — stable across sources."""
     if len(items) < 2:
         return list(items)
-    # repr of a dataclass lists every field in a fixed order: a cheap structural tie-break.
+    names = [(x.name is not None, x.name or "") for x in items]
+    if len(set(names)) == len(names):  # the usual case: the tie-break below is never needed
+        return [x for _, x in sorted(zip(names, items, strict=True), key=lambda pair: pair[0])]
+    # repr of a dataclass lists every field in a fixed order: a structural tie-break.
     return sorted(items, key=lambda x: (x.name is not None, x.name or "", repr(x)))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,14 +83,22 @@ def _version(conn: psycopg.Connection) -> str:
 
 
 def load_live(
-    conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None = None
+    conn: psycopg.Connection,
+    schemas: list[str] | tuple[str, ...] | None = None,
+    *,
+    open_side: Any = None,
 ) -> Snapshot:
     """Snapshot of the database behind ``conn`` (all non-system schemas, or ``schemas``).
+
+    ``open_side``: a callable giving a context manager for a second, read-only connection to
+    the same database, to read part of the catalog in parallel (:data:`SIDE_QUERIES`). Only
+    for a database whose state is committed: never inside a transaction that has changes of
+    its own (the second session would not see them).
 
     Raises NotFound naming the existing schemas when a requested schema does not exist.
     """
     with _collector_paused():
-        return _load_live(conn, schemas)
+        return _load_live(conn, schemas, open_side)
 
 
 @contextmanager
@@ -136,30 +144,168 @@ def versioned_sql(name: str, major: int) -> str:
     return _VERSIONED.sub(lambda m: m[2] if major >= int(m[1]) else m[3], sql(name))
 
 
-def _load_live(conn: psycopg.Connection, schemas: list[str] | tuple[str, ...] | None) -> Snapshot:
+# With a second connection to hand (a snapshot of a database this module connects to itself),
+# these queries run there, at the same time as the rest: the server has them on another core
+# and the client reads their rows while it builds from the first ones. Each statement already
+# reads the catalog as of its own start (READ COMMITTED), so two sessions see what one would.
+SIDE_QUERIES = QUERIES[QUERIES.index("constraints") :]  # relations and columns stay
+
+
+class _Results(dict):
+    """The rows of each catalog query by name, fetched when first asked for (the snapshot is
+    built in query order); those of ``side`` come from the second connection's thread."""
+
+    def __init__(self, cursors: dict[str, Any], side: _SideRead | None = None) -> None:
+        super().__init__()
+        self._cursors = cursors
+        self._side = side
+
+    def __missing__(self, name: str) -> list[tuple]:
+        cursor = self._cursors.pop(name, None)
+        if cursor is not None:
+            rows = self[name] = cursor.fetchall()
+            return rows
+        if self._side is not None and name in self._side.names:
+            rows = self[name] = self._side.rows(name)
+            return rows
+        raise KeyError(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def fetch_rest(self) -> None:
+        for name in list(self._cursors):
+            self[name]
+
+
+class _SideRead:
+    """``names`` read on a second connection in a thread. If that connection cannot be had
+    (a role's connection limit, a pooler that refuses it, anything), :meth:`rows` reads them on
+    the main connection instead: slower, never a different answer."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        open_connection: Any,
+        snapshot_id: str,
+        names: tuple[str, ...],
+        params: dict,
+        major: int,
+    ) -> None:
+        import threading
+
+        self._conn = conn
+        self._snapshot_id = snapshot_id
+        self.names = names
+        self._params, self._major = params, major
+        self._open = open_connection
+        self._rows: dict[str, list[tuple]] = {}
+        self._failed: BaseException | None = None
+        self._fallback: _Results | None = None
+        self._thread = threading.Thread(target=self._run, name="database-use catalog", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+        from psycopg import sql as q
+
+        try:
+            with self._open() as conn:
+                # the main transaction's snapshot, imported: the same server (an import fails
+                # anywhere else: another host behind the same name, a replica) and the same view
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                conn.read_only = True
+                with _pipeline(conn), conn.transaction(force_rollback=True):
+                    conn.execute(
+                        q.SQL("SET TRANSACTION SNAPSHOT {}").format(q.Literal(self._snapshot_id))
+                    )
+                    self._read(conn)
+        except BaseException as exc:  # read again on the main connection (see rows)
+            self._failed = exc
+
+    def _read(self, conn: psycopg.Connection) -> None:
+        _send_session(conn)
+        cursors = _send(conn, self.names, self._params, self._major)
+        for name in self.names:
+            self._rows[name] = cursors[name].fetchall()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def rows(self, name: str) -> list[tuple]:
+        self._thread.join()
+        if self._failed is None:
+            return self._rows[name]
+        if self._fallback is None:  # sent now, inside the main connection's transaction
+            self._fallback = _Results(_send(self._conn, self.names, self._params, self._major))
+        return self._fallback[name]
+
+
+def _send_session(conn: psycopg.Connection) -> Any:
+    cursor = conn.cursor()
+    cursor.execute(sql("session"), {"timeout": DEFAULT_TIMEOUT})
+    return cursor
+
+
+def _send(conn: psycopg.Connection, names: tuple[str, ...], params: dict, major: int) -> dict:
+    cursors = {}
+    for name in names:
+        cursors[name] = cursor = conn.cursor()
+        cursor.execute(versioned_sql(name, major), params)
+    return cursors
+
+
+def _load_live(
+    conn: psycopg.Connection,
+    schemas: list[str] | tuple[str, ...] | None,
+    open_side: Any = None,
+) -> Snapshot:
     wanted = sorted(set(schemas)) if schemas else None
     params: dict[str, Any] = {"schemas": wanted}
     major = conn.info.server_version // 10000
+    side: _SideRead | None = None
     # force_rollback: a fresh transaction (or a savepoint inside the caller's) that leaves
-    # nothing behind, not even the SET LOCAL of search_path / statement_timeout.
-    with conn.transaction(force_rollback=True), conn.cursor() as cur:
-        cur.execute(sql("session"), {"timeout": DEFAULT_TIMEOUT})
-        session = cur.fetchone()
-        existing = list(session[3])
-        if wanted:
-            unknown = [s for s in wanted if s not in existing]
-            if unknown:
-                raise NotFound(
-                    f"schema {', '.join(unknown)} not found; schemas in this database: "
-                    f"{', '.join(existing) or '(none)'}"
-                )
-        rows: dict[str, list[tuple]] = {}
-        for name in QUERIES:
-            cur.execute(versioned_sql(name, major), params)
-            rows[name] = cur.fetchall()
-    scope = wanted or existing
-    rows["schema_comments"] = [tuple(pair) for pair in session[4] if pair[0] in scope]
-    return build_snapshot(rows, schemas=scope, server_version=_version(conn))
+    # nothing behind, not even the SET LOCAL of search_path / statement_timeout. Every query is
+    # sent at once (pipeline mode, where libpq has it) and read back in the order the snapshot
+    # is built: the same statements in the same transaction, without a wait per round trip.
+    try:
+        with _pipeline(conn), conn.transaction(force_rollback=True):
+            if open_side is not None:
+                snapshot_id = conn.execute(sql("export_snapshot")).fetchone()[0]
+                if snapshot_id:  # none on a standby: everything is read here
+                    side = _SideRead(conn, open_side, snapshot_id, SIDE_QUERIES, params, major)
+            here = tuple(n for n in QUERIES if side is None or n not in side.names)
+            session_cursor = _send_session(conn)
+            rows = _Results(_send(conn, here, params, major), side)
+            session = session_cursor.fetchone()
+            existing = list(session[3])
+            if wanted:
+                unknown = [s for s in wanted if s not in existing]
+                if unknown:
+                    raise NotFound(
+                        f"schema {', '.join(unknown)} not found; schemas in this database: "
+                        f"{', '.join(existing) or '(none)'}"
+                    )
+            scope = wanted or existing
+            rows["schema_comments"] = [tuple(pair) for pair in session[4] if pair[0] in scope]
+            snap = build_snapshot(rows, schemas=scope, server_version=_version(conn))
+            rows.fetch_rest()
+    finally:
+        if side is not None:  # never leave its session behind (an error here, NotFound ...)
+            side.join()
+    return snap
+
+
+def _pipeline(conn: psycopg.Connection) -> Any:
+    """``conn.pipeline()`` where the libpq in use has pipeline mode (14+), else nothing."""
+    import psycopg
+
+    if psycopg.Pipeline.is_supported():  # nested inside a caller's pipeline, too
+        return conn.pipeline()
+    return nullcontext()
 
 
 def build_snapshot(
@@ -347,17 +493,29 @@ def _add_other_kinds(
 
 
 def from_database(
-    project_or_url: Project | str | Path, schemas: list[str] | None = None
+    project_or_url: Project | str | Path,
+    schemas: list[str] | None = None,
+    *,
+    parallel: bool = True,
 ) -> Snapshot:
-    """Snapshot of a project's database, or of the database at a URL (read-only session)."""
+    """Snapshot of a project's database, or of the database at a URL (read-only session;
+    with ``parallel``, a second one reads part of the catalog at the same time)."""
     if isinstance(project_or_url, str) and "://" in project_or_url:
         from database_use.connection import db
 
-        with db.connect(readonly=True, url=project_or_url) as conn:
-            return load_live(conn, schemas)
+        def open_url() -> Any:
+            return db.connect(readonly=True, url=project_or_url)
+
+        with open_url() as conn:
+            return load_live(conn, schemas, open_side=open_url if parallel else None)
     if isinstance(project_or_url, (str, Path)):
         from database_use.project import open_project
 
         project_or_url = open_project(project_or_url)
-    with project_or_url.connect(readonly=True) as conn:
-        return load_live(conn, schemas)
+    project = project_or_url
+
+    def open_project_db() -> Any:
+        return project.connect(readonly=True)
+
+    with open_project_db() as conn:
+        return load_live(conn, schemas, open_side=open_project_db if parallel else None)

@@ -108,6 +108,11 @@ def loading_ahead(
             finish.discard()
 
 
+def running_ahead() -> bool:
+    """Whether a models child begun by :func:`loading_ahead` is still running."""
+    return any(isinstance(f, _Running) and f.child.running() for f in _AHEAD.values())
+
+
 class _Done:
     """A load already finished (a cache hit): collecting it returns the snapshot."""
 
@@ -141,8 +146,10 @@ class _Running:
         if self.use_cache:
             from database_use.sources import models_cache
 
-            # The child's own dict: what from_dict just read, without serialising it again.
-            models_cache.write(self.root, self.files, result["deps"], snap, data=result["snapshot"])
+            # The child's own text: what from_dict just read, without serialising it again.
+            models_cache.write(
+                self.root, self.files, result["deps"], snap, raw=result["raw_snapshot"]
+            )
         return snap
 
     def discard(self) -> None:
@@ -226,6 +233,9 @@ class _ChildRun:
         with suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
 
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self._kill()
@@ -239,7 +249,14 @@ class _ChildRun:
             )
         stdout, stderr = self.output or (b"", b"")
         try:
-            result = json.loads(stdout.decode("utf-8"))
+            # a line of JSON (origins and deps, or the error), then the snapshot (models_child)
+            head, _, body = stdout.decode("utf-8").partition("\n")
+            result = json.loads(head)
+            if not isinstance(result, dict):
+                raise ValueError("not an object")
+            if "error" not in result:
+                result["snapshot"] = json.loads(body)
+                result["raw_snapshot"] = body
         except ValueError:
             tail = stderr.decode("utf-8", "replace").strip().splitlines()
             detail = tail[-1] if tail else f"exit code {self.proc.returncode}"
@@ -306,6 +323,13 @@ def _origins(
     found: dict[str, tuple[str, str | None, int | None]] = {}
     registries: list[Any] = []
     lines = _SourceLines()
+    shown_as: dict[Path, str] = {}  # every table of a file asks for the same path
+
+    def shown(file: Path) -> str:
+        if file not in shown_as:
+            shown_as[file] = _shown(file, root)
+        return shown_as[file]
+
     for module in modules:
         for value in vars(module).values():
             is_class = isinstance(value, type)
@@ -321,7 +345,7 @@ def _origins(
             home = sys.modules.get(value.__module__, module) if is_class else module
             file = Path(getattr(home, "__file__", None) or module.__file__ or "")
             cls = value.__name__ if is_class else None
-            found[key] = (_shown(file, root), cls, lines.line_of(value, table, file))
+            found[key] = (shown(file), cls, lines.line_of(value, table, file))
     for registry in registries:
         for mapper in sorted(getattr(registry, "mappers", ()), key=lambda m: m.class_.__qualname__):
             mapped = mapper.class_
@@ -332,7 +356,7 @@ def _origins(
             if key in found:
                 continue
             file = Path(getattr(sys.modules.get(mapped.__module__), "__file__", None) or "")
-            found[key] = (_shown(file, root), mapped.__name__, lines.line_of(mapped, table, file))
+            found[key] = (shown(file), mapped.__name__, lines.line_of(mapped, table, file))
     return found
 
 

@@ -2,7 +2,8 @@
 
 Executing 1,000 declarative classes costs SQLAlchemy seconds (mapper set-up), while the live
 database reads in a fraction of that; agents compare again and again between model edits.
-The cache (``.roo/cache/models-snapshot.json``) is used only when everything that shaped the
+The cache (``.roo/cache/models-snapshot.json``: a line of JSON with what the snapshot depends
+on, then the snapshot's JSON) is used only when everything that shaped the
 snapshot is unchanged: every module file the load imported — project files by content, files
 of installed packages and of the interpreter by size and modification time, so an upgraded
 package or SQLAlchemy misses — the set of ``models_*.py`` files and the interpreter. A wrong
@@ -25,7 +26,7 @@ from database_use.schema.snapshot import Snapshot
 
 log = logging.getLogger("database_use.models_cache")
 
-FORMAT = 3
+FORMAT = 4  # 4: the header line, then the snapshot
 
 
 def enabled() -> bool:
@@ -87,31 +88,35 @@ def _environment_key(root: Path, files: list[Path]) -> str:
 
 
 def read(root: Path, files: list[Path]) -> Snapshot | None:
-    """The cached snapshot when every input is unchanged, else None (never raises)."""
+    """The cached snapshot when every input is unchanged, else None (never raises).
+
+    The file's first line is what the answer depends on (key, fingerprints, origins), the
+    rest the snapshot: a miss (the usual case after a models edit) reads one short line."""
     path = cache_path(root)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("key") != _environment_key(root, files):
-            return None
-        installed = installed_roots()
-        for dep, mark in data["deps"].items():
-            if _fingerprint(root, Path(dep), installed) != mark:
+        with path.open(encoding="utf-8") as stream:
+            header = json.loads(stream.readline())
+            if header.get("key") != _environment_key(root, files):
                 return None
-        snap = Snapshot.from_dict(data["snapshot"])
+            installed = installed_roots()
+            for dep, mark in header["deps"].items():
+                if _fingerprint(root, Path(dep), installed) != mark:
+                    return None
+            snap = Snapshot.from_dict(json.loads(stream.read()))
         snap.source = "models"
-        snap.model_origins = {k: tuple(v) for k, v in data["origins"].items()}  # type: ignore[attr-defined]
+        snap.model_origins = {k: tuple(v) for k, v in header["origins"].items()}  # type: ignore[attr-defined]
         return snap
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def write(
-    root: Path, files: list[Path], deps: list[str], snap: Snapshot, data: dict | None = None
+    root: Path, files: list[Path], deps: list[str], snap: Snapshot, raw: str | None = None
 ) -> None:
     """Store the snapshot with the fingerprints of what shaped it; failures only skip caching.
 
-    ``data``: the snapshot as a dict already (the models child's answer, which ``snap`` was
-    read from), stored instead of serialising ``snap`` again."""
+    ``raw``: the snapshot's JSON text already (the models child's answer, which ``snap`` was
+    read from), stored as it came instead of serialising ``snap`` again."""
     path = cache_path(root)
     try:
         installed = installed_roots()
@@ -122,15 +127,15 @@ def write(
                 log.info("models cache not written: %s cannot be read", dep)
                 return  # the key cannot be known: do not cache
             marks[dep] = mark
-        record = {
+        header = {
             "key": _environment_key(root, files),
             "deps": marks,
-            "snapshot": snap.to_dict() if data is None else data,
             "origins": getattr(snap, "model_origins", {}),
         }
+        body = json.dumps(snap.to_dict()) if raw is None else raw
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps(header, sort_keys=True) + "\n" + body, encoding="utf-8")
         os.replace(tmp, path)
     except (OSError, ValueError) as exc:
         log.debug("models cache not written: %s", exc)

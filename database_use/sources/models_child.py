@@ -1,7 +1,8 @@
 """The models load, run in a fresh interpreter started by ``models.load_models``.
 
-It imports the project's ``models/models_*.py`` and writes one JSON object to the stdout it
-was started with: ``{"snapshot", "origins", "deps"}`` or ``{"error"}``. Everything the models
+It imports the project's ``models/models_*.py`` and writes to the stdout it was started with
+a line of JSON, ``{"origins", "deps"}`` or ``{"error"}``, and after the former a second
+one, the snapshot. Everything the models
 print goes to stderr, so their output cannot be mistaken for the answer. The interpreter then
 exits without tearing down what the models built.
 """
@@ -32,7 +33,12 @@ def main(root: str) -> int:
         result = {"error": exc.message}
     except BaseException as exc:  # noqa: BLE001 - the parent turns it into one line
         result = {"error": f"cannot load the models: {type(exc).__name__}: {exc}"[:500]}
+    # One line of JSON (origins and deps, or the error), then the snapshot's JSON: the parent
+    # stores that text in the models cache as it came, without encoding it again.
+    snapshot = result.pop("snapshot", None)
     answer.write(json.dumps(result))
+    if snapshot is not None:
+        answer.write("\n" + json.dumps(snapshot))
     answer.flush()
     sys.stderr.flush()
     os._exit(0)  # no teardown of millions of objects: the answer is written

@@ -1,25 +1,26 @@
--- Primary key, unique, foreign key, check and exclusion constraints of the selected schemas, one round
--- trip. Column lists keep the constraint's order. A partition shows only what was declared on
--- it: the clones of its parent's keys (conparentid <> 0, also the clones a foreign key to a
--- partitioned table gets per partition) and inherited checks (not conislocal) are left out,
--- the parent's row describes them. NULLS NOT DISTINCT (PG15+)
--- is read from the index definition, which works on every version.
+-- Primary key, unique, foreign key, check and exclusion constraints of the selected schemas,
+-- one round trip. Column lists keep the constraint's order, one index probe per column (a join
+-- against the table's columns scanned all of them for every constraint). A partition shows
+-- only what was declared on it: the clones of its parent's keys (conparentid <> 0, also the
+-- clones a foreign key to a partitioned table gets per partition) and inherited checks (not
+-- conislocal) are left out, the parent's row describes them. NULLS NOT DISTINCT is the index's
+-- indnullsnotdistinct (PostgreSQL 15+; earlier versions have no such constraint).
 SELECT
     con.conrelid,
     con.conname::text,
     con.contype::text,
     ARRAY(
-        SELECT a.attname::text
+        SELECT (SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = con.conrelid AND a.attnum = k.attnum)
         FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
         ORDER BY k.ord
     ),
     fn.nspname::text,
     fc.relname::text,
     ARRAY(
-        SELECT a.attname::text
+        SELECT (SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = con.confrelid AND a.attnum = k.attnum)
         FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
-        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
         ORDER BY k.ord
     ),
     con.confdeltype::text,
@@ -31,8 +32,8 @@ SELECT
         WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid)
     END,
     con.convalidated,
-    con.contype = 'u'
-        AND pg_catalog.pg_get_indexdef(con.conindid) ~ '\) NULLS NOT DISTINCT( |$)',
+    con.contype = 'u' AND /*pg15: COALESCE((SELECT ix.indnullsnotdistinct FROM pg_catalog.pg_index ix
+        WHERE ix.indexrelid = con.conindid), false) */ false /*end*/,
     d.description
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid

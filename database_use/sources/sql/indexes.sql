@@ -1,6 +1,7 @@
 -- Indexes of the selected schemas that do not back a primary key, unique or exclusion
 -- constraint (those are reported as constraints), one round trip. Key and INCLUDE columns
--- come from pg_get_indexdef per position (names or expression text); indoption carries
+-- are the column's name quoted as pg_get_indexdef quotes it (quote_ident), or, for an
+-- expression (indkey 0), pg_get_indexdef's text of that position; indoption carries
 -- DESC (bit 1) and NULLS FIRST (bit 2) per key column; the operator class of each key column
 -- is '' where it is the default one for the column's type (indclass holds key columns only).
 -- A partition's copies of its parent's partitioned indexes (ic.relispartition) are left out:
@@ -12,19 +13,23 @@ SELECT
     am.amname::text,
     i.indnkeyatts,
     ARRAY(
-        SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+        SELECT CASE WHEN i.indkey[k - 1] = 0
+            THEN pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+            ELSE (SELECT pg_catalog.quote_ident(a.attname) FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1])
+        END
         FROM generate_series(1, i.indnatts) AS k
         ORDER BY k
     ),
     i.indoption::int2[],
     pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
     ARRAY(
-        SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
+        SELECT (SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
+                FROM pg_catalog.pg_opclass opc WHERE opc.oid = k.opc_oid)
         FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS k(opc_oid, ord)
-        JOIN pg_catalog.pg_opclass opc ON opc.oid = k.opc_oid
         ORDER BY k.ord
     ),
-    pg_catalog.pg_get_indexdef(i.indexrelid) ~ '\) NULLS NOT DISTINCT( |$)',
+    /*pg15: i.indnullsnotdistinct */ false /*end*/,
     d.description
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
