@@ -296,3 +296,29 @@ def test_a_role_with_one_connection_still_gets_the_whole_snapshot(
         assert from_database(url).to_dict() == alone
     finally:
         pg_server.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_snapshot_dicts_are_what_asdict_gives(db_url: str) -> None:
+    """to_dict walks the objects itself (no deep copy): the same values, types and key order
+    as dataclasses.asdict, for every kind the live source reads."""
+    import dataclasses
+
+    from database_use.schema import snapshot as snapshot_module
+
+    _objects_of_every_table_kind(db_url)
+    snap = from_database(db_url)
+
+    def same(a: object, b: object) -> bool:
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            return list(a) == list(b) and all(same(a[k], b[k]) for k in a)  # type: ignore[index]
+        if isinstance(a, (list, tuple)):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+        return a == b
+
+    objects = [*snap.tables.values(), *snap.enums.values(), *snap.sequences.values()]
+    objects += [*snap.domains.values(), *snap.functions.values()]
+    assert len(objects) >= 6
+    for obj in objects:
+        assert same(snapshot_module._as_dict(obj), dataclasses.asdict(obj)), obj

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from database_use import redact
-from database_use.changes import ledger, pipeline, strict_gate
+from database_use.changes import journal, ledger, pipeline, strict_gate
 from database_use.errors import ChangeRefused, ConnectionFailed, InvalidRequest
 from database_use.project import Project
 
@@ -172,7 +172,7 @@ def _finish(
     again = strict_gate.owner_command(project, proposal["id"])
     warnings, docs, logged = pipeline.finish_steps(project, proposal, record, again=again)
     result = pipeline.applied_result(
-        project, proposal, pipeline.Pending(), warnings, docs=docs, logged=logged, already=already
+        project, proposal, journal.Pending(), warnings, docs=docs, logged=logged, already=already
     )
     result["ledger_row"] = row.to_dict()
     result["approval_note"] = (

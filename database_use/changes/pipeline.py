@@ -29,7 +29,7 @@ from typing import Any
 
 from database_use import approvals, hints, redact
 from database_use.changes import STATUSES, journal, strict_gate
-from database_use.changes.journal import Pending  # noqa: F401 - re-exported (changes.owner)
+from database_use.changes.journal import Pending
 from database_use.changes.plan import (
     Plan,
     normalize_request,

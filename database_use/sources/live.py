@@ -144,10 +144,11 @@ def versioned_sql(name: str, major: int) -> str:
     return _VERSIONED.sub(lambda m: m[2] if major >= int(m[1]) else m[3], sql(name))
 
 
-# With a second connection to hand (a snapshot of a database this module connects to itself),
+# With a second connection to hand (from_database: a database this module connects to itself),
 # these queries run there, at the same time as the rest: the server has them on another core
-# and the client reads their rows while it builds from the first ones. Each statement already
-# reads the catalog as of its own start (READ COMMITTED), so two sessions see what one would.
+# and the client reads their rows while it builds from the first ones. That session imports
+# the first one's snapshot (export_snapshot.sql), so it reads the same server as of the same
+# moment; where it cannot, everything is read on the first session (_SideRead).
 SIDE_QUERIES = QUERIES[QUERIES.index("constraints") :]  # relations and columns stay
 
 
