@@ -224,3 +224,27 @@ def test_bad_project_root_is_a_one_line_error(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "is not a directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_start_up_pauses_the_collector_and_serving_resumes_it(project, monkeypatch):
+    # Start-up (SDK import, tools) runs with the collector paused; the server itself must run
+    # with it on, start-up's objects set aside, and a caller in this process gets it back.
+    import gc
+
+    from mcp.server.mcpserver import MCPServer
+
+    from mcp_server import __main__ as entry
+
+    seen = {}
+
+    def run(self, *args, **kwargs):
+        seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+
+    monkeypatch.setattr(MCPServer, "run", run)
+    monkeypatch.setattr(entry, "configure_logging", lambda level: None)
+    try:
+        assert entry.main(["--project-root", str(project)]) == 0
+    finally:
+        gc.unfreeze()  # this test process keeps collecting what start-up set aside
+    assert seen["enabled"] is True and seen["frozen"] > 0
+    assert gc.isenabled()
