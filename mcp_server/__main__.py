@@ -11,6 +11,7 @@ import argparse
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,9 @@ log = logging.getLogger("database_use.mcp")
 DEFAULT_HOST = "127.0.0.1"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 DEFAULT_PORT = 8000
+# How long a server that is stopping waits for its tier line (the role check's connect_timeout
+# is 10 s).
+TIER_WAIT_S = 15.0
 HTTP_PATH = "/mcp"
 
 
@@ -139,8 +143,8 @@ def _main(argv: Sequence[str] | None, was_enabled: bool) -> int:
     db.configure(url=None, project_root=root)
     server = build_server(root)
     project_note = _describe_database(_project_of(root))
-    _log_tier(root, args.transport)
     _serving(was_enabled)
+    tier = _tier_beside(root, args.transport)
     try:
         if args.transport == "stdio":
             log.info(
@@ -167,7 +171,21 @@ def _main(argv: Sequence[str] | None, was_enabled: bool) -> int:
             _run_http(server, args.host, args.port, args.log_level, token)
     except KeyboardInterrupt:
         pass
+    finally:
+        tier.join(TIER_WAIT_S)  # a short session still gets its tier line
     return 0
+
+
+def _tier_beside(root: Path, transport: str) -> threading.Thread:
+    """The tier line, worked out beside the server rather than before it: it asks the database
+    what DATABASE_URL's role may do (psycopg's import, a connection, one query), and neither
+    ``initialize`` nor a database slow to answer should wait for that. The line is the same;
+    it comes a moment later on stderr."""
+    thread = threading.Thread(
+        target=_log_tier, args=(root, transport), name="database-use tier line", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _log_tier(root: Path, transport: str) -> None:

@@ -6,6 +6,7 @@ Also the entry point's logging: stderr only, passwords masked.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import socket
@@ -248,3 +249,52 @@ def test_start_up_pauses_the_collector_and_serving_resumes_it(project, monkeypat
         gc.unfreeze()  # this test process keeps collecting what start-up set aside
     assert seen["enabled"] is True and seen["frozen"] > 0
     assert gc.isenabled()
+
+
+def test_initialize_does_not_wait_for_the_tier_line(project, tmp_path):
+    # The tier line asks the database about DATABASE_URL's role. Here the "database" accepts
+    # the connection and never answers: the server must answer initialize meanwhile, with the
+    # tier line not yet written, and write it once that check has failed.
+    hold = socket.socket()
+    hold.bind(("127.0.0.1", 0))
+    hold.listen()
+    hold.settimeout(60)
+    url = f"postgresql://agent:{PASSWORD}@127.0.0.1:{hold.getsockname()[1]}/app"
+    errlog = tmp_path / "stderr.txt"
+    with errlog.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_server", "--project-root", str(project)],
+            env=_child_env(DATABASE_URL=url),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+    try:
+        held, _ = hold.accept()  # the role check is connected and waits for an answer
+        request = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "0"},
+            },
+        }
+        proc.stdin.write((json.dumps(request) + "\n").encode())
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())
+        assert answer["id"] == 1 and "result" in answer
+        assert " tier " not in errlog.read_text()  # answered before the check finished
+        held.close()  # the check now fails at once (a retry finds nothing listening)
+        hold.close()
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    finally:
+        hold.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = errlog.read_text()
+    assert len([line for line in text.splitlines() if " tier " in line]) == 1, text
+    assert PASSWORD not in text
