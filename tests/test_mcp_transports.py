@@ -19,6 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from bench.mcp_startup import INITIALIZE
 from mcp_server.__main__ import MaskPasswords, build_parser
 from tests.conftest import REPO_ROOT
 from tests.test_mcp_server import PASSWORD, SCHEMA_TOOLS, assert_readable_error, text_of
@@ -271,17 +272,7 @@ def test_initialize_does_not_wait_for_the_tier_line(project, tmp_path):
         )
     try:
         held, _ = hold.accept()  # the role check is connected and waits for an answer
-        request = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "test", "version": "0"},
-            },
-        }
-        proc.stdin.write((json.dumps(request) + "\n").encode())
+        proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
         proc.stdin.flush()
         answer = json.loads(proc.stdout.readline())
         assert answer["id"] == 1 and "result" in answer
