@@ -8,8 +8,10 @@ DATABASE_URL is missing or the database is down; the tools then say what is wron
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +23,9 @@ log = logging.getLogger("database_use.mcp")
 DEFAULT_HOST = "127.0.0.1"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 DEFAULT_PORT = 8000
+# How long a server that is stopping waits for its tier line (the role check's connect_timeout
+# is 10 s).
+TIER_WAIT_S = 15.0
 HTTP_PATH = "/mcp"
 
 
@@ -100,6 +105,27 @@ def _describe_database(project) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Start-up imports the MCP SDK (pydantic models by the hundred) and builds the tools: only
+    # long-lived objects, which the collector's passes would walk for nothing (~0.1 s of the
+    # ~0.5 s to `initialize`). Paused until the server runs, then resumed (see _serving).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv, was_enabled)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _serving(was_enabled: bool) -> None:
+    """The start-up pause ends: what start-up built is set aside (``gc.freeze``), so the
+    serving process's collections walk only what requests create."""
+    if was_enabled:
+        gc.freeze()
+        gc.enable()
+
+
+def _main(argv: Sequence[str] | None, was_enabled: bool) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     root = Path(args.project_root or ".").expanduser().resolve()
@@ -117,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     db.configure(url=None, project_root=root)
     server = build_server(root)
     project_note = _describe_database(_project_of(root))
-    _log_tier(root, args.transport)
+    _serving(was_enabled)
+    tier = _tier_beside(root, args.transport)
     try:
         if args.transport == "stdio":
             log.info(
@@ -144,7 +171,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run_http(server, args.host, args.port, args.log_level, token)
     except KeyboardInterrupt:
         pass
+    finally:
+        tier.join(TIER_WAIT_S)  # a short session still gets its tier line
     return 0
+
+
+def _tier_beside(root: Path, transport: str) -> threading.Thread:
+    """The tier line, worked out beside the server rather than before it: it asks the database
+    what DATABASE_URL's role may do (psycopg's import, a connection, one query), and neither
+    ``initialize`` nor a database slow to answer should wait for that. The line is the same;
+    it comes a moment later on stderr."""
+    thread = threading.Thread(
+        target=_log_tier, args=(root, transport), name="database-use tier line", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _log_tier(root: Path, transport: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from database_use.compare import OBJECT_KINDS
-from database_use.schema.objects import LISTED_KINDS
+from database_use.schema import LISTED_KINDS
 
 Side = Literal["db", "models", "doc"]
 ObjectKind = Literal[OBJECT_KINDS]  # type: ignore[valid-type]

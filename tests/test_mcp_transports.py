@@ -6,6 +6,7 @@ Also the entry point's logging: stderr only, passwords masked.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import socket
@@ -18,6 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from bench.mcp_startup import INITIALIZE
 from mcp_server.__main__ import MaskPasswords, build_parser
 from tests.conftest import REPO_ROOT
 from tests.test_mcp_server import PASSWORD, SCHEMA_TOOLS, assert_readable_error, text_of
@@ -224,3 +226,66 @@ def test_bad_project_root_is_a_one_line_error(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "is not a directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_start_up_pauses_the_collector_and_serving_resumes_it(project, monkeypatch):
+    # Start-up (SDK import, tools) runs with the collector paused; the server itself must run
+    # with it on, start-up's objects set aside, and a caller in this process gets it back.
+    import gc
+
+    from mcp.server.mcpserver import MCPServer
+
+    from mcp_server import __main__ as entry
+
+    seen = {}
+
+    def run(self, *args, **kwargs):
+        seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+
+    monkeypatch.setattr(MCPServer, "run", run)
+    monkeypatch.setattr(entry, "configure_logging", lambda level: None)
+    try:
+        assert entry.main(["--project-root", str(project)]) == 0
+    finally:
+        gc.unfreeze()  # this test process keeps collecting what start-up set aside
+    assert seen["enabled"] is True and seen["frozen"] > 0
+    assert gc.isenabled()
+
+
+def test_initialize_does_not_wait_for_the_tier_line(project, tmp_path):
+    # The tier line asks the database about DATABASE_URL's role. Here the "database" accepts
+    # the connection and never answers: the server must answer initialize meanwhile, with the
+    # tier line not yet written, and write it once that check has failed.
+    hold = socket.socket()
+    hold.bind(("127.0.0.1", 0))
+    hold.listen()
+    hold.settimeout(60)
+    url = f"postgresql://agent:{PASSWORD}@127.0.0.1:{hold.getsockname()[1]}/app"
+    errlog = tmp_path / "stderr.txt"
+    with errlog.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_server", "--project-root", str(project)],
+            env=_child_env(DATABASE_URL=url),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+    try:
+        held, _ = hold.accept()  # the role check is connected and waits for an answer
+        proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())
+        assert answer["id"] == 1 and "result" in answer
+        assert " tier " not in errlog.read_text()  # answered before the check finished
+        held.close()  # the check now fails at once (a retry finds nothing listening)
+        hold.close()
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    finally:
+        hold.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = errlog.read_text()
+    assert len([line for line in text.splitlines() if " tier " in line]) == 1, text
+    assert PASSWORD not in text

@@ -14,11 +14,11 @@ _here = os.path.dirname(os.path.realpath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _here]
 
 try:
-    from database_use.cli.main import main
+    from database_use.cli.main import entry
 except ImportError:  # the tool is not installed in this interpreter
     sys.exit(
         f"database-use is not installed for {sys.executable}: see README, 'Use it in your project'"
     )
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -13,25 +13,10 @@ from dataclasses import asdict
 from typing import Any
 
 from database_use.errors import InvalidRequest
+from database_use.schema import LISTED_KINDS
 from database_use.schema.normalize import normalize_type, split_top_level
 from database_use.schema.snapshot import Function, Policy, Rule, Snapshot, Table, Trigger
 
-# The kinds introspect lists, in the overview's order (the argument spelling: underscores).
-LISTED_KINDS = (
-    "tables",
-    "views",
-    "partitions",
-    "enums",
-    "domains",
-    "composite_types",
-    "range_types",
-    "sequences",
-    "functions",
-    "triggers",
-    "policies",
-    "rules",
-    "extensions",
-)
 _DICTS = {
     "enums": "enums",
     "domains": "domains",

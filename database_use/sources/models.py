@@ -28,10 +28,10 @@ import traceback
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from database_use import sandbox
 from database_use.errors import ModelLoadError, NotFound
 from database_use.schema.normalize import (
     exclusion_definition,
@@ -197,6 +197,8 @@ class _ChildRun:
     output meanwhile, so a chatty models file cannot block it on a full pipe."""
 
     def __init__(self, root: Path) -> None:
+        from database_use import sandbox  # the parent's alone: the child never imports it
+
         self.state = sandbox.require(root, "loading the models")
         bootstrap = child_argv(root)
         env = _child_env()
@@ -263,7 +265,9 @@ class _ChildRun:
             raise ModelLoadError(f"cannot load the models: {detail[:300]}") from None
         if "error" in result:
             raise ModelLoadError(result["error"])
-        result["loaded_in"] = "sandbox" if self.state.enabled else sandbox.NOT_SANDBOXED
+        from database_use.sandbox import NOT_SANDBOXED
+
+        result["loaded_in"] = "sandbox" if self.state.enabled else NOT_SANDBOXED
         return result
 
 
@@ -662,11 +666,27 @@ def _sql(element: Any, ddl: Any) -> str:
     return str(ddl.sql_compiler.process(element, include_table=False, literal_binds=True))
 
 
-def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
-    from sqlalchemy import CheckConstraint as SACheck
-    from sqlalchemy import UniqueConstraint as SAUnique
+@lru_cache(maxsize=1)
+def _sa() -> Any:
+    """SQLAlchemy's classes the reading tests against, imported once (not per column)."""
+    from sqlalchemy import CheckConstraint, Enum, UniqueConstraint
     from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
+    return types.SimpleNamespace(
+        CheckConstraint=CheckConstraint,
+        Enum=Enum,
+        ExcludeConstraint=ExcludeConstraint,
+        UniqueConstraint=UniqueConstraint,
+    )
+
+
+def _table(sa_table: Any, dialect: Any, ddl: Any, snap: Snapshot) -> Table:
+    sa = _sa()
+    SACheck, SAUnique, ExcludeConstraint = (
+        sa.CheckConstraint,
+        sa.UniqueConstraint,
+        sa.ExcludeConstraint,
+    )
     schema = sa_table.schema or "public"
     table = Table(schema=schema, name=sa_table.name, comment=sa_table.comment)
     partition_by = sa_table.dialect_options["postgresql"].get("partition_by")
@@ -772,7 +792,9 @@ def _column(
     try:
         compiled = sa_column.type.compile(dialect=dialect)
         # String(collation=...) compiles to 'VARCHAR(20) COLLATE "C"': the collation is its own fact
-        type_text = normalize_type(re.sub(r'\s+COLLATE\s+(?:"[^"]+"|\S+)$', "", compiled))
+        if "COLLATE" in compiled:
+            compiled = _COLLATE.sub("", compiled)
+        type_text = normalize_type(compiled)
     except Exception:  # a type PostgreSQL cannot hold (NullType...): show it, do not crash
         type_text = type(sa_column.type).__name__.lower()
     _collect_enum(sa_column.type, snap)
@@ -803,6 +825,9 @@ def _column(
     return column
 
 
+_COLLATE = re.compile(r'\s+COLLATE\s+(?:"[^"]+"|\S+)$')
+
+
 def _collation(sa_type: Any) -> str | None:
     collation = getattr(sa_type, "collation", None)
     if collation is None:
@@ -821,8 +846,7 @@ def _is_serial(sa_column: Any, ddl: Any) -> bool:
 
 
 def _collect_enum(sa_type: Any, snap: Snapshot) -> None:
-    from sqlalchemy import Enum as SAEnum
-
+    SAEnum = _sa().Enum
     sa_type = getattr(sa_type, "item_type", None) or sa_type  # ARRAY(Enum)
     impl = getattr(sa_type, "impl", None)
     if not isinstance(sa_type, SAEnum) and isinstance(impl, SAEnum):
