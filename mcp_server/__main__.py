@@ -106,8 +106,8 @@ def _describe_database(project) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Start-up imports the MCP SDK (pydantic models by the hundred) and builds the tools: only
-    # long-lived objects, which the collector's passes would walk for nothing (~0.1 s of the
-    # ~0.5 s to `initialize`). Paused until the server runs, then resumed (see _serving).
+    # long-lived objects, which the collector's passes would walk for nothing (the SDK's import
+    # measured 0.55 -> 0.45 s). Paused until the server runs, then resumed (see _serving).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
