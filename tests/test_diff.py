@@ -70,6 +70,24 @@ def test_equal_snapshots_give_zero_differences() -> None:
     assert diff(base("db"), base("db")) == []
 
 
+def test_equal_sides_short_cut_gives_what_the_full_comparison_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Equal lists of uniquely named items are passed over whole; a name held twice on a side
+    (which ``match`` pairs by name alone) still gets the full comparison, record for record."""
+    import database_use.compare.diff as diff_module
+
+    def twice(snap: Snapshot) -> None:
+        snap.tables["public.media"].indexes.append(Index(["id"], "ix_media_owner_id"))
+
+    cases = [(base("db"), base("models")), (_mutated(twice, "db"), _mutated(twice))]
+    short = [[d.to_dict() for d in diff(left, right)] for left, right in cases]
+    monkeypatch.setattr(diff_module, "_named_once", lambda items: False)
+    full = [[d.to_dict() for d in diff(left, right)] for left, right in cases]
+    assert short == full
+    assert short[0] == [] and short[1] != []  # the name held twice was compared in full
+
+
 def _mutated(change: Callable[[Snapshot], None], source: str = "models") -> Snapshot:
     snap = base(source)
     change(snap)

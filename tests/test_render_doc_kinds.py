@@ -9,6 +9,7 @@ source does. ``UPDATE_GOLDEN=1 pytest tests/test_render_doc_kinds.py`` rewrites
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -637,6 +638,25 @@ def test_hostile_identifiers_round_trip_for_every_kind(name: str) -> None:
             assert len(re.split(r"(?<!\\)\|", line)) == len(re.split(r"(?<!\\)\|", lines[no - 1]))
 
 
+@pytest.mark.parametrize("name", ["plain", *HOSTILE])
+def test_compact_json_is_the_dict_form_dumped(name: str) -> None:
+    """The models child sends ``to_compact_json``: the very text of ``json.dumps(to_dict())``,
+    for every kind, hostile names and bodies included, and it reads back to the same dict."""
+    for snap in (all_kinds_snapshot(), hostile_kinds_snapshot(name, HOSTILE_BODIES[-1])):
+        text = snap.to_compact_json()
+        assert text == json.dumps(snap.to_dict())
+        assert Snapshot.from_dict(json.loads(text)).to_dict() == snap.to_dict()
+
+
+def test_compact_json_refuses_what_json_refuses() -> None:
+    snap = all_kinds_snapshot()
+    snap.schema_comments["public"] = {"a set"}  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        snap.to_compact_json()
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        json.dumps(snap.to_dict())
+
+
 @pytest.mark.parametrize("body", HOSTILE_BODIES)
 def test_hostile_bodies_stay_verbatim(body: str) -> None:
     snap = hostile_kinds_snapshot("f", body)
@@ -838,6 +858,7 @@ def test_round_trip_property_every_kind(snap: Snapshot) -> None:
     assert parsed.structure() == snap.structure()
     assert doc_header_hash(text) == parsed.schema_hash()
     assert render_doc(parsed) == text
+    assert snap.to_compact_json() == json.dumps(snap.to_dict())
     for signature, function in snap.functions.items():
         assert parsed.functions[signature].body == function.body
 

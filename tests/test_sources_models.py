@@ -87,6 +87,64 @@ def test_own_declarative_base_and_core_table_are_read(project: Path) -> None:
     assert snap.tables["public.log_lines"].unique_constraints[0].columns == ["n"]
 
 
+def test_constraints_a_custom_compiler_leaves_out_are_not_read(project: Path) -> None:
+    """CREATE TABLE leaves out what compiles to None: a ``@compiles`` on SQLAlchemy's own class
+    or on a subclass is honoured; SQLAlchemy's own classes without one are always emitted."""
+    write(
+        project,
+        "models_custom_ddl.py",
+        """
+        from sqlalchemy import CheckConstraint, Column, Integer, MetaData, Table, UniqueConstraint
+        from sqlalchemy.ext.compiler import compiles
+
+        class SoftCheck(CheckConstraint):
+            pass
+
+        @compiles(SoftCheck, "postgresql")
+        def _soft(element, compiler, **kw):
+            return None
+
+        @compiles(UniqueConstraint, "postgresql")
+        def _unique(element, compiler, **kw):
+            if element.name == "uq_left_out":
+                return None
+            return compiler.visit_unique_constraint(element, **kw)
+
+        custom = MetaData()
+        ddl_table = Table(
+            "custom_ddl",
+            custom,
+            Column("a", Integer),
+            Column("b", Integer),
+            CheckConstraint("a > 0", name="ck_kept"),
+            SoftCheck("b > 0", name="ck_soft"),
+            UniqueConstraint("a", name="uq_kept"),
+            UniqueConstraint("b", name="uq_left_out"),
+        )
+        """,
+    )
+    table = load_models(project).tables["public.custom_ddl"]
+    assert [c.name for c in table.check_constraints] == ["ck_kept"]
+    assert [u.name for u in table.unique_constraints] == ["uq_kept"]
+    # the same as CREATE TABLE itself (in a fresh interpreter: @compiles is process-wide)
+    ddl = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "from sqlalchemy.dialects import postgresql; from sqlalchemy.schema import CreateTable; "
+            "from models.models_custom_ddl import ddl_table; "
+            "print(CreateTable(ddl_table).compile(dialect=postgresql.dialect()))",
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "ck_kept" in ddl and "uq_kept" in ddl
+    assert "ck_soft" not in ddl and "uq_left_out" not in ddl
+
+
 def test_loading_twice_and_alongside_the_imported_package_does_not_clash(project: Path) -> None:
     import models  # noqa: F401 - the repo's own package, as tests/conftest.py imports it
 

@@ -319,6 +319,8 @@ _COLUMN_COMPARATORS: list[tuple[str, Callable[[Column], Any]]] = [
 
 
 def _diff_columns(sides: Sides, lt: Table, rt: Table) -> list[Difference]:
+    if lt.columns == rt.columns:
+        return []  # the same columns in the same order, equal in every field: nothing differs
     out: list[Difference] = []
     key = lt.qualified_name
     lcols = {c.name: c for c in lt.columns}
@@ -574,6 +576,9 @@ def _diff_items(
     comparators: list[tuple[str, Callable[[Any], Any]]],
     line: Callable[[Any], str],
 ) -> list[Difference]:
+    if left == right and _named_once(left):
+        # Each pairs by its name with its equal on the other side: no comparator can differ.
+        return []
     out: list[Difference] = []
     key = lt.qualified_name
     pairs, only_left, only_right = match(left, right, keys)
@@ -670,6 +675,11 @@ def _diff_items(
                 )
             )
     return out
+
+
+def _named_once(items: list[Any]) -> bool:
+    """Every item named, and no name twice (what ``match`` pairs by name alone)."""
+    return len({i.name for i in items if i.name}) == len(items)
 
 
 def _columnless(sides: Sides, obj: str, litem: Item, ritem: Item) -> str | None:

@@ -444,14 +444,28 @@ class Snapshot:
                 for name in _STATS:
                     data.pop(name, None)
             tables.append(data)
+        return self._layout(tables, _as_dict)
+
+    def to_compact_json(self) -> str:
+        """``json.dumps(self.to_dict())``, the same text, encoded from the objects themselves.
+
+        The encoder walks the lists and dicts in C and hands Python only the dataclasses, so no
+        dict tree of the whole snapshot is built first: about half the time of the two steps
+        (the models child sends 10,000 tables this way).
+        """
+        tables = [self.tables[key] for key in sorted(self.tables)]
+        return json.dumps(self._layout(tables, _unchanged), default=_fields_of)
+
+    def _layout(self, tables: list[Any], convert: Any) -> dict[str, Any]:
+        """The top level of the JSON form, each object passed through ``convert``."""
         return {
             "source": self.source,
             "server_version": self.server_version,
             "schemas": sorted(self.schemas),
             "tables": tables,
-            "enums": [_as_dict(self.enums[k]) for k in sorted(self.enums)],
+            "enums": [convert(self.enums[k]) for k in sorted(self.enums)],
             **{
-                attr: [_as_dict(objs[k]) for k in sorted(objs)]
+                attr: [convert(objs[k]) for k in sorted(objs)]
                 for attr in _OBJECT_ATTRS
                 if (objs := getattr(self, attr))
             },
@@ -463,7 +477,7 @@ class Snapshot:
             **(
                 {
                     "schema_privileges": {
-                        k: [_as_dict(g) for g in v]
+                        k: [convert(g) for g in v]
                         for k, v in sorted(self.schema_privileges.items())
                     }
                 }
@@ -647,6 +661,22 @@ def _as_dict(obj: Any) -> Any:
             return copy.deepcopy(obj)
         names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
     return {name: _as_dict(getattr(obj, name)) for name in names}
+
+
+def _unchanged(obj: Any) -> Any:
+    return obj
+
+
+def _fields_of(obj: Any) -> dict[str, Any]:
+    """The encoder's hook for what it cannot write itself: a snapshot dataclass, as the dict
+    ``_as_dict`` makes of it (the same field order); anything else is refused as json refuses."""
+    kind = type(obj)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not is_dataclass(kind):
+            raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    return {name: getattr(obj, name) for name in names}
 
 
 # one encoder for every sort key: json.dumps(..., sort_keys=True) builds a new one per call

@@ -274,8 +274,9 @@ class _ChildRun:
 def load_in_this_process(root: Path) -> dict[str, Any]:
     """Import the models files here (a fresh child interpreter) and describe what they define.
 
-    Returns ``{"snapshot": …, "origins": …, "deps": […]}`` where ``deps`` lists every module file
-    the load imported (what the cache depends on); raises :class:`ModelLoadError`.
+    Returns ``{"snapshot": …, "origins": …, "deps": […]}``, the snapshot as the text of its
+    JSON form (``Snapshot.to_compact_json``), where ``deps`` lists every module file the load
+    imported (what the cache depends on); raises :class:`ModelLoadError`.
     """
     models_dir = root / "models"
     files = sorted(models_dir.glob("models_*.py"))
@@ -306,7 +307,7 @@ def load_in_this_process(root: Path) -> dict[str, Any]:
         }
     )
     return {
-        "snapshot": snap.to_dict(),
+        "snapshot": snap.to_compact_json(),
         "origins": {k: list(v) for k, v in origins.items() if k in snap.tables},
         "deps": deps,
     }
@@ -763,12 +764,18 @@ def _created(constraint: Any, ddl: Any) -> bool:
 
     Type-bound CHECKs (``Boolean(create_constraint=True)``, a non-native ``Enum``) carry a
     create rule: PostgreSQL gets the Enum's CHECK but never the Boolean's (a native boolean).
-    ``ddl_if`` on a constraint is honoured the same way.
+    ``ddl_if`` on a constraint is honoured the same way. CREATE TABLE leaves out a constraint
+    that compiles to None, which only a custom compiler does: one of SQLAlchemy's own classes
+    with no ``@compiles`` on it or a base is not compiled to learn it (its visitors always
+    return text; compiling every constraint was a fifth of the reading).
     """
     try:
-        return bool(constraint._should_create_for_compiler(ddl)) and (
-            ddl.process(constraint) is not None
-        )
+        if not constraint._should_create_for_compiler(ddl):
+            return False
+        kind = type(constraint)
+        if kind.__module__.startswith("sqlalchemy.") and not hasattr(kind, "_compiler_dispatcher"):
+            return True
+        return ddl.process(constraint) is not None
     except Exception:  # not compilable on its own (an odd custom constraint): keep it
         return True
 

@@ -132,7 +132,7 @@ def write(
             "deps": marks,
             "origins": getattr(snap, "model_origins", {}),
         }
-        body = json.dumps(snap.to_dict()) if raw is None else raw
+        body = snap.to_compact_json() if raw is None else raw
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(header, sort_keys=True) + "\n" + body, encoding="utf-8")
